@@ -1,0 +1,64 @@
+//! Service errors become GraphQL errors with a stable `extensions.code`.
+
+use async_graphql::ErrorExtensions as _;
+
+/// Converts a service result into a resolver result.
+pub trait GqlResultExt<T> {
+    fn gql(self) -> async_graphql::Result<T>;
+}
+
+impl<T> GqlResultExt<T> for service::Result<T> {
+    fn gql(self) -> async_graphql::Result<T> {
+        self.map_err(to_graphql)
+    }
+}
+
+/// The stable codes clients can switch on.
+pub mod code {
+    pub const NOT_FOUND: &str = "NOT_FOUND";
+    pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
+    pub const CONFLICT: &str = "CONFLICT";
+    pub const FORBIDDEN: &str = "FORBIDDEN";
+    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+    pub const INTERNAL: &str = "INTERNAL";
+}
+
+pub fn to_graphql(err: service::Error) -> async_graphql::Error {
+    use service::Error;
+    match &err {
+        Error::NotFound(_) => async_graphql::Error::new(err.to_string())
+            .extend_with(|_, e| e.set("code", code::NOT_FOUND)),
+        Error::Invalid(fields) => {
+            let fields = fields.clone();
+            async_graphql::Error::new(err.to_string()).extend_with(move |_, e| {
+                e.set("code", code::BAD_USER_INPUT);
+                let mut map = async_graphql::indexmap::IndexMap::new();
+                for (field, messages) in &fields {
+                    map.insert(
+                        async_graphql::Name::new(field),
+                        async_graphql::Value::List(
+                            messages.iter().map(|m| m.as_str().into()).collect(),
+                        ),
+                    );
+                }
+                e.set("fields", async_graphql::Value::Object(map));
+            })
+        }
+        Error::Conflict(_) => async_graphql::Error::new(err.to_string())
+            .extend_with(|_, e| e.set("code", code::CONFLICT)),
+        Error::Forbidden => async_graphql::Error::new(err.to_string())
+            .extend_with(|_, e| e.set("code", code::FORBIDDEN)),
+        Error::Unauthenticated => async_graphql::Error::new(err.to_string())
+            .extend_with(|_, e| e.set("code", code::UNAUTHENTICATED)),
+        Error::Internal(cause) => {
+            tracing::error!(error = format!("{cause:#}"), "internal error");
+            async_graphql::Error::new("internal error")
+                .extend_with(|_, e| e.set("code", code::INTERNAL))
+        }
+    }
+}
+
+/// A `BAD_USER_INPUT` error on one argument.
+pub fn bad_input(field: &str, message: impl Into<String>) -> async_graphql::Error {
+    to_graphql(service::Error::invalid(field, message))
+}

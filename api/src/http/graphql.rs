@@ -1,0 +1,250 @@
+//! GraphQL over HTTP, following the GraphQL-over-HTTP specification:
+//! `application/graphql-response+json` with 4xx for requests that never
+//! executed, plain `application/json` (always 200) for older clients, GET
+//! for queries only. A GET that asks for a websocket upgrade gets the
+//! subscription protocols; a GET from a browser gets GraphiQL.
+
+use async_graphql::http::{GraphiQLSource, parse_query_string};
+use async_graphql::parser::types::OperationType;
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::body::Bytes;
+use axum::extract::{FromRequestParts, Request, State, WebSocketUpgrade};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde_json::json;
+
+use crate::AppState;
+
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+const APPLICATION_JSON: &str = "application/json";
+
+/// Per websocket: small buffers keep a held-open subscription cheap
+/// (the 128 KiB defaults cost ~145 KiB RSS per connection).
+const WS_BUFFER_SIZE: usize = 4096;
+
+/// The media type a response is written in, chosen from `Accept`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Format {
+    GraphQLResponseJson,
+    Json,
+}
+
+impl Format {
+    fn content_type(self) -> HeaderValue {
+        HeaderValue::from_static(match self {
+            Format::GraphQLResponseJson => "application/graphql-response+json; charset=utf-8",
+            Format::Json => "application/json; charset=utf-8",
+        })
+    }
+}
+
+/// Picks the first acceptable media type in the client's order of listing.
+/// Wildcards and a missing `Accept` get `application/json`, which every
+/// client understands (the spec's advice until the watershed).
+fn negotiate(headers: &HeaderMap) -> Option<Format> {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return Some(Format::Json);
+    };
+    if accept.trim().is_empty() {
+        return Some(Format::Json);
+    }
+    accept
+        .split(',')
+        .map(|part| {
+            part.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .find_map(|media| match media.as_str() {
+            GRAPHQL_RESPONSE_JSON => Some(Format::GraphQLResponseJson),
+            APPLICATION_JSON | "application/*" | "*/*" => Some(Format::Json),
+            _ => None,
+        })
+}
+
+pub async fn get(State(state): State<AppState>, request: Request) -> Response {
+    let (mut parts, _body) = request.into_parts();
+    if is_websocket_upgrade(&parts.headers) {
+        return upgrade(state, &mut parts).await;
+    }
+    let query = parts.uri.query().unwrap_or_default();
+    let has_query = url_has_param(query, "query");
+    if !has_query && accepts_html(&parts.headers) {
+        return graphiql().into_response();
+    }
+    let Some(format) = negotiate(&parts.headers) else {
+        return not_acceptable();
+    };
+    let request = match parse_query_string(query) {
+        Ok(request) => request,
+        Err(err) => return request_error(format, StatusCode::BAD_REQUEST, &err.to_string()),
+    };
+    if is_mutation(&request) {
+        let mut response = request_error(
+            format,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "mutations must be sent with POST",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+        return response;
+    }
+    execute(&state, format, request).await
+}
+
+pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(format) = negotiate(&headers) else {
+        return not_acceptable();
+    };
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        });
+    if content_type.as_deref() != Some(APPLICATION_JSON) {
+        return request_error(
+            format,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send the request as application/json",
+        );
+    }
+    let request: async_graphql::Request = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(err) => {
+            return request_error(
+                format,
+                StatusCode::BAD_REQUEST,
+                &format!("the body is not a valid GraphQL request: {err}"),
+            );
+        }
+    };
+    execute(&state, format, request).await
+}
+
+async fn execute(state: &AppState, format: Format, request: async_graphql::Request) -> Response {
+    if let Some(name) = &request.operation_name {
+        tracing::Span::current().record("operation", name.as_str());
+    }
+    let response = state.schema.execute(request).await;
+    // Parse and validation failures carry no path and produce no data: the
+    // request never executed, which the spec answers with a 4xx.
+    let never_executed = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    let (status, body) = if never_executed {
+        let status = match format {
+            Format::GraphQLResponseJson => StatusCode::BAD_REQUEST,
+            Format::Json => StatusCode::OK,
+        };
+        (status, json!({ "errors": response.errors }))
+    } else {
+        (
+            StatusCode::OK,
+            serde_json::to_value(&response).unwrap_or_default(),
+        )
+    };
+    let mut http = (status, body.to_string()).into_response();
+    http.headers_mut()
+        .insert(header::CONTENT_TYPE, format.content_type());
+    for (name, value) in response.http_headers.iter() {
+        http.headers_mut().insert(name.clone(), value.clone());
+    }
+    http
+}
+
+fn request_error(format: Format, status: StatusCode, message: &str) -> Response {
+    let body = json!({ "errors": [{ "message": message }] }).to_string();
+    let mut response = (status, body).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, format.content_type());
+    response
+}
+
+fn not_acceptable() -> Response {
+    let body = json!({ "errors": [{ "message": format!("accept {GRAPHQL_RESPONSE_JSON} or {APPLICATION_JSON}") }] });
+    let mut response = (StatusCode::NOT_ACCEPTABLE, body.to_string()).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    response
+}
+
+fn is_mutation(request: &async_graphql::Request) -> bool {
+    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+        return false;
+    };
+    let selected = match (&document.operations, &request.operation_name) {
+        (async_graphql::parser::types::DocumentOperations::Single(op), _) => Some(op),
+        (async_graphql::parser::types::DocumentOperations::Multiple(ops), Some(name)) => {
+            ops.get(name.as_str())
+        }
+        (async_graphql::parser::types::DocumentOperations::Multiple(ops), None) => {
+            // Ambiguous without a name; refuse if any of them is a mutation.
+            return ops.values().any(|op| op.node.ty == OperationType::Mutation);
+        }
+    };
+    selected.is_some_and(|op| op.node.ty == OperationType::Mutation)
+}
+
+fn is_websocket_upgrade(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+}
+
+fn accepts_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"))
+}
+
+fn url_has_param(query: &str, name: &str) -> bool {
+    query
+        .split('&')
+        .any(|pair| pair.split('=').next() == Some(name))
+}
+
+async fn upgrade(state: AppState, parts: &mut axum::http::request::Parts) -> Response {
+    let protocol = match GraphQLProtocol::from_request_parts(parts, &()).await {
+        Ok(protocol) => protocol,
+        Err(status) => {
+            return (
+                status,
+                "ask for the graphql-transport-ws or graphql-ws subprotocol",
+            )
+                .into_response();
+        }
+    };
+    let upgrade = match WebSocketUpgrade::from_request_parts(parts, &()).await {
+        Ok(upgrade) => upgrade,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let schema = state.schema.clone();
+    upgrade
+        .read_buffer_size(WS_BUFFER_SIZE)
+        .write_buffer_size(WS_BUFFER_SIZE)
+        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |stream| GraphQLWebSocket::new(stream, schema, protocol).serve())
+}
+
+fn graphiql() -> Html<String> {
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql")
+            .title("InTheGame GraphiQL")
+            .finish(),
+    )
+}

@@ -1,0 +1,9 @@
+//! The InTheGame API server: the GraphQL schema, served over HTTP and
+//! websockets by axum. Resolvers are thin: they read the request's state,
+//! call `service`, and map its errors to GraphQL errors.
+
+pub mod app;
+pub mod graphql;
+pub mod http;
+
+pub use app::{App, AppState, ServeOptions};

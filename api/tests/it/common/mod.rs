@@ -1,0 +1,244 @@
+//! `TestApp`: the real server on a free port, on a database of its own.
+//!
+//! With nothing configured each app gets a fresh SQLite file. When
+//! `DATABASE_URL` points at PostgreSQL, each app gets a fresh database there,
+//! dropped when the app is dropped; when `REDIS_URL` is set, the app uses it.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+
+use clap::Parser;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{Value, json};
+use service::Config;
+use tokio::sync::oneshot;
+
+#[derive(Parser)]
+struct TestCli {
+    #[command(flatten)]
+    config: Config,
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub db: DatabaseConnection,
+    pub http: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _database: TestDatabase,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        let database = TestDatabase::create().await;
+        let mut args = vec![
+            "test".to_owned(),
+            "--database-url".to_owned(),
+            database.url.clone(),
+            "--port".to_owned(),
+            "0".to_owned(),
+            "--rust-log".to_owned(),
+            "warn".to_owned(),
+        ];
+        if let Ok(redis) = std::env::var("REDIS_URL") {
+            args.extend(["--redis-url".to_owned(), redis]);
+        }
+        let config = TestCli::try_parse_from(args).expect("test config").config;
+        service::telemetry::init(&config);
+        let options = api::ServeOptions {
+            skip_migrations: false,
+            embedded_worker: Some(false),
+        };
+        let app = api::App::start(config, options).await.expect("app starts");
+        let addr = app.local_addr();
+        let db = app.state().db.clone();
+        let (stop, stopped) = oneshot::channel();
+        let server = tokio::spawn(app.run_until(async {
+            let _ = stopped.await;
+        }));
+        Self {
+            addr,
+            db,
+            http: reqwest::Client::new(),
+            stop: Some(stop),
+            server: Some(server),
+            _database: database,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// POSTs a GraphQL request and returns the JSON body.
+    pub async fn graphql(&self, query: &str, variables: Value) -> Value {
+        let response = self
+            .http
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request sent");
+        response.json().await.expect("JSON body")
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server
+                .await
+                .expect("server task")
+                .expect("server stopped cleanly");
+        }
+    }
+}
+
+/// A database that exists for one test.
+struct TestDatabase {
+    url: String,
+    postgres: Option<(String, String)>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDatabase {
+    async fn create() -> Self {
+        match std::env::var("DATABASE_URL") {
+            Ok(admin) if admin.starts_with("postgres") => {
+                let name = format!("itg_test_{}", uuid::Uuid::new_v4().simple());
+                let conn = Database::connect(&admin)
+                    .await
+                    .expect("connect to PostgreSQL");
+                conn.execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("create test database");
+                conn.close().await.ok();
+                let mut url = url::Url::parse(&admin).expect("DATABASE_URL");
+                url.set_path(&name);
+                Self {
+                    url: url.to_string(),
+                    postgres: Some((admin, name)),
+                    _dir: None,
+                }
+            }
+            _ => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let path = dir.path().join("test.db");
+                Self {
+                    url: format!("sqlite://{}?mode=rwc", path.display()),
+                    postgres: None,
+                    _dir: Some(dir),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some((admin, name)) = self.postgres.take() else {
+            return;
+        };
+        // Drop runs outside async context; a thread with its own runtime
+        // can block until the database is gone.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async {
+                if let Ok(conn) = Database::connect(&admin).await {
+                    let _ = conn
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
+                        .await;
+                    conn.close().await.ok();
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// Rows that queries can return, written straight to the database.
+pub mod seed {
+    use chrono::{DateTime, TimeZone, Utc};
+    use entity::{competition, football_match, season, team};
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
+
+    pub async fn team(db: &DatabaseConnection, name: &str, slug: &str) -> team::Model {
+        let now = Utc::now();
+        team::ActiveModel {
+            name: Set(name.to_owned()),
+            slug: Set(slug.to_owned()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .expect("insert team")
+    }
+
+    pub async fn season(db: &DatabaseConnection) -> season::Model {
+        let competition = competition::ActiveModel {
+            code: Set("PL".to_owned()),
+            name: Set("Premier League".to_owned()),
+            kind: Set(entity::CompetitionKind::League),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .expect("insert competition");
+        season::ActiveModel {
+            competition_id: Set(competition.id),
+            label: Set("2023/24".to_owned()),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .expect("insert season")
+    }
+
+    pub fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, mo, d, h, mi, 0).unwrap()
+    }
+
+    pub async fn finished_match(
+        db: &DatabaseConnection,
+        season: &season::Model,
+        home: &team::Model,
+        away: &team::Model,
+        kickoff_at: DateTime<Utc>,
+        (home_score, away_score): (i32, i32),
+        (ht_home, ht_away): (i32, i32),
+    ) -> football_match::Model {
+        let now = Utc::now();
+        football_match::ActiveModel {
+            season_id: Set(season.id),
+            round: Set(Some("Matchday 1".to_owned())),
+            matchday: Set(Some(1)),
+            home_team_id: Set(home.id),
+            away_team_id: Set(away.id),
+            kickoff_at: Set(kickoff_at),
+            kickoff_time_known: Set(true),
+            status: Set(entity::MatchStatus::Finished),
+            home_score: Set(Some(home_score)),
+            away_score: Set(Some(away_score)),
+            half_time_home: Set(Some(ht_home)),
+            half_time_away: Set(Some(ht_away)),
+            last_event_seq: Set(0),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .expect("insert match")
+    }
+}

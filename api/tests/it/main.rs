@@ -1,0 +1,9 @@
+//! End-to-end tests: the real server, over the real wire.
+
+mod common;
+
+mod binary;
+mod graphql_http;
+mod probes;
+mod queries;
+mod schema;

@@ -1,0 +1,21 @@
+//! The shape of InTheGame's data: one sea-orm entity per table. No behaviour
+//! lives here.
+
+pub mod enums;
+pub mod prelude;
+
+pub mod api_token;
+pub mod competition;
+pub mod delivery;
+pub mod follow;
+pub mod football_match;
+pub mod match_event;
+pub mod notification;
+pub mod notification_preference;
+pub mod outbox;
+pub mod points_adjustment;
+pub mod season;
+pub mod team;
+pub mod user;
+
+pub use enums::*;

@@ -1,0 +1,61 @@
+use sea_orm::entity::prelude::*;
+
+use crate::Weekday;
+
+/// Times of day are "HH:MM" in the user's `time_zone`.
+#[sea_orm::compact_model]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "notification_preferences")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub user_id: i64,
+    #[sea_orm(default_value = false)]
+    pub daily_enabled: bool,
+    #[sea_orm(column_type = "String(StringLen::N(5))", default_value = "08:00")]
+    pub daily_time: String,
+    #[sea_orm(default_value = false)]
+    pub weekly_enabled: bool,
+    #[sea_orm(default_value = "MONDAY")]
+    pub weekly_day: Weekday,
+    #[sea_orm(column_type = "String(StringLen::N(5))", default_value = "08:00")]
+    pub weekly_time: String,
+    #[sea_orm(default_value = false)]
+    pub live_enabled: bool,
+    /// JSON array of `MatchEventKind` strings, e.g. `["GOAL", "RED_CARD"]`.
+    #[sea_orm(column_type = "JsonBinary", default_value = "[]")]
+    pub live_kinds: Json,
+    #[sea_orm(column_type = "String(StringLen::N(5))", nullable)]
+    pub quiet_start: Option<String>,
+    #[sea_orm(column_type = "String(StringLen::N(5))", nullable)]
+    pub quiet_end: Option<String>,
+    #[sea_orm(default_value = false)]
+    pub email_enabled: bool,
+    #[sea_orm(default_value = false)]
+    pub webhook_enabled: bool,
+    #[sea_orm(default_value = true)]
+    pub in_app_enabled: bool,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub webhook_url: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub webhook_secret: Option<String>,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::user::Entity",
+        from = "Column::UserId",
+        to = "super::user::Column::Id",
+        on_delete = "Cascade"
+    )]
+    User,
+}
+
+impl Related<super::user::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::User.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,13 @@
+pub use super::api_token::Entity as ApiToken;
+pub use super::competition::Entity as Competition;
+pub use super::delivery::Entity as Delivery;
+pub use super::follow::Entity as Follow;
+pub use super::football_match::Entity as Match;
+pub use super::match_event::Entity as MatchEvent;
+pub use super::notification::Entity as Notification;
+pub use super::notification_preference::Entity as NotificationPreference;
+pub use super::outbox::Entity as Outbox;
+pub use super::points_adjustment::Entity as PointsAdjustment;
+pub use super::season::Entity as Season;
+pub use super::team::Entity as Team;
+pub use super::user::Entity as User;

@@ -1,0 +1,49 @@
+//! The history of InTheGame's database schema: sea-orm migrations that build
+//! every table, index and foreign key, written with the schema builder so the
+//! same steps run unchanged on SQLite and PostgreSQL.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261129_000001_create_football_tables;
+mod m20261129_000002_create_account_tables;
+mod m20261129_000003_create_notification_tables;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261129_000001_create_football_tables::Migration),
+            Box::new(m20261129_000002_create_account_tables::Migration),
+            Box::new(m20261129_000003_create_notification_tables::Migration),
+        ]
+    }
+}
+
+/// Length of the varchar columns that hold enums. Enums are plain strings
+/// rather than native enum types so one schema works on SQLite and PostgreSQL
+/// and adding a variant never needs a column migration.
+const ENUM_LEN: u32 = 32;
+
+async fn create_index<T, C>(
+    manager: &SchemaManager<'_>,
+    name: &str,
+    table: T,
+    cols: impl IntoIterator<Item = C>,
+    unique: bool,
+) -> Result<(), DbErr>
+where
+    T: IntoIden,
+    C: IntoIndexColumn,
+{
+    let mut index = Index::create();
+    index.name(name).table(table);
+    for col in cols {
+        index.col(col);
+    }
+    if unique {
+        index.unique();
+    }
+    manager.create_index(index).await
+}

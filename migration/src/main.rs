@@ -1,0 +1,4 @@
+#[tokio::main]
+async fn main() {
+    sea_orm_migration::cli::run_cli(migration::Migrator).await;
+}

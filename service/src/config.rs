@@ -1,0 +1,210 @@
+//! One configuration struct for both binaries, read from flags and the environment.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines, for a terminal.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Settings shared by `api` and `worker`. Every field can come from a flag or
+/// from the environment variable of the same name; see `.env.example`.
+#[derive(Clone, Debug, Args)]
+pub struct Config {
+    /// Where the data lives: `sqlite://path?mode=rwc` or `postgres://…`.
+    /// The default SQLite file is created, with its folder, on first start.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://./data/inthegame.db?mode=rwc",
+        value_parser = parse_database_url,
+        hide_env_values = true
+    )]
+    pub database_url: DatabaseUrl,
+
+    /// Redis for the event bus and jobs. Unset: an in-process bus and
+    /// embedded job storage, for a single process.
+    #[arg(long, env = "REDIS_URL", value_parser = parse_redis_url, hide_env_values = true)]
+    pub redis_url: Option<RedisUrl>,
+
+    /// Address to listen on.
+    #[arg(long, env = "HOST", default_value = "127.0.0.1")]
+    pub host: IpAddr,
+
+    /// Port to listen on; 0 picks a free one.
+    #[arg(long, env = "PORT", default_value_t = 8002)]
+    pub port: u16,
+
+    /// `text` for people, `json` for log collectors.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+
+    /// Log filter in `tracing` EnvFilter syntax, e.g. `info,api=debug`.
+    #[arg(
+        long,
+        env = "RUST_LOG",
+        default_value = "info,sqlx=warn,sea_orm=warn",
+        value_parser = parse_log_filter
+    )]
+    pub rust_log: String,
+}
+
+impl Config {
+    /// The SQLite file the database URL points at, if it points at one.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        self.database_url.sqlite_path()
+    }
+}
+
+/// A database URL whose scheme we support. Printing it hides the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        if raw.starts_with("sqlite:") {
+            return Ok(Self(raw.to_owned()));
+        }
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            let url = url::Url::parse(raw).map_err(|e| format!("not a valid URL: {e}"))?;
+            if url.host_str().is_none_or(str::is_empty) {
+                return Err("a postgres URL needs a host".into());
+            }
+            return Ok(Self(raw.to_owned()));
+        }
+        Err("expected a URL starting with sqlite: or postgres://".into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.0.starts_with("sqlite:")
+    }
+
+    /// The file behind a `sqlite:` URL; `None` for in-memory databases.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        let rest = self.0.strip_prefix("sqlite:")?;
+        let rest = rest.trim_start_matches("//");
+        let path = rest.split('?').next().unwrap_or_default();
+        (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&redact(&self.0))
+    }
+}
+
+impl std::fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&redact(&self.0))
+    }
+}
+
+/// A `redis://` or `rediss://` URL. Printing it hides the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RedisUrl(String);
+
+impl RedisUrl {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let url = url::Url::parse(raw.trim()).map_err(|e| format!("not a valid URL: {e}"))?;
+        match url.scheme() {
+            "redis" | "rediss" => Ok(Self(raw.trim().to_owned())),
+            other => Err(format!("expected redis:// or rediss://, got {other}://")),
+        }
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for RedisUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&redact(&self.0))
+    }
+}
+
+impl std::fmt::Display for RedisUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&redact(&self.0))
+    }
+}
+
+fn parse_database_url(raw: &str) -> Result<DatabaseUrl, String> {
+    DatabaseUrl::parse(raw)
+}
+
+fn parse_log_filter(raw: &str) -> Result<String, String> {
+    tracing_subscriber::EnvFilter::try_new(raw)
+        .map(|_| raw.to_owned())
+        .map_err(|e| format!("not a valid log filter: {e}"))
+}
+
+fn parse_redis_url(raw: &str) -> Result<RedisUrl, String> {
+    RedisUrl::parse(raw)
+}
+
+/// Replaces the password of a URL with `***`, so URLs can be logged.
+pub fn redact(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        _ => raw.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sqlite_url_points_at_its_file() {
+        let url = DatabaseUrl::parse("sqlite://./data/x.db?mode=rwc").unwrap();
+        assert_eq!(url.sqlite_path(), Some(PathBuf::from("./data/x.db")));
+        assert!(url.is_sqlite());
+    }
+
+    #[test]
+    fn an_in_memory_sqlite_url_has_no_file() {
+        let url = DatabaseUrl::parse("sqlite::memory:").unwrap();
+        assert_eq!(url.sqlite_path(), None);
+    }
+
+    #[test]
+    fn an_unsupported_scheme_is_refused() {
+        let err = DatabaseUrl::parse("mysql://root@localhost/db").unwrap_err();
+        assert!(err.contains("sqlite: or postgres://"), "{err}");
+    }
+
+    #[test]
+    fn a_postgres_url_without_host_is_refused() {
+        assert!(DatabaseUrl::parse("postgres:///db").is_err());
+    }
+
+    #[test]
+    fn passwords_never_print() {
+        let url = DatabaseUrl::parse("postgres://u:secret@db:5432/x").unwrap();
+        assert!(!format!("{url} {url:?}").contains("secret"));
+        let redis = RedisUrl::parse("redis://:hunter2@cache:6379").unwrap();
+        assert!(!format!("{redis} {redis:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn a_redis_url_needs_the_redis_scheme() {
+        assert!(RedisUrl::parse("http://cache:6379").is_err());
+    }
+}

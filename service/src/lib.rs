@@ -1,0 +1,17 @@
+//! InTheGame's domain: the commands and queries over the database, the
+//! configuration and telemetry that `api` and `worker` share, and the
+//! connections to PostgreSQL/SQLite and Redis. Neither binary talks to the
+//! database except through this crate.
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod matches;
+pub mod redis;
+pub mod shutdown;
+pub mod teams;
+pub mod telemetry;
+
+pub use config::Config;
+pub use error::{Error, Result};
