@@ -3,6 +3,8 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Context as _;
 use sea_orm::DatabaseConnection;
@@ -15,6 +17,9 @@ use crate::graphql::{self, AppSchema};
 /// Options that only the server has.
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct ServeOptions {
+    #[command(flatten)]
+    pub limits: Limits,
+
     /// Do not apply pending database migrations on start.
     #[arg(long, env = "SKIP_MIGRATIONS", default_value_t = false)]
     pub skip_migrations: bool,
@@ -26,12 +31,63 @@ pub struct ServeOptions {
     pub embedded_worker: Option<bool>,
 }
 
+/// Bounds on what one request may cost. Each refusal is a GraphQL error
+/// with its own `extensions.code`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct Limits {
+    /// Deepest nesting of selections a query may have (`QUERY_TOO_DEEP`).
+    #[arg(long, env = "MAX_QUERY_DEPTH", default_value_t = 15)]
+    pub max_query_depth: usize,
+
+    /// Most a query may cost: each field is 1, and a list multiplies what
+    /// it selects by its page size (`QUERY_TOO_COMPLEX`).
+    #[arg(long, env = "MAX_QUERY_COMPLEXITY", default_value_t = 5000)]
+    pub max_query_complexity: usize,
+
+    /// Largest request body, in bytes (`REQUEST_TOO_LARGE`).
+    #[arg(long, env = "MAX_REQUEST_BYTES", default_value_t = 65_536)]
+    pub max_request_bytes: usize,
+
+    /// Longest a request may run, in milliseconds (`TIMEOUT`).
+    #[arg(long, env = "REQUEST_TIMEOUT_MS", default_value_t = 10_000)]
+    pub request_timeout_ms: u64,
+
+    /// Answer introspection queries (GraphiQL needs them).
+    #[arg(long, env = "INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub introspection: bool,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_query_depth: 15,
+            max_query_complexity: 5000,
+            max_request_bytes: 65_536,
+            request_timeout_ms: 10_000,
+            introspection: true,
+        }
+    }
+}
+
+/// Counts the SQL statements the app sends, for `/metrics` and for tests
+/// that prove a query's cost does not grow with its page size.
+#[derive(Clone, Debug, Default)]
+pub struct StatementCounter(Arc<AtomicU64>);
+
+impl StatementCounter {
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
 /// What every request handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub schema: AppSchema,
     pub db: DatabaseConnection,
     pub redis: Option<fred::clients::Client>,
+    pub limits: Limits,
+    pub statements: StatementCounter,
 }
 
 /// A started server, bound to its address but not yet serving.
@@ -46,7 +102,13 @@ pub struct App {
 impl App {
     /// Connects, migrates, binds, and starts the embedded worker if asked.
     pub async fn start(config: Config, options: ServeOptions) -> anyhow::Result<Self> {
-        let db = service::db::connect(&config.database_url).await?;
+        let mut db = service::db::connect(&config.database_url).await?;
+        // Set before the connection is cloned: each clone keeps its own callback.
+        let statements = StatementCounter::default();
+        let counter = statements.0.clone();
+        db.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
         if !options.skip_migrations {
             service::db::migrate(&db).await?;
         }
@@ -55,9 +117,11 @@ impl App {
             None => None,
         };
         let state = AppState {
-            schema: graphql::build_schema(db.clone()),
+            schema: graphql::build_schema(db.clone(), &options.limits),
             db: db.clone(),
             redis,
+            limits: options.limits.clone(),
+            statements,
         };
         let listener = TcpListener::bind((config.host, config.port))
             .await

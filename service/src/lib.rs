@@ -4,12 +4,15 @@
 //! database except through this crate.
 
 pub mod cli;
+pub mod competitions;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod matches;
+pub mod pagination;
 pub mod redis;
 pub mod shutdown;
+pub mod standings;
 pub mod teams;
 pub mod telemetry;
 

@@ -7,13 +7,15 @@
 use async_graphql::http::{GraphiQLSource, parse_query_string};
 use async_graphql::parser::types::OperationType;
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
-use axum::body::Bytes;
+use std::time::Duration;
+
 use axum::extract::{FromRequestParts, Request, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::json;
 
 use crate::AppState;
+use crate::graphql::error::code;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const APPLICATION_JSON: &str = "application/json";
@@ -79,12 +81,20 @@ pub async fn get(State(state): State<AppState>, request: Request) -> Response {
     };
     let request = match parse_query_string(query) {
         Ok(request) => request,
-        Err(err) => return request_error(format, StatusCode::BAD_REQUEST, &err.to_string()),
+        Err(err) => {
+            return coded_error(
+                format,
+                StatusCode::BAD_REQUEST,
+                code::BAD_REQUEST,
+                &err.to_string(),
+            );
+        }
     };
     if is_mutation(&request) {
-        let mut response = request_error(
+        let mut response = coded_error(
             format,
             StatusCode::METHOD_NOT_ALLOWED,
+            code::METHOD_NOT_ALLOWED,
             "mutations must be sent with POST",
         );
         response
@@ -95,9 +105,20 @@ pub async fn get(State(state): State<AppState>, request: Request) -> Response {
     execute(&state, format, request).await
 }
 
-pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn post(State(state): State<AppState>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let headers = parts.headers;
     let Some(format) = negotiate(&headers) else {
         return not_acceptable();
+    };
+    let limit = state.limits.max_request_bytes;
+    let Ok(body) = axum::body::to_bytes(body, limit).await else {
+        return coded_error(
+            format,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            code::REQUEST_TOO_LARGE,
+            &format!("the request body is larger than {limit} bytes"),
+        );
     };
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -110,18 +131,20 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
                 .to_ascii_lowercase()
         });
     if content_type.as_deref() != Some(APPLICATION_JSON) {
-        return request_error(
+        return coded_error(
             format,
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            code::UNSUPPORTED_MEDIA_TYPE,
             "send the request as application/json",
         );
     }
     let request: async_graphql::Request = match serde_json::from_slice(&body) {
         Ok(request) => request,
         Err(err) => {
-            return request_error(
+            return coded_error(
                 format,
                 StatusCode::BAD_REQUEST,
+                code::BAD_REQUEST,
                 &format!("the body is not a valid GraphQL request: {err}"),
             );
         }
@@ -133,7 +156,17 @@ async fn execute(state: &AppState, format: Format, request: async_graphql::Reque
     if let Some(name) = &request.operation_name {
         tracing::Span::current().record("operation", name.as_str());
     }
-    let response = state.schema.execute(request).await;
+    let timeout = Duration::from_millis(state.limits.request_timeout_ms);
+    let Ok(mut response) = tokio::time::timeout(timeout, state.schema.execute(request)).await
+    else {
+        return coded_error(
+            format,
+            StatusCode::SERVICE_UNAVAILABLE,
+            code::TIMEOUT,
+            &format!("the request took longer than {} ms", timeout.as_millis()),
+        );
+    };
+    label_request_errors(&mut response);
     // Parse and validation failures carry no path and produce no data: the
     // request never executed, which the spec answers with a 4xx.
     let never_executed = response.data == async_graphql::Value::Null
@@ -160,9 +193,29 @@ async fn execute(state: &AppState, format: Format, request: async_graphql::Reque
     http
 }
 
-fn request_error(format: Format, status: StatusCode, message: &str) -> Response {
-    let body = json!({ "errors": [{ "message": message }] }).to_string();
-    let mut response = (status, body).into_response();
+/// Gives the errors async-graphql raises before execution a stable code,
+/// so clients can tell a limit from a typo.
+fn label_request_errors(response: &mut async_graphql::Response) {
+    for error in &mut response.errors {
+        if !error.path.is_empty() {
+            continue;
+        }
+        let code = match error.message.as_str() {
+            "Query is nested too deep." => code::QUERY_TOO_DEEP,
+            "Query is too complex." => code::QUERY_TOO_COMPLEX,
+            _ if response.data == async_graphql::Value::Null => code::GRAPHQL_VALIDATION_FAILED,
+            _ => continue,
+        };
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", code);
+        }
+    }
+}
+
+fn coded_error(format: Format, status: StatusCode, code: &str, message: &str) -> Response {
+    let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    let mut response = (status, body.to_string()).into_response();
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, format.content_type());
@@ -170,7 +223,8 @@ fn request_error(format: Format, status: StatusCode, message: &str) -> Response 
 }
 
 fn not_acceptable() -> Response {
-    let body = json!({ "errors": [{ "message": format!("accept {GRAPHQL_RESPONSE_JSON} or {APPLICATION_JSON}") }] });
+    let message = format!("accept {GRAPHQL_RESPONSE_JSON} or {APPLICATION_JSON}");
+    let body = json!({ "errors": [{ "message": message, "extensions": { "code": code::NOT_ACCEPTABLE } }] });
     let mut response = (StatusCode::NOT_ACCEPTABLE, body.to_string()).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -32,14 +32,14 @@ async fn a_query_answers_in_the_media_type_the_client_accepts() {
             .http
             .post(app.url("/graphql"))
             .header("accept", accept)
-            .json(&serde_json::json!({ "query": "{ teams { name } }" }))
+            .json(&serde_json::json!({ "query": "{ teams { nodes { name } } }" }))
             .send()
             .await
             .unwrap();
         assert_eq!(response.status(), 200, "{accept}");
         assert_eq!(content_type(&response), expected, "{accept}");
         let body: Value = response.json().await.unwrap();
-        assert_eq!(body["data"]["teams"], serde_json::json!([]));
+        assert_eq!(body["data"]["teams"]["nodes"], serde_json::json!([]));
     }
     app.stop().await;
 }
@@ -90,7 +90,7 @@ async fn a_query_can_be_sent_with_get_and_variables() {
         .query(&[
             (
                 "query",
-                "query Few($n: Int!) { matches(first: $n) { status } }",
+                "query Few($n: Int!) { matches(first: $n) { nodes { status } } }",
             ),
             ("variables", r#"{"n": 5}"#),
             ("operationName", "Few"),
@@ -100,7 +100,11 @@ async fn a_query_can_be_sent_with_get_and_variables() {
         .unwrap();
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
-    assert_eq!(body["data"]["matches"], serde_json::json!([]), "{body}");
+    assert_eq!(
+        body["data"]["matches"]["nodes"],
+        serde_json::json!([]),
+        "{body}"
+    );
     app.stop().await;
 }
 
@@ -131,7 +135,7 @@ async fn a_post_that_is_not_json_is_refused_with_415() {
         .http
         .post(app.url("/graphql"))
         .header("content-type", "text/plain")
-        .body("{ teams { name } }")
+        .body("{ teams { nodes { name } } }")
         .send()
         .await
         .unwrap();
@@ -146,7 +150,7 @@ async fn a_client_that_accepts_neither_json_type_gets_406() {
         .http
         .post(app.url("/graphql"))
         .header("accept", "text/csv")
-        .json(&serde_json::json!({ "query": "{ teams { name } }" }))
+        .json(&serde_json::json!({ "query": "{ teams { nodes { name } } }" }))
         .send()
         .await
         .unwrap();

@@ -4,6 +4,8 @@ mod common;
 
 mod binary;
 mod graphql_http;
+mod limits;
+mod n_plus_one;
 mod probes;
 mod queries;
 mod schema;

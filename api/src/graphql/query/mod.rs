@@ -1,7 +1,15 @@
 //! The query root, merged from one object per area.
 
+mod competitions;
 mod matches;
+mod standings;
 mod teams;
 
 #[derive(async_graphql::MergedObject, Default)]
-pub struct QueryRoot(teams::TeamQuery, matches::MatchQuery);
+#[graphql(name = "Query")]
+pub struct QueryRoot(
+    competitions::CompetitionQuery,
+    teams::TeamQuery,
+    matches::MatchQuery,
+    standings::StandingsQuery,
+);

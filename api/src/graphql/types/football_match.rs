@@ -1,10 +1,14 @@
-use async_graphql::dataloader::DataLoader;
+use std::sync::Arc;
+
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::football_match;
+use sea_orm::DatabaseConnection;
 
-use super::Team;
-use crate::graphql::loaders::TeamLoader;
+use super::{Competition, MatchEvent, Season, Team};
+use crate::graphql::error::{GqlResultExt as _, to_graphql};
+use crate::graphql::loaders::{Competitions, EventsOfMatch, Seasons, Teams, load_group, load_one};
+use crate::graphql::page_batch::PageBatch;
 
 /// Where a match stands.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
@@ -47,40 +51,75 @@ fn pair(home: Option<i32>, away: Option<i32>) -> Option<ScorePair> {
 }
 
 /// One fixture between two teams.
-pub struct Match(pub football_match::Model);
+pub struct Match {
+    pub model: football_match::Model,
+    /// The page this match was listed in, when it was.
+    page: Option<Arc<PageBatch>>,
+}
+
+impl Match {
+    pub fn new(model: football_match::Model) -> Self {
+        Self { model, page: None }
+    }
+
+    /// The matches of one page, sharing the loading of related rows.
+    pub fn page(db: &DatabaseConnection, models: Vec<football_match::Model>) -> Vec<Self> {
+        let batch = PageBatch::new(db.clone(), &models);
+        models
+            .into_iter()
+            .map(|model| Self {
+                model,
+                page: Some(batch.clone()),
+            })
+            .collect()
+    }
+
+    async fn team(&self, ctx: &Context<'_>, id: i64) -> async_graphql::Result<Team> {
+        match &self.page {
+            Some(page) => match page.team(id).await.gql()? {
+                Some(team) => Ok(Team(team)),
+                None => Err(to_graphql(service::Error::Internal(anyhow::anyhow!(
+                    "team {id} of match {} is missing",
+                    self.model.id
+                )))),
+            },
+            None => load_one::<Teams>(ctx, id).await.map(Team),
+        }
+    }
+}
 
 #[Object]
 impl Match {
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.model.id.to_string())
     }
     /// Kick-off instant in UTC.
     async fn kickoff_at(&self) -> DateTime<Utc> {
-        self.0.kickoff_at
+        self.model.kickoff_at
     }
     /// False when the source only gave the date; `kickoffAt` is then midnight local time.
     async fn kickoff_time_known(&self) -> bool {
-        self.0.kickoff_time_known
+        self.model.kickoff_time_known
     }
     async fn status(&self) -> MatchStatus {
-        self.0.status.into()
+        self.model.status.into()
     }
     /// Round name as the competition gives it, e.g. `Matchday 12` or `Final`.
     async fn round(&self) -> Option<&str> {
-        self.0.round.as_deref()
+        self.model.round.as_deref()
     }
     async fn matchday(&self) -> Option<i32> {
-        self.0.matchday
+        self.model.matchday
     }
     async fn stage(&self) -> Option<&str> {
-        self.0.stage.as_deref()
+        self.model.stage.as_deref()
     }
     /// The minute of play while the match is live.
     async fn minute(&self) -> Option<i32> {
-        self.0.minute
+        self.model.minute
     }
     async fn score(&self) -> Score {
-        let m = &self.0;
+        let m = &self.model;
         Score {
             home: m.home_score,
             away: m.away_score,
@@ -90,23 +129,35 @@ impl Match {
         }
     }
     async fn home_team(&self, ctx: &Context<'_>) -> async_graphql::Result<Team> {
-        load_team(ctx, self.0.home_team_id).await
+        self.team(ctx, self.model.home_team_id).await
     }
     async fn away_team(&self, ctx: &Context<'_>) -> async_graphql::Result<Team> {
-        load_team(ctx, self.0.away_team_id).await
+        self.team(ctx, self.model.away_team_id).await
     }
-}
-
-async fn load_team(ctx: &Context<'_>, id: i64) -> async_graphql::Result<Team> {
-    let loader = ctx.data_unchecked::<DataLoader<TeamLoader>>();
-    match loader.load_one(id).await {
-        Ok(Some(team)) => Ok(Team(team)),
-        // A match always has its teams (foreign keys); a miss is a bug.
-        Ok(None) => Err(crate::graphql::error::to_graphql(service::Error::Internal(
-            anyhow::anyhow!("team {id} of a match is missing"),
-        ))),
-        Err(err) => Err(crate::graphql::error::to_graphql(service::Error::Internal(
-            anyhow::anyhow!("loading team {id}: {err}"),
-        ))),
+    async fn season(&self, ctx: &Context<'_>) -> async_graphql::Result<Season> {
+        load_one::<Seasons>(ctx, self.model.season_id)
+            .await
+            .map(Season)
+    }
+    async fn competition(&self, ctx: &Context<'_>) -> async_graphql::Result<Competition> {
+        let season = load_one::<Seasons>(ctx, self.model.season_id).await?;
+        load_one::<Competitions>(ctx, season.competition_id)
+            .await
+            .map(Competition)
+    }
+    /// Sequence number of the latest event; pass it as `afterSeq` to resume.
+    async fn last_event_seq(&self) -> i32 {
+        self.model.last_event_seq
+    }
+    /// Everything that happened, in sequence order, including cancelled events.
+    async fn events(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MatchEvent>> {
+        let events = match &self.page {
+            Some(page) => page.events(self.model.id).await.gql()?,
+            None => load_group::<EventsOfMatch>(ctx, self.model.id).await?,
+        };
+        Ok(events.into_iter().map(MatchEvent).collect())
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.model.updated_at
     }
 }

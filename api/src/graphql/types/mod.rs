@@ -1,8 +1,18 @@
 //! GraphQL object types. They wrap entity models; the entities themselves
 //! know nothing of GraphQL.
 
+mod competition;
 mod football_match;
+mod head_to_head;
+mod match_event;
+mod match_list;
+mod standings;
 mod team;
 
+pub use competition::{Competition, CompetitionKind, Season};
 pub use football_match::{Match, MatchStatus, Score, ScorePair};
-pub use team::Team;
+pub use head_to_head::HeadToHead;
+pub use match_event::{MatchEvent, MatchEventKind};
+pub use match_list::{MatchConnection, MatchFilter, MatchOrder, match_connection};
+pub use standings::{Outcome, StandingRow, table as standings_table};
+pub use team::{Team, TeamConnection, TeamTotal};

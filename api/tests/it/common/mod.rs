@@ -23,6 +23,7 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub db: DatabaseConnection,
     pub http: reqwest::Client,
+    pub statements: api::app::StatementCounter,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _database: TestDatabase,
@@ -30,6 +31,14 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn() -> Self {
+        Self::spawn_with(api::ServeOptions {
+            embedded_worker: Some(false),
+            ..Default::default()
+        })
+        .await
+    }
+
+    pub async fn spawn_with(options: api::ServeOptions) -> Self {
         let database = TestDatabase::create().await;
         let mut args = vec![
             "test".to_owned(),
@@ -45,13 +54,10 @@ impl TestApp {
         }
         let config = TestCli::try_parse_from(args).expect("test config").config;
         service::telemetry::init(&config);
-        let options = api::ServeOptions {
-            skip_migrations: false,
-            embedded_worker: Some(false),
-        };
         let app = api::App::start(config, options).await.expect("app starts");
         let addr = app.local_addr();
         let db = app.state().db.clone();
+        let statements = app.state().statements.clone();
         let (stop, stopped) = oneshot::channel();
         let server = tokio::spawn(app.run_until(async {
             let _ = stopped.await;
@@ -60,6 +66,7 @@ impl TestApp {
             addr,
             db,
             http: reqwest::Client::new(),
+            statements,
             stop: Some(stop),
             server: Some(server),
             _database: database,
@@ -207,6 +214,28 @@ pub mod seed {
 
     pub fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(y, mo, d, h, mi, 0).unwrap()
+    }
+
+    pub async fn event(
+        db: &DatabaseConnection,
+        m: &football_match::Model,
+        seq: i32,
+        kind: entity::MatchEventKind,
+        minute: i32,
+    ) -> entity::match_event::Model {
+        entity::match_event::ActiveModel {
+            match_id: Set(m.id),
+            seq: Set(seq),
+            kind: Set(kind),
+            minute: Set(Some(minute)),
+            team_id: Set(Some(m.home_team_id)),
+            cancelled: Set(false),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .expect("insert event")
     }
 
     pub async fn finished_match(

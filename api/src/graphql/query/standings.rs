@@ -1,0 +1,57 @@
+use async_graphql::{Context, ID, Object};
+use chrono::{DateTime, Utc};
+use sea_orm::DatabaseConnection;
+
+use crate::graphql::error::{GqlResultExt as _, bad_input};
+use crate::graphql::scalars::parse_id;
+use crate::graphql::types::{HeadToHead, StandingRow};
+
+#[derive(Default)]
+pub struct StandingsQuery;
+
+#[Object]
+impl StandingsQuery {
+    /// The season's league table, with points adjustments, ranked by points,
+    /// goal difference, goals scored, then name. With `asOf`, the table as it
+    /// stood at that instant: results count two hours after kick-off, and
+    /// adjustments from when they took effect.
+    async fn standings(
+        &self,
+        ctx: &Context<'_>,
+        season_id: ID,
+        as_of: Option<DateTime<Utc>>,
+    ) -> async_graphql::Result<Vec<StandingRow>> {
+        let season_id = parse_id("seasonId", &season_id)?;
+        crate::graphql::types::standings_table(ctx, season_id, as_of).await
+    }
+
+    /// Two teams' record against each other.
+    async fn head_to_head(
+        &self,
+        ctx: &Context<'_>,
+        team_a: ID,
+        team_b: ID,
+    ) -> async_graphql::Result<HeadToHead> {
+        let db = ctx.data_unchecked::<DatabaseConnection>();
+        let a = parse_id("teamA", &team_a)?;
+        let b = parse_id("teamB", &team_b)?;
+        if a == b {
+            return Err(bad_input("teamB", "must be a different team from teamA"));
+        }
+        let team_a = service::teams::by_id(db, a)
+            .await
+            .gql()?
+            .ok_or_else(|| crate::graphql::error::to_graphql(service::Error::not_found("teamA")))?;
+        let team_b = service::teams::by_id(db, b)
+            .await
+            .gql()?
+            .ok_or_else(|| crate::graphql::error::to_graphql(service::Error::not_found("teamB")))?;
+        let matches = service::matches::finished_between(db, a, b).await.gql()?;
+        let record = service::standings::head_to_head(a, &matches);
+        Ok(HeadToHead {
+            team_a,
+            team_b,
+            record,
+        })
+    }
+}

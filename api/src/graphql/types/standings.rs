@@ -1,0 +1,73 @@
+use async_graphql::{Context, Enum, Object};
+use chrono::{DateTime, Utc};
+use sea_orm::DatabaseConnection;
+
+use super::Team;
+use crate::graphql::error::GqlResultExt as _;
+
+/// A result from one team's side.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+#[graphql(remote = "service::standings::Outcome")]
+pub enum Outcome {
+    Won,
+    Drawn,
+    Lost,
+}
+
+/// One team's line in a league table.
+pub struct StandingRow(pub service::standings::Row);
+
+#[Object]
+impl StandingRow {
+    async fn position(&self) -> u32 {
+        self.0.position
+    }
+    async fn team(&self) -> Team {
+        Team(self.0.team.clone())
+    }
+    async fn played(&self) -> u32 {
+        self.0.played
+    }
+    async fn won(&self) -> u32 {
+        self.0.won
+    }
+    async fn drawn(&self) -> u32 {
+        self.0.drawn
+    }
+    async fn lost(&self) -> u32 {
+        self.0.lost
+    }
+    async fn goals_for(&self) -> i32 {
+        self.0.goals_for
+    }
+    async fn goals_against(&self) -> i32 {
+        self.0.goals_against
+    }
+    async fn goal_difference(&self) -> i32 {
+        self.0.goal_difference()
+    }
+    /// Points from results plus `pointsAdjustment`.
+    async fn points(&self) -> i32 {
+        self.0.points
+    }
+    /// Points added or deducted by the competition (negative for a deduction).
+    async fn points_adjustment(&self) -> i32 {
+        self.0.points_adjustment
+    }
+    /// The last five results, newest first.
+    async fn form(&self) -> Vec<Outcome> {
+        self.0.form.iter().copied().map(Into::into).collect()
+    }
+}
+
+pub async fn table(
+    ctx: &Context<'_>,
+    season_id: i64,
+    as_of: Option<DateTime<Utc>>,
+) -> async_graphql::Result<Vec<StandingRow>> {
+    let db = ctx.data_unchecked::<DatabaseConnection>();
+    let rows = service::standings::table(db, season_id, as_of)
+        .await
+        .gql()?;
+    Ok(rows.into_iter().map(StandingRow).collect())
+}

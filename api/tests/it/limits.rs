@@ -1,0 +1,116 @@
+//! Each limit on a request's cost refuses with its own code.
+
+use serde_json::{Value, json};
+
+use crate::common::{TestApp, seed};
+
+async fn post(app: &TestApp, body: String) -> (u16, Value) {
+    let response = app
+        .http
+        .post(app.url("/graphql"))
+        .header("content-type", "application/json")
+        .header("accept", "application/graphql-response+json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+fn code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_query_nested_too_deep_is_refused_with_query_too_deep() {
+    let app = TestApp::spawn().await;
+    // match -> homeTeam -> matches -> nodes -> homeTeam -> ... well past 15 levels.
+    let mut selection = "name".to_owned();
+    for _ in 0..5 {
+        selection = format!("matches(first: 1) {{ nodes {{ homeTeam {{ {selection} }} }} }}");
+    }
+    let query = format!("{{ teams(first: 1) {{ nodes {{ {selection} }} }} }}");
+    let (status, body) = post(&app, json!({ "query": query }).to_string()).await;
+    assert_eq!(status, 400);
+    assert_eq!(code(&body), "QUERY_TOO_DEEP", "{body}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_query_too_costly_is_refused_with_query_too_complex() {
+    let app = TestApp::spawn().await;
+    let query =
+        "{ matches(first: 100) { nodes { homeTeam { matches(first: 100) { nodes { id } } } } } }";
+    let (status, body) = post(&app, json!({ "query": query }).to_string()).await;
+    assert_eq!(status, 400);
+    assert_eq!(code(&body), "QUERY_TOO_COMPLEX", "{body}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_body_over_the_size_limit_is_refused_with_request_too_large() {
+    let app = TestApp::spawn().await;
+    let padding = " ".repeat(70_000);
+    let (status, body) = post(
+        &app,
+        json!({ "query": format!("{{ teams {{ totalCount }} }}{padding}") }).to_string(),
+    )
+    .await;
+    assert_eq!(status, 413);
+    assert_eq!(code(&body), "REQUEST_TOO_LARGE", "{body}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_request_that_runs_past_the_timeout_is_refused_with_timeout() {
+    let mut options = api::ServeOptions {
+        embedded_worker: Some(false),
+        ..Default::default()
+    };
+    options.limits.request_timeout_ms = 1;
+    let app = TestApp::spawn_with(options).await;
+    for i in 0..60 {
+        seed::team(&app.db, &format!("Team {i:02}"), &format!("team-{i:02}")).await;
+    }
+    // Two unbatched lookups per team: far more than a millisecond of work.
+    let query = "{ teams(first: 60) { nodes { nextMatch { id } lastMatch { id } } } }";
+    let (status, body) = post(&app, json!({ "query": query }).to_string()).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(code(&body), "TIMEOUT", "{body}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn introspection_can_be_turned_off() {
+    let mut options = api::ServeOptions {
+        embedded_worker: Some(false),
+        ..Default::default()
+    };
+    options.limits.introspection = false;
+    let app = TestApp::spawn_with(options).await;
+    let (_, body) = post(
+        &app,
+        json!({ "query": "{ __schema { queryType { name } } }" }).to_string(),
+    )
+    .await;
+    assert!(
+        body["data"]["__schema"].is_null(),
+        "introspection answered: {body}"
+    );
+    app.stop().await;
+
+    let default = TestApp::spawn().await;
+    let (_, body) = post(
+        &default,
+        json!({ "query": "{ __schema { queryType { name } } }" }).to_string(),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["__schema"]["queryType"]["name"], "Query",
+        "{body}"
+    );
+    default.stop().await;
+}

@@ -1,0 +1,52 @@
+//! A page of matches with their teams and events costs a fixed number of
+//! SQL statements, whatever its size.
+
+use entity::MatchEventKind;
+use serde_json::json;
+
+use crate::common::{TestApp, seed};
+
+const QUERY: &str = "query($n: Int!) { matches(first: $n) { nodes { homeTeam { name } awayTeam { name } events { kind } } } }";
+
+async fn statements_for(app: &TestApp, n: i32) -> u64 {
+    let before = app.statements.get();
+    let body = app.graphql(QUERY, json!({ "n": n })).await;
+    let nodes = body["data"]["matches"]["nodes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"));
+    assert_eq!(nodes.len(), n as usize);
+    assert!(
+        nodes
+            .iter()
+            .all(|m| m["events"].as_array().unwrap().len() == 2)
+    );
+    app.statements.get() - before
+}
+
+#[tokio::test]
+async fn the_statement_count_of_a_match_page_does_not_grow_with_its_size() {
+    let app = TestApp::spawn().await;
+    let season = seed::season(&app.db).await;
+    let mut teams = Vec::new();
+    for i in 0..20 {
+        teams.push(seed::team(&app.db, &format!("Team {i:02}"), &format!("team-{i:02}")).await);
+    }
+    for i in 0..100 {
+        let (home, away) = (&teams[i % 20], &teams[(i + 1 + i / 20) % 20]);
+        let kickoff = seed::at(2023, 8, 1, 12, 0) + chrono::Duration::hours(i as i64);
+        let m = seed::finished_match(&app.db, &season, home, away, kickoff, (1, 0), (0, 0)).await;
+        seed::event(&app.db, &m, 1, MatchEventKind::KickOff, 0).await;
+        seed::event(&app.db, &m, 2, MatchEventKind::Goal, 10).await;
+    }
+
+    let small = statements_for(&app, 10).await;
+    let large = statements_for(&app, 100).await;
+
+    assert_eq!(
+        small, large,
+        "10 matches took {small} statements, 100 took {large}"
+    );
+    // The page, its teams (one batch) and its events (one batch).
+    assert!(large <= 3, "{large} statements for one page");
+    app.stop().await;
+}

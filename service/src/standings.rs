@@ -1,0 +1,366 @@
+//! League tables computed from results and points adjustments.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{MatchStatus, football_match, points_adjustment, season, team};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+use crate::{Error, Result};
+
+/// How long after kick-off a result is taken to stand, for tables "as of"
+/// an instant: the match record does not say when the final whistle blew.
+pub const RESULT_AFTER_KICKOFF: Duration = Duration::minutes(120);
+
+/// A match result from one team's side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Won,
+    Drawn,
+    Lost,
+}
+
+/// One team's line in the table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Row {
+    pub position: u32,
+    pub team: team::Model,
+    pub played: u32,
+    pub won: u32,
+    pub drawn: u32,
+    pub lost: u32,
+    pub goals_for: i32,
+    pub goals_against: i32,
+    /// Points from results plus `points_adjustment`.
+    pub points: i32,
+    pub points_adjustment: i32,
+    /// The last five results, newest first.
+    pub form: Vec<Outcome>,
+}
+
+impl Row {
+    pub fn goal_difference(&self) -> i32 {
+        self.goals_for - self.goals_against
+    }
+}
+
+/// The season's table: every team with a match in the season, ranked by
+/// points, then goal difference, then goals scored, then name. With
+/// `as_of`, only results and adjustments that stood at that instant count.
+pub async fn table(
+    db: &impl ConnectionTrait,
+    season_id: i64,
+    as_of: Option<DateTime<Utc>>,
+) -> Result<Vec<Row>> {
+    season::Entity::find_by_id(season_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::not_found("season"))?;
+    let matches = football_match::Entity::find()
+        .filter(football_match::Column::SeasonId.eq(season_id))
+        .all(db)
+        .await?;
+    let adjustments = points_adjustment::Entity::find()
+        .filter(points_adjustment::Column::SeasonId.eq(season_id))
+        .all(db)
+        .await?;
+    let mut team_ids: Vec<i64> = matches
+        .iter()
+        .flat_map(|m| [m.home_team_id, m.away_team_id])
+        .chain(adjustments.iter().map(|a| a.team_id))
+        .collect();
+    team_ids.sort_unstable();
+    team_ids.dedup();
+    let teams = team::Entity::find()
+        .filter(team::Column::Id.is_in(team_ids))
+        .all(db)
+        .await?;
+    Ok(compute(teams, &matches, &adjustments, as_of))
+}
+
+/// The table from rows already loaded; pure, so the rules are easy to test.
+pub fn compute(
+    teams: Vec<team::Model>,
+    matches: &[football_match::Model],
+    adjustments: &[points_adjustment::Model],
+    as_of: Option<DateTime<Utc>>,
+) -> Vec<Row> {
+    let mut rows: HashMap<i64, Row> = teams
+        .into_iter()
+        .map(|team| {
+            let row = Row {
+                position: 0,
+                team,
+                played: 0,
+                won: 0,
+                drawn: 0,
+                lost: 0,
+                goals_for: 0,
+                goals_against: 0,
+                points: 0,
+                points_adjustment: 0,
+                form: Vec::new(),
+            };
+            (row.team.id, row)
+        })
+        .collect();
+
+    let mut results: Vec<&football_match::Model> = matches
+        .iter()
+        .filter(|m| m.status == MatchStatus::Finished)
+        .filter(|m| as_of.is_none_or(|at| m.kickoff_at + RESULT_AFTER_KICKOFF <= at))
+        .collect();
+    // Newest first, so form fills in the right order.
+    results.sort_by_key(|m| std::cmp::Reverse((m.kickoff_at, m.id)));
+    for m in results {
+        let (Some(home_goals), Some(away_goals)) = (m.home_score, m.away_score) else {
+            continue;
+        };
+        for (team_id, scored, conceded) in [
+            (m.home_team_id, home_goals, away_goals),
+            (m.away_team_id, away_goals, home_goals),
+        ] {
+            let Some(row) = rows.get_mut(&team_id) else {
+                continue;
+            };
+            let outcome = match scored.cmp(&conceded) {
+                std::cmp::Ordering::Greater => Outcome::Won,
+                std::cmp::Ordering::Equal => Outcome::Drawn,
+                std::cmp::Ordering::Less => Outcome::Lost,
+            };
+            row.played += 1;
+            row.goals_for += scored;
+            row.goals_against += conceded;
+            match outcome {
+                Outcome::Won => {
+                    row.won += 1;
+                    row.points += 3;
+                }
+                Outcome::Drawn => {
+                    row.drawn += 1;
+                    row.points += 1;
+                }
+                Outcome::Lost => row.lost += 1,
+            }
+            if row.form.len() < 5 {
+                row.form.push(outcome);
+            }
+        }
+    }
+    for adjustment in adjustments {
+        if as_of.is_some_and(|at| adjustment.effective_at > at) {
+            continue;
+        }
+        if let Some(row) = rows.get_mut(&adjustment.team_id) {
+            row.points_adjustment += adjustment.points;
+            row.points += adjustment.points;
+        }
+    }
+
+    let mut table: Vec<Row> = rows.into_values().collect();
+    table.sort_by(|a, b| {
+        b.points
+            .cmp(&a.points)
+            .then(b.goal_difference().cmp(&a.goal_difference()))
+            .then(b.goals_for.cmp(&a.goals_for))
+            .then_with(|| a.team.name.cmp(&b.team.name))
+    });
+    for (index, row) in table.iter_mut().enumerate() {
+        row.position = u32::try_from(index + 1).unwrap_or(u32::MAX);
+    }
+    table
+}
+
+/// Two teams' record against each other.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HeadToHead {
+    pub played: u32,
+    pub team_a_wins: u32,
+    pub team_b_wins: u32,
+    pub draws: u32,
+    pub team_a_goals: i32,
+    pub team_b_goals: i32,
+}
+
+/// Sums finished matches between `a` and `b`. A match decided on penalties
+/// counts as a draw, as its score does.
+pub fn head_to_head(a: i64, matches: &[football_match::Model]) -> HeadToHead {
+    let mut record = HeadToHead::default();
+    for m in matches {
+        let Some((home, away)) = crate::matches::final_score(m) else {
+            continue;
+        };
+        let (a_goals, b_goals) = if m.home_team_id == a {
+            (home, away)
+        } else {
+            (away, home)
+        };
+        record.played += 1;
+        record.team_a_goals += a_goals;
+        record.team_b_goals += b_goals;
+        match a_goals.cmp(&b_goals) {
+            std::cmp::Ordering::Greater => record.team_a_wins += 1,
+            std::cmp::Ordering::Less => record.team_b_wins += 1,
+            std::cmp::Ordering::Equal => record.draws += 1,
+        }
+    }
+    record
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn team(id: i64, name: &str) -> team::Model {
+        let now = Utc::now();
+        team::Model {
+            id,
+            name: name.to_owned(),
+            short_name: None,
+            tla: None,
+            area: None,
+            founded: None,
+            venue: None,
+            crest_url: None,
+            slug: name.to_lowercase(),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    fn result(id: i64, day: u32, home: i64, away: i64, score: (i32, i32)) -> football_match::Model {
+        let at = Utc.with_ymd_and_hms(2024, 1, day, 15, 0, 0).unwrap();
+        football_match::Model {
+            id,
+            season_id: 1,
+            round: None,
+            matchday: None,
+            stage: None,
+            home_team_id: home,
+            away_team_id: away,
+            kickoff_at: at,
+            kickoff_time_known: true,
+            status: MatchStatus::Finished,
+            home_score: Some(score.0),
+            away_score: Some(score.1),
+            half_time_home: None,
+            half_time_away: None,
+            extra_time_home: None,
+            extra_time_away: None,
+            penalties_home: None,
+            penalties_away: None,
+            minute: None,
+            last_event_seq: 0,
+            external_source: None,
+            external_ref: None,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    fn adjustment(team_id: i64, points: i32, day: u32) -> points_adjustment::Model {
+        let at = Utc.with_ymd_and_hms(2024, 1, day, 12, 0, 0).unwrap();
+        points_adjustment::Model {
+            id: 1,
+            season_id: 1,
+            team_id,
+            points,
+            reason: "breach".into(),
+            effective_at: at,
+            created_at: at,
+        }
+    }
+
+    fn names(table: &[Row]) -> Vec<&str> {
+        table.iter().map(|r| r.team.name.as_str()).collect()
+    }
+
+    #[test]
+    fn ties_break_on_goal_difference_then_goals_then_name() {
+        let teams = vec![
+            team(1, "Bees"),
+            team(2, "Ants"),
+            team(3, "Cats"),
+            team(4, "Dogs"),
+        ];
+        let matches = [
+            result(1, 1, 1, 4, (3, 1)), // Bees +2, 3 scored
+            result(2, 1, 2, 3, (2, 0)), // Ants +2, 2 scored
+            result(3, 2, 3, 4, (0, 0)),
+        ];
+        let table = compute(teams, &matches, &[], None);
+        // Cats and Dogs both -2; Dogs scored one.
+        assert_eq!(names(&table), ["Bees", "Ants", "Dogs", "Cats"]);
+        assert_eq!(table[0].position, 1);
+        assert_eq!(table[3].points, 1);
+    }
+
+    #[test]
+    fn equal_on_everything_falls_back_to_the_name() {
+        let teams = vec![team(1, "Zebras"), team(2, "Yaks")];
+        let table = compute(teams, &[result(1, 1, 1, 2, (1, 1))], &[], None);
+        assert_eq!(names(&table), ["Yaks", "Zebras"]);
+    }
+
+    #[test]
+    fn form_lists_the_last_five_results_newest_first() {
+        let teams = vec![team(1, "A"), team(2, "B")];
+        let matches: Vec<_> = [(1, 0), (0, 1), (1, 1), (2, 0), (2, 0), (0, 3)]
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| result(i as i64 + 1, i as u32 + 1, 1, 2, s))
+            .collect();
+        let table = compute(teams, &matches, &[], None);
+        let a = table.iter().find(|r| r.team.id == 1).unwrap();
+        use Outcome::*;
+        assert_eq!(a.form, vec![Lost, Won, Won, Drawn, Lost]);
+        assert_eq!(a.played, 6);
+    }
+
+    #[test]
+    fn a_deduction_counts_only_from_when_it_took_effect() {
+        let teams = vec![team(1, "A"), team(2, "B")];
+        let matches = [result(1, 1, 1, 2, (1, 0))];
+        let deduction = [adjustment(1, -4, 10)];
+        let before = Utc.with_ymd_and_hms(2024, 1, 9, 0, 0, 0).unwrap();
+        let after = Utc.with_ymd_and_hms(2024, 1, 11, 0, 0, 0).unwrap();
+        let early = compute(teams.clone(), &matches, &deduction, Some(before));
+        assert_eq!(names(&early), ["A", "B"]);
+        let late = compute(teams, &matches, &deduction, Some(after));
+        assert_eq!(names(&late), ["B", "A"]);
+        let a = late.iter().find(|r| r.team.id == 1).unwrap();
+        assert_eq!((a.points, a.points_adjustment), (-1, -4));
+    }
+
+    #[test]
+    fn a_result_counts_only_once_it_stood() {
+        let teams = vec![team(1, "A"), team(2, "B")];
+        let matches = [result(1, 1, 1, 2, (1, 0))];
+        let during = Utc.with_ymd_and_hms(2024, 1, 1, 16, 0, 0).unwrap();
+        let table = compute(teams, &matches, &[], Some(during));
+        assert!(table.iter().all(|r| r.played == 0));
+    }
+
+    #[test]
+    fn head_to_head_counts_a_shootout_as_a_draw() {
+        let mut cup_tie = result(2, 2, 2, 1, (1, 1));
+        cup_tie.extra_time_home = Some(1);
+        cup_tie.extra_time_away = Some(1);
+        cup_tie.penalties_home = Some(5);
+        cup_tie.penalties_away = Some(4);
+        let record = head_to_head(1, &[result(1, 1, 1, 2, (2, 0)), cup_tie]);
+        assert_eq!(
+            record,
+            HeadToHead {
+                played: 2,
+                team_a_wins: 1,
+                team_b_wins: 0,
+                draws: 1,
+                team_a_goals: 3,
+                team_b_goals: 1
+            }
+        );
+    }
+}
