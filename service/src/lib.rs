@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod import;
 pub mod matches;
 pub mod redis;
 pub mod shutdown;
