@@ -29,6 +29,11 @@ pub struct ServeOptions {
     /// `worker` processes do the work.
     #[arg(long, env = "EMBEDDED_WORKER")]
     pub embedded_worker: Option<bool>,
+
+    /// Import the bundled demo seasons (Premier League 2023/24 and 2025/26,
+    /// Champions League 2024/25) on start, if the database has no matches.
+    #[arg(long, env = "DEMO", default_value_t = false)]
+    pub demo: bool,
 }
 
 /// Bounds on what one request may cost. Each refusal is a GraphQL error
@@ -111,6 +116,9 @@ impl App {
         });
         if !options.skip_migrations {
             service::db::migrate(&db).await?;
+        }
+        if options.demo {
+            service::demo::seed(&db).await?;
         }
         let redis = match &config.redis_url {
             Some(url) => Some(service::redis::connect(url).await?),

@@ -1,5 +1,11 @@
-use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand, ValueEnum};
 use service::Config;
+use service::import::{
+    CompetitionCode, CompetitionName, ImportOptions, LocalTimeZone, SeasonLabel,
+};
 
 use api::ServeOptions;
 
@@ -23,6 +29,42 @@ enum Command {
     Serve,
     /// Print the GraphQL schema (SDL) to stdout.
     PrintSchema,
+    /// Import an openfootball season file into the database (migrating it
+    /// first), then print what was created, updated, unchanged and skipped.
+    Import(ImportArgs),
+}
+
+#[derive(clap::Args)]
+struct ImportArgs {
+    /// The openfootball JSON file, such as `2023-24/en.1.json`.
+    file: PathBuf,
+
+    /// The competition's code, such as `PL`; created when new.
+    #[arg(long, value_parser = CompetitionCode::parse)]
+    competition_code: CompetitionCode,
+
+    /// The season the file holds, `YYYY/YY`, such as `2023/24`.
+    #[arg(long, value_parser = SeasonLabel::parse)]
+    season: SeasonLabel,
+
+    /// The IANA time zone of the file's local kick-off times, such as
+    /// `Europe/London`.
+    #[arg(long, value_parser = LocalTimeZone::parse)]
+    timezone: LocalTimeZone,
+
+    /// The competition's name. Default: the file's `name` without its season.
+    #[arg(long, value_parser = CompetitionName::parse)]
+    competition_name: Option<CompetitionName>,
+
+    /// League or cup. Default: cup when any round is not a numbered matchday.
+    #[arg(long, value_enum)]
+    kind: Option<Kind>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Kind {
+    League,
+    Cup,
 }
 
 #[tokio::main]
@@ -34,6 +76,7 @@ async fn main() {
             Ok(())
         }
         Command::Serve => serve(cli.config, cli.serve).await,
+        Command::Import(args) => import(cli.config, args).await,
     };
     if let Err(err) = result {
         // One line, no backtrace: the message names what to fix.
@@ -47,4 +90,24 @@ async fn serve(config: Config, options: ServeOptions) -> anyhow::Result<()> {
     let app = api::App::start(config, options).await?;
     tracing::info!("GraphiQL: {}", app.graphiql_url());
     app.run_until(service::shutdown::signal()).await
+}
+
+/// Telemetry stays off: the report on stdout and one error line on stderr
+/// are this command's whole output.
+async fn import(config: Config, args: ImportArgs) -> anyhow::Result<()> {
+    let source_name = args.file.display().to_string();
+    let json = std::fs::read_to_string(&args.file)
+        .with_context(|| format!("cannot read {source_name}"))?;
+    let mut options = ImportOptions::new(args.competition_code, args.season, args.timezone);
+    options.competition_name = args.competition_name;
+    options.kind = args.kind.map(|kind| match kind {
+        Kind::League => entity::CompetitionKind::League,
+        Kind::Cup => entity::CompetitionKind::Cup,
+    });
+    let db = service::db::connect(&config.database_url).await?;
+    service::db::migrate(&db).await?;
+    let report = service::import::import_openfootball(&db, &source_name, &json, &options).await?;
+    print!("{report}");
+    db.close().await.ok();
+    Ok(())
 }

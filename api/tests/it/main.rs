@@ -4,6 +4,7 @@ mod common;
 
 mod binary;
 mod graphql_http;
+mod import;
 mod limits;
 mod n_plus_one;
 mod probes;

@@ -26,19 +26,16 @@ pub struct TestApp {
     pub statements: api::app::StatementCounter,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
-    _database: TestDatabase,
+    database: TestDatabase,
 }
 
 impl TestApp {
     pub async fn spawn() -> Self {
-        Self::spawn_with(api::ServeOptions {
-            embedded_worker: Some(false),
-            ..Default::default()
-        })
-        .await
+        Self::spawn_with(|_| {}).await
     }
 
-    pub async fn spawn_with(options: api::ServeOptions) -> Self {
+    /// As `spawn`, with the server options changed first (e.g. `demo`).
+    pub async fn spawn_with(change: impl FnOnce(&mut api::ServeOptions)) -> Self {
         let database = TestDatabase::create().await;
         let mut args = vec![
             "test".to_owned(),
@@ -54,6 +51,12 @@ impl TestApp {
         }
         let config = TestCli::try_parse_from(args).expect("test config").config;
         service::telemetry::init(&config);
+        let mut options = api::ServeOptions {
+            skip_migrations: false,
+            embedded_worker: Some(false),
+            ..Default::default()
+        };
+        change(&mut options);
         let app = api::App::start(config, options).await.expect("app starts");
         let addr = app.local_addr();
         let db = app.state().db.clone();
@@ -69,8 +72,13 @@ impl TestApp {
             statements,
             stop: Some(stop),
             server: Some(server),
-            _database: database,
+            database,
         }
+    }
+
+    /// The URL of this app's own database, for a second process to use.
+    pub fn database_url(&self) -> &str {
+        &self.database.url
     }
 
     pub fn url(&self, path: &str) -> String {
