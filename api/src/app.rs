@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use sea_orm::DatabaseConnection;
@@ -10,7 +11,8 @@ use service::Config;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::graphql::{self, AppSchema};
+use crate::graphql::{self, AccountSettings, AppSchema};
+use crate::rate_limit::RateLimits;
 
 /// Options that only the server has.
 #[derive(Clone, Debug, Default, clap::Args)]
@@ -32,6 +34,7 @@ pub struct AppState {
     pub schema: AppSchema,
     pub db: DatabaseConnection,
     pub redis: Option<fred::clients::Client>,
+    pub limits: Arc<RateLimits>,
 }
 
 /// A started server, bound to its address but not yet serving.
@@ -54,10 +57,13 @@ impl App {
             Some(url) => Some(service::redis::connect(url).await?),
             None => None,
         };
+        let limits = Arc::new(RateLimits::from_config(&config));
+        let accounts = AccountSettings::from_config(&config, limits.clone());
         let state = AppState {
-            schema: graphql::build_schema(db.clone()),
+            schema: graphql::build_schema(db.clone(), accounts),
             db: db.clone(),
             redis,
+            limits,
         };
         let listener = TcpListener::bind((config.host, config.port))
             .await

@@ -23,6 +23,9 @@ enum Command {
     Serve,
     /// Print the GraphQL schema (SDL) to stdout.
     PrintSchema,
+    /// Create an account with any role, e.g. the first admin:
+    /// `api create-user --email you@example.com --role admin`.
+    CreateUser(api::admin::CreateUserArgs),
 }
 
 #[tokio::main]
@@ -34,6 +37,7 @@ async fn main() {
             Ok(())
         }
         Command::Serve => serve(cli.config, cli.serve).await,
+        Command::CreateUser(args) => api::admin::create_user(&cli.config, &cli.serve, args).await,
     };
     if let Err(err) = result {
         // One line, no backtrace: the message names what to fix.

@@ -23,7 +23,10 @@ async fn a_query_answers_in_the_media_type_the_client_accepts() {
         ("application/json", JSON),
         ("application/json, application/graphql-response+json", JSON),
         ("*/*", JSON),
-        ("application/graphql-response+json, application/json", GRAPHQL_RESPONSE),
+        (
+            "application/graphql-response+json, application/json",
+            GRAPHQL_RESPONSE,
+        ),
     ] {
         let response = app
             .http
