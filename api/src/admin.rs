@@ -79,8 +79,10 @@ pub async fn create_user(
         .await
         .map_err(|err| anyhow::anyhow!("{err}"))?;
     println!(
-        "created user {} <{}> with role {:?}",
-        user.id, user.email, user.role
+        "created user {} <{}> with role {}",
+        user.id,
+        user.email,
+        sea_orm::ActiveEnum::to_value(&user.role)
     );
     Ok(())
 }

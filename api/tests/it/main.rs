@@ -2,8 +2,14 @@
 
 mod common;
 
+mod accounts;
+mod authorization;
 mod binary;
 mod graphql_http;
+mod inbox;
+mod preferences;
 mod probes;
 mod queries;
+mod rate_limits;
 mod schema;
+mod websocket_auth;

@@ -10,7 +10,7 @@ use sea_orm::{
 use crate::{Error, Result};
 
 /// Follows `team_id`; following it again changes nothing.
-#[tracing::instrument(skip_all, fields(user_id, team_id), err(level = "info"))]
+#[tracing::instrument(skip_all, fields(user_id = user_id, team_id = team_id), err(level = "info"))]
 pub async fn follow(
     db: &impl ConnectionTrait,
     user_id: i64,
@@ -40,7 +40,7 @@ pub async fn follow(
 
 /// Stops following `team_id`. Returns whether a follow was removed; not
 /// following the team is not an error, but an unknown team is.
-#[tracing::instrument(skip_all, fields(user_id, team_id), err(level = "info"))]
+#[tracing::instrument(skip_all, fields(user_id = user_id, team_id = team_id), err(level = "info"))]
 pub async fn unfollow(db: &impl ConnectionTrait, user_id: i64, team_id: i64) -> Result<bool> {
     ensure_team_exists(db, team_id).await?;
     let deleted = follow::Entity::delete_many()

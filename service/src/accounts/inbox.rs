@@ -84,7 +84,7 @@ pub async fn unread_count(db: &impl ConnectionTrait, user_id: i64) -> Result<u64
 /// Marks the caller's notifications among `ids` as read and returns them.
 /// Ids of other users' notifications, or of none, are left alone and left
 /// out of the answer.
-#[tracing::instrument(skip_all, fields(user_id, count = ids.len()), err(level = "info"))]
+#[tracing::instrument(skip_all, fields(user_id = user_id, count = ids.len()), err(level = "info"))]
 pub async fn mark_read(
     db: &impl ConnectionTrait,
     user_id: i64,
@@ -114,7 +114,7 @@ pub async fn mark_read(
 }
 
 /// Marks every unread notification of the caller as read; returns how many.
-#[tracing::instrument(skip_all, fields(user_id), err(level = "info"))]
+#[tracing::instrument(skip_all, fields(user_id = user_id), err(level = "info"))]
 pub async fn mark_all_read(db: &impl ConnectionTrait, user_id: i64) -> Result<u64> {
     let result = notification::Entity::update_many()
         .col_expr(notification::Column::ReadAt, Expr::value(Utc::now()))

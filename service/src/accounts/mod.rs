@@ -125,7 +125,7 @@ fn parse_registration(input: &Registration) -> Result<NewUser> {
 }
 
 /// Creates an account with the `USER` role and signs it in.
-#[tracing::instrument(skip_all, err)]
+#[tracing::instrument(skip_all, err(level = "info"))]
 pub async fn register(
     db: &impl TransactionTrait,
     input: Registration,
@@ -146,7 +146,7 @@ pub async fn register(
 
 /// Creates an account with any role, without signing it in: the operator's
 /// bootstrap path (`api create-user`).
-#[tracing::instrument(skip_all, fields(role = ?role), err)]
+#[tracing::instrument(skip_all, fields(role = ?role), err(level = "info"))]
 pub async fn create_user(
     db: &impl TransactionTrait,
     input: Registration,
@@ -277,7 +277,7 @@ pub async fn authenticate(db: &impl ConnectionTrait, token: &str) -> Result<Opti
 }
 
 /// Revokes one token. Revoking twice is harmless.
-#[tracing::instrument(skip_all, fields(token_id), err)]
+#[tracing::instrument(skip_all, fields(token_id = token_id), err)]
 pub async fn logout(db: &impl ConnectionTrait, token_id: i64) -> Result<()> {
     api_token::Entity::update_many()
         .col_expr(api_token::Column::RevokedAt, Expr::value(Utc::now()))
@@ -291,7 +291,7 @@ pub async fn logout(db: &impl ConnectionTrait, token_id: i64) -> Result<()> {
 /// Removes the account after checking its password. Its tokens, follows,
 /// preferences, notifications and their deliveries go with it through the
 /// foreign keys' `ON DELETE CASCADE`, in the same statement.
-#[tracing::instrument(skip_all, fields(user_id), err(level = "info"))]
+#[tracing::instrument(skip_all, fields(user_id = user_id), err(level = "info"))]
 pub async fn delete_account(db: &impl ConnectionTrait, user_id: i64, password: &str) -> Result<()> {
     let user = user::Entity::find_by_id(user_id)
         .one(db)
@@ -307,7 +307,7 @@ pub async fn delete_account(db: &impl ConnectionTrait, user_id: i64, password: &
 
 /// Gives a user another role. The last admin cannot stop being one, so
 /// that the service always keeps someone who can change roles.
-#[tracing::instrument(skip_all, fields(user_id, role = ?role), err(level = "info"))]
+#[tracing::instrument(skip_all, fields(user_id = user_id, role = ?role), err(level = "info"))]
 pub async fn set_role(
     db: &impl TransactionTrait,
     user_id: i64,

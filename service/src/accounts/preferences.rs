@@ -186,7 +186,7 @@ pub async fn get(db: &impl ConnectionTrait, user_id: i64) -> Result<Preferences>
 /// Applies a partial update. Every field is checked before anything is
 /// written, and every broken rule is reported under its input path (such
 /// as `dailyDigest.time`).
-#[tracing::instrument(skip_all, fields(user_id), err(level = "info"))]
+#[tracing::instrument(skip_all, fields(user_id = user_id), err(level = "info"))]
 pub async fn update(db: &impl TransactionTrait, user_id: i64, update: Update) -> Result<Updated> {
     let txn = db.begin().await?;
     let user = user::Entity::find_by_id(user_id)
@@ -322,7 +322,7 @@ pub async fn update(db: &impl TransactionTrait, user_id: i64, update: Update) ->
 
 /// Replaces the webhook secret and returns the new one, which is shown
 /// only this once. Signatures made with the old one stop verifying.
-#[tracing::instrument(skip_all, fields(user_id), err(level = "info"))]
+#[tracing::instrument(skip_all, fields(user_id = user_id), err(level = "info"))]
 pub async fn rotate_webhook_secret(db: &impl TransactionTrait, user_id: i64) -> Result<String> {
     let txn = db.begin().await?;
     let existing = prefs::Entity::find_by_id(user_id).one(&txn).await?;
