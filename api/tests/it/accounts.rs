@@ -470,3 +470,25 @@ async fn an_admin_changes_roles_but_the_last_admin_cannot_step_down() {
     assert_eq!(error_code(&body), Some("NOT_FOUND"), "{body}");
     app.stop().await;
 }
+
+#[test]
+fn a_bad_token_ttl_or_rate_limit_is_refused_in_one_line_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    for (var, value) in [
+        ("TOKEN_TTL_HOURS", "0"),
+        ("TOKEN_TTL_HOURS", "a month"),
+        ("AUTH_ATTEMPTS_PER_EMAIL_PER_MINUTE", "-1"),
+    ] {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_api"))
+            .current_dir(dir.path())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env(var, value)
+            .output()
+            .unwrap();
+        assert!(!output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(stderr.starts_with(&format!("error: {var}")), "{stderr}");
+    }
+}

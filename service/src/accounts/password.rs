@@ -5,6 +5,8 @@ use std::sync::OnceLock;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 
+use tokio::sync::{Semaphore, SemaphorePermit};
+
 use crate::{Error, Result};
 
 pub const MIN_CHARS: usize = 8;
@@ -49,6 +51,7 @@ fn hasher() -> Argon2<'static> {
 /// and parameters. Runs on the blocking pool: a hash takes tens of
 /// milliseconds of CPU, too long for an async worker thread.
 pub async fn hash(password: &Password) -> Result<String> {
+    let _permit = hashing_slot().await?;
     let password = password.clone();
     tokio::task::spawn_blocking(move || hash_blocking(password.expose()))
         .await
@@ -70,6 +73,12 @@ fn hash_blocking(password: &str) -> Result<String> {
 /// account) still spends the time of one verification, so that response
 /// times do not tell which emails have accounts.
 pub async fn verify(password: &str, stored: Option<&str>) -> Result<bool> {
+    // No account can have a longer password, and hashing megabytes of
+    // attacker-chosen text is work worth refusing.
+    if password.chars().count() > MAX_CHARS {
+        return Ok(false);
+    }
+    let _permit = hashing_slot().await?;
     let password = password.to_owned();
     let stored = stored.map(str::to_owned);
     tokio::task::spawn_blocking(move || {
@@ -88,6 +97,18 @@ pub async fn verify(password: &str, stored: Option<&str>) -> Result<bool> {
     })
     .await
     .map_err(|e| Error::Internal(e.into()))?
+}
+
+/// One hash per core at a time; the rest wait their turn, so that a burst
+/// of sign-ins queues instead of starving every other request of CPU.
+async fn hashing_slot() -> Result<SemaphorePermit<'static>> {
+    static SLOTS: OnceLock<Semaphore> = OnceLock::new();
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    SLOTS
+        .get_or_init(|| Semaphore::new(cores))
+        .acquire()
+        .await
+        .map_err(|e| Error::Internal(e.into()))
 }
 
 fn dummy_hash() -> Result<&'static str> {
@@ -147,6 +168,15 @@ mod tests {
         assert_ne!(first, second, "each hash has its own salt");
         assert!(verify("correct horse battery", Some(&first)).await.unwrap());
         assert!(!verify("correct horse staple", Some(&first)).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_password_longer_than_any_account_can_have_never_verifies() {
+        let long = "x".repeat(MAX_CHARS + 1);
+        let stored = hash(&Password::parse("x".repeat(MAX_CHARS).as_str()).unwrap())
+            .await
+            .unwrap();
+        assert!(!verify(&long, Some(&stored)).await.unwrap());
     }
 
     #[tokio::test]
