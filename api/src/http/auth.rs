@@ -194,8 +194,13 @@ pub struct InitOutcome(Arc<AtomicU16>);
 /// [in `connection_init`] it is recommended to close the socket with
 /// `4403: Forbidden`."
 pub const CLOSE_FORBIDDEN: u16 = 4403;
+/// graphql-transport-ws: a `subscribe` before `connection_ack` "is
+/// unauthorized": close with `4401: Unauthorized`.
+pub const CLOSE_UNAUTHORIZED: u16 = 4401;
 /// Used by the same protocol for too many initialisation requests.
 pub const CLOSE_TOO_MANY: u16 = 4429;
+/// RFC 6455 "internal error".
+pub const CLOSE_INTERNAL: u16 = 1011;
 
 impl InitOutcome {
     pub fn close_code(&self) -> Option<u16> {
@@ -251,7 +256,10 @@ pub async fn on_connection_init(
             outcome.refuse(CLOSE_FORBIDDEN);
             Err(async_graphql::Error::new(message))
         }
-        Err(Refusal::Internal) => Err(async_graphql::Error::new("internal error")),
+        Err(Refusal::Internal) => {
+            outcome.refuse(CLOSE_INTERNAL);
+            Err(async_graphql::Error::new("internal error"))
+        }
     }
 }
 

@@ -271,6 +271,7 @@ async fn upgrade(
     };
     let schema = state.schema.clone();
     let (db, limits, ip) = (state.db.clone(), state.limits.clone(), caller.ip);
+    let transport_ws = speaks_graphql_transport_ws(&parts.headers);
     upgrade
         .read_buffer_size(WS_BUFFER_SIZE)
         .write_buffer_size(WS_BUFFER_SIZE)
@@ -278,12 +279,14 @@ async fn upgrade(
         .on_upgrade(move |stream| {
             let outcome = auth::InitOutcome::default();
             let (sink, stream) = futures::StreamExt::split(stream);
-            // async-graphql closes a refused `connection_init` with 1002;
-            // the protocol asks for 4403, which this sink puts in its place.
+            // async-graphql closes a refused `connection_init` with 1002 and
+            // a subscribe before the handshake with 1011; graphql-transport-ws
+            // asks for 4403 and 4401, which this sink puts in their place.
             let sink = futures::SinkExt::with(sink, {
                 let outcome = outcome.clone();
                 move |message| {
-                    futures::future::ready(Ok::<_, axum::Error>(close_code_for(message, &outcome)))
+                    let message = close_code_for(message, &outcome, transport_ws);
+                    futures::future::ready(Ok::<_, axum::Error>(message))
                 }
             });
             GraphQLWebSocket::new_with_pair(sink, stream, schema, protocol)
@@ -294,14 +297,35 @@ async fn upgrade(
         })
 }
 
-fn close_code_for(message: Message, outcome: &auth::InitOutcome) -> Message {
+fn close_code_for(message: Message, outcome: &auth::InitOutcome, transport_ws: bool) -> Message {
     match (message, outcome.close_code()) {
         (Message::Close(Some(frame)), Some(code)) => Message::Close(Some(CloseFrame {
             code,
             reason: frame.reason,
         })),
+        (Message::Close(Some(frame)), None) if transport_ws && frame.code == 1011 => {
+            Message::Close(Some(CloseFrame {
+                code: auth::CLOSE_UNAUTHORIZED,
+                reason: "Unauthorized".into(),
+            }))
+        }
         (message, _) => message,
     }
+}
+
+/// The subprotocol `GraphQLProtocol` picks: the first one we know.
+fn speaks_graphql_transport_ws(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|list| {
+            list.split(',').find_map(|p| match p.trim() {
+                "graphql-transport-ws" => Some(true),
+                "graphql-ws" => Some(false),
+                _ => None,
+            })
+        })
+        .unwrap_or(false)
 }
 
 fn graphiql() -> Html<String> {

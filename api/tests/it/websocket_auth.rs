@@ -143,3 +143,19 @@ async fn the_legacy_protocol_answers_a_bad_token_with_connection_error() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn subscribing_before_the_handshake_closes_the_socket_with_4401_unauthorized() {
+    let app = TestApp::spawn().await;
+    let mut socket = connect(&app, "graphql-transport-ws").await;
+    send(
+        &mut socket,
+        json!({ "id": "1", "type": "subscribe", "payload": { "query": "{ teams { id } }" } }),
+    )
+    .await;
+    match next(&mut socket).await {
+        Message::Close(Some(frame)) => assert_eq!(u16::from(frame.code), 4401, "{frame:?}"),
+        other => panic!("expected a close frame, got {other:?}"),
+    }
+    app.stop().await;
+}
