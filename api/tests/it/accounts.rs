@@ -492,3 +492,32 @@ fn a_bad_token_ttl_or_rate_limit_is_refused_in_one_line_naming_it() {
         assert!(stderr.starts_with(&format!("error: {var}")), "{stderr}");
     }
 }
+
+#[tokio::test]
+async fn two_admins_demoting_each_other_at_once_leave_one_admin() {
+    let app = TestApp::spawn().await;
+    let ann = accounts::create(&app.db, "ann@example.com", entity::UserRole::Admin).await;
+    let bea = accounts::create(&app.db, "bea@example.com", entity::UserRole::Admin).await;
+    let set_role = "mutation($u: ID!) { setUserRole(userId: $u, role: USER) { role } }";
+    let (a, b) = tokio::join!(
+        app.graphql_as(&ann.token, set_role, json!({ "u": bea.id.to_string() })),
+        app.graphql_as(&bea.token, set_role, json!({ "u": ann.id.to_string() })),
+    );
+    let (winner, loser) = if a.get("errors").is_none() {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
+    assert_eq!(winner["data"]["setUserRole"]["role"], "USER", "{a} {b}");
+    // The loser either saw the change (CONFLICT) or had already lost the
+    // role when its request was admitted (FORBIDDEN); never INTERNAL.
+    let code = error_code(loser).unwrap_or_default();
+    assert!(["CONFLICT", "FORBIDDEN"].contains(&code), "{a} {b}");
+    let admins = user::Entity::find()
+        .filter(user::Column::Role.eq(entity::UserRole::Admin))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(admins, 1, "{a} {b}");
+    app.stop().await;
+}

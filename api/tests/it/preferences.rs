@@ -343,3 +343,33 @@ async fn following_and_unfollowing_are_idempotent_and_an_unknown_team_is_not_fou
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn concurrent_partial_updates_of_one_account_lose_nothing() {
+    let app = TestApp::spawn().await;
+    let ada = accounts::user(&app.db, "ada@example.com").await;
+    let times = ["06:00", "06:15", "06:30", "06:45"];
+    let days = ["TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY"];
+    for (time, day) in times.iter().zip(days) {
+        let (a, b) = tokio::join!(
+            app.graphql_as(
+                &ada.token,
+                UPDATE,
+                json!({ "input": { "dailyDigest": { "time": time } } })
+            ),
+            app.graphql_as(
+                &ada.token,
+                UPDATE,
+                json!({ "input": { "weeklyDigest": { "day": day } } })
+            ),
+        );
+        assert!(
+            a.get("errors").is_none() && b.get("errors").is_none(),
+            "{a} {b}"
+        );
+        let prefs = preferences(&app, &ada.token).await;
+        assert_eq!(prefs["dailyDigest"]["time"], *time, "{prefs}");
+        assert_eq!(prefs["weeklyDigest"]["day"], day, "{prefs}");
+    }
+    app.stop().await;
+}

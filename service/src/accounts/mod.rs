@@ -314,6 +314,15 @@ pub async fn set_role(
     role: UserRole,
 ) -> Result<user::Model> {
     let txn = db.begin().await?;
+    // Write first: a no-op update of the admins' rows locks them on
+    // PostgreSQL and takes SQLite's write lock before anything is read. Two
+    // admins demoting each other at once then run one after the other, and
+    // the second sees the first one's change.
+    user::Entity::update_many()
+        .col_expr(user::Column::Role, Expr::col(user::Column::Role))
+        .filter(user::Column::Role.eq(UserRole::Admin))
+        .exec(&txn)
+        .await?;
     let user = user::Entity::find_by_id(user_id)
         .one(&txn)
         .await?

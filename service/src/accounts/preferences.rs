@@ -12,9 +12,10 @@
 
 use chrono::Utc;
 use entity::{MatchEventKind, Weekday, notification_preference as prefs, user};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait as _, ActiveValue::Set, ConnectionTrait, EntityTrait as _,
-    TransactionSession as _, TransactionTrait,
+    ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, ConnectionTrait, EntityTrait as _,
+    QueryFilter as _, TransactionSession as _, TransactionTrait,
 };
 
 use super::{FieldErrors, LocalTime, TimeZone, token};
@@ -189,6 +190,7 @@ pub async fn get(db: &impl ConnectionTrait, user_id: i64) -> Result<Preferences>
 #[tracing::instrument(skip_all, fields(user_id = user_id), err(level = "info"))]
 pub async fn update(db: &impl TransactionTrait, user_id: i64, update: Update) -> Result<Updated> {
     let txn = db.begin().await?;
+    lock_row(&txn, user_id).await?;
     let user = user::Entity::find_by_id(user_id)
         .one(&txn)
         .await?
@@ -325,6 +327,7 @@ pub async fn update(db: &impl TransactionTrait, user_id: i64, update: Update) ->
 #[tracing::instrument(skip_all, fields(user_id = user_id), err(level = "info"))]
 pub async fn rotate_webhook_secret(db: &impl TransactionTrait, user_id: i64) -> Result<String> {
     let txn = db.begin().await?;
+    lock_row(&txn, user_id).await?;
     let existing = prefs::Entity::find_by_id(user_id).one(&txn).await?;
     let is_new = existing.is_none();
     let mut row = existing.unwrap_or_else(|| defaults(user_id));
@@ -334,6 +337,22 @@ pub async fn rotate_webhook_secret(db: &impl TransactionTrait, user_id: i64) -> 
     save(&txn, row, is_new).await?;
     txn.commit().await?;
     Ok(secret)
+}
+
+/// Writes before reading: a no-op update locks the user's row on
+/// PostgreSQL and takes SQLite's write lock, so two updates at once run one
+/// after the other and neither overwrites the other's fields with what it
+/// read before the other committed.
+async fn lock_row(db: &impl ConnectionTrait, user_id: i64) -> Result<()> {
+    prefs::Entity::update_many()
+        .col_expr(
+            prefs::Column::UpdatedAt,
+            Expr::col(prefs::Column::UpdatedAt),
+        )
+        .filter(prefs::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 async fn save(db: &impl ConnectionTrait, row: prefs::Model, is_new: bool) -> Result<prefs::Model> {
