@@ -12,7 +12,8 @@ use service::Config;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::graphql::{self, AppSchema};
+use crate::graphql::{self, AccountSettings, AppSchema};
+use crate::rate_limit::RateLimits;
 
 /// Options that only the server has.
 #[derive(Clone, Debug, Default, clap::Args)]
@@ -93,6 +94,7 @@ pub struct AppState {
     pub redis: Option<fred::clients::Client>,
     pub limits: Limits,
     pub statements: StatementCounter,
+    pub rate_limits: Arc<RateLimits>,
 }
 
 /// A started server, bound to its address but not yet serving.
@@ -124,12 +126,15 @@ impl App {
             Some(url) => Some(service::redis::connect(url).await?),
             None => None,
         };
+        let rate_limits = Arc::new(RateLimits::from_config(&config));
+        let accounts = AccountSettings::from_config(&config, rate_limits.clone());
         let state = AppState {
-            schema: graphql::build_schema(db.clone(), &options.limits),
+            schema: graphql::build_schema(db.clone(), &options.limits, accounts),
             db: db.clone(),
             redis,
             limits: options.limits.clone(),
             statements,
+            rate_limits,
         };
         let listener = TcpListener::bind((config.host, config.port))
             .await

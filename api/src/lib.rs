@@ -2,8 +2,10 @@
 //! websockets by axum. Resolvers are thin: they read the request's state,
 //! call `service`, and map its errors to GraphQL errors.
 
+pub mod admin;
 pub mod app;
 pub mod graphql;
 pub mod http;
+pub mod rate_limit;
 
 pub use app::{App, AppState, ServeOptions};

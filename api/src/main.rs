@@ -29,6 +29,9 @@ enum Command {
     Serve,
     /// Print the GraphQL schema (SDL) to stdout.
     PrintSchema,
+    /// Create an account with any role, e.g. the first admin:
+    /// `api create-user --email you@example.com --role admin`.
+    CreateUser(api::admin::CreateUserArgs),
     /// Import an openfootball season file into the database (migrating it
     /// first), then print what was created, updated, unchanged and skipped.
     Import(ImportArgs),
@@ -76,6 +79,7 @@ async fn main() {
             Ok(())
         }
         Command::Serve => serve(cli.config, cli.serve).await,
+        Command::CreateUser(args) => api::admin::create_user(&cli.config, &cli.serve, args).await,
         Command::Import(args) => import(cli.config, args).await,
     };
     if let Err(err) = result {

@@ -54,6 +54,36 @@ pub struct Config {
         value_parser = parse_log_filter
     )]
     pub rust_log: String,
+
+    /// How long a bearer token from `login` or `register` stays valid, in
+    /// hours, counted from when it was issued (not from its last use).
+    #[arg(
+        long,
+        env = "TOKEN_TTL_HOURS",
+        default_value_t = 720,
+        value_parser = clap::value_parser!(u32).range(1..=87_600)
+    )]
+    pub token_ttl_hours: u32,
+
+    /// Login and registration attempts per client IP address per minute
+    /// (a burst of this many, then one every 60/N seconds). Presenting a
+    /// bearer token that does not work also counts as an attempt. 0: no limit.
+    #[arg(long, env = "AUTH_ATTEMPTS_PER_IP_PER_MINUTE", default_value_t = 20)]
+    pub auth_attempts_per_ip_per_minute: u32,
+
+    /// Login and registration attempts per email address per minute, from
+    /// any address: this is what stops a distributed password guesser. 0: no limit.
+    #[arg(long, env = "AUTH_ATTEMPTS_PER_EMAIL_PER_MINUTE", default_value_t = 5)]
+    pub auth_attempts_per_email_per_minute: u32,
+
+    /// GraphQL requests per bearer token per minute. 0: no limit.
+    #[arg(long, env = "REQUESTS_PER_TOKEN_PER_MINUTE", default_value_t = 600)]
+    pub requests_per_token_per_minute: u32,
+
+    /// GraphQL requests (and websocket upgrades) without a bearer token per
+    /// client IP address per minute. 0: no limit.
+    #[arg(long, env = "REQUESTS_PER_IP_PER_MINUTE", default_value_t = 300)]
+    pub requests_per_ip_per_minute: u32,
 }
 
 impl Config {

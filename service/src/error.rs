@@ -21,6 +21,9 @@ pub enum Error {
     /// The caller must sign in first.
     #[error("authentication required")]
     Unauthenticated,
+    /// Sign-in failed. Deliberately silent about which part was wrong.
+    #[error("the email or password is wrong")]
+    WrongCredentials,
     /// Anything else. The cause goes to the log, never to the client.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),

@@ -3,6 +3,7 @@
 //! connections to PostgreSQL/SQLite and Redis. Neither binary talks to the
 //! database except through this crate.
 
+pub mod accounts;
 pub mod cli;
 pub mod competitions;
 pub mod config;

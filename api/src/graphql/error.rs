@@ -32,6 +32,7 @@ pub mod code {
     pub const NOT_ACCEPTABLE: &str = "NOT_ACCEPTABLE";
     /// The request did not parse or does not fit the schema.
     pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+    pub const RATE_LIMITED: &str = crate::rate_limit::RATE_LIMITED;
 }
 
 pub fn to_graphql(err: service::Error) -> async_graphql::Error {
@@ -59,8 +60,10 @@ pub fn to_graphql(err: service::Error) -> async_graphql::Error {
             .extend_with(|_, e| e.set("code", code::CONFLICT)),
         Error::Forbidden => async_graphql::Error::new(err.to_string())
             .extend_with(|_, e| e.set("code", code::FORBIDDEN)),
-        Error::Unauthenticated => async_graphql::Error::new(err.to_string())
-            .extend_with(|_, e| e.set("code", code::UNAUTHENTICATED)),
+        Error::Unauthenticated | Error::WrongCredentials => {
+            async_graphql::Error::new(err.to_string())
+                .extend_with(|_, e| e.set("code", code::UNAUTHENTICATED))
+        }
         Error::Internal(cause) => {
             tracing::error!(error = format!("{cause:#}"), "internal error");
             async_graphql::Error::new("internal error")
@@ -72,4 +75,20 @@ pub fn to_graphql(err: service::Error) -> async_graphql::Error {
 /// A `BAD_USER_INPUT` error on one argument.
 pub fn bad_input(field: &str, message: impl Into<String>) -> async_graphql::Error {
     to_graphql(service::Error::invalid(field, message))
+}
+
+/// A `RATE_LIMITED` error. It also sets `Retry-After` on the HTTP response,
+/// which the HTTP handler answers with status 429.
+pub fn rate_limited(
+    ctx: &async_graphql::Context<'_>,
+    retry: crate::rate_limit::RetryAfter,
+) -> async_graphql::Error {
+    let seconds = retry.seconds();
+    ctx.insert_http_header(axum::http::header::RETRY_AFTER, seconds.to_string());
+    async_graphql::Error::new(format!("too many attempts; try again in {seconds} s")).extend_with(
+        move |_, e| {
+            e.set("code", code::RATE_LIMITED);
+            e.set("retryAfter", seconds);
+        },
+    )
 }

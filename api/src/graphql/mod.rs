@@ -3,33 +3,51 @@
 
 pub mod connection;
 pub mod error;
+pub mod guards;
 pub mod loaders;
+pub mod mutation;
 pub mod page_batch;
 pub mod query;
 pub mod scalars;
 pub mod types;
 
-use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+use async_graphql::{EmptySubscription, Schema};
 use sea_orm::DatabaseConnection;
 
+pub use mutation::{AccountSettings, MutationRoot};
 pub use query::QueryRoot;
 
-pub type AppSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
-/// The schema with its per-process data (database, loaders).
-pub fn build_schema(db: DatabaseConnection, limits: &crate::app::Limits) -> AppSchema {
-    let mut builder = Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
-        .limit_depth(limits.max_query_depth)
-        .limit_complexity(limits.max_query_complexity);
+/// The schema with its per-process data (database, loaders, account settings).
+pub fn build_schema(
+    db: DatabaseConnection,
+    limits: &crate::app::Limits,
+    accounts: AccountSettings,
+) -> AppSchema {
+    let mut builder = Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .limit_depth(limits.max_query_depth)
+    .limit_complexity(limits.max_query_complexity);
     if !limits.introspection {
         builder = builder.disable_introspection();
     }
-    loaders::register(builder, &db).data(db).finish()
+    loaders::register(builder, &db)
+        .data(db)
+        .data(accounts)
+        .finish()
 }
 
 /// The schema's SDL, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
-        .finish()
-        .sdl()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .finish()
+    .sdl()
 }

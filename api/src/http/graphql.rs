@@ -9,11 +9,13 @@ use async_graphql::parser::types::OperationType;
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use std::time::Duration;
 
+use axum::extract::ws::{CloseFrame, Message};
 use axum::extract::{FromRequestParts, Request, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::json;
 
+use super::auth::{self, Caller};
 use crate::AppState;
 use crate::graphql::error::code;
 
@@ -68,8 +70,9 @@ fn negotiate(headers: &HeaderMap) -> Option<Format> {
 
 pub async fn get(State(state): State<AppState>, request: Request) -> Response {
     let (mut parts, _body) = request.into_parts();
+    let caller = Caller::from_parts(&parts.headers, &parts.extensions);
     if is_websocket_upgrade(&parts.headers) {
-        return upgrade(state, &mut parts).await;
+        return upgrade(state, &mut parts, caller).await;
     }
     let query = parts.uri.query().unwrap_or_default();
     let has_query = url_has_param(query, "query");
@@ -102,10 +105,10 @@ pub async fn get(State(state): State<AppState>, request: Request) -> Response {
             .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
         return response;
     }
-    execute(&state, format, request).await
+    execute(&state, format, request, caller).await
 }
 
-pub async fn post(State(state): State<AppState>, request: Request) -> Response {
+pub async fn post(State(state): State<AppState>, caller: Caller, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let headers = parts.headers;
     let Some(format) = negotiate(&headers) else {
@@ -149,13 +152,22 @@ pub async fn post(State(state): State<AppState>, request: Request) -> Response {
             );
         }
     };
-    execute(&state, format, request).await
+    execute(&state, format, request, caller).await
 }
 
-async fn execute(state: &AppState, format: Format, request: async_graphql::Request) -> Response {
+async fn execute(
+    state: &AppState,
+    format: Format,
+    request: async_graphql::Request,
+    caller: Caller,
+) -> Response {
     if let Some(name) = &request.operation_name {
         tracing::Span::current().record("operation", name.as_str());
     }
+    let request = match auth::admit(state, &caller).await {
+        Ok(viewer) => auth::attach(request, viewer, &caller),
+        Err(refusal) => return refusal.into_response(format.content_type()),
+    };
     let timeout = Duration::from_millis(state.limits.request_timeout_ms);
     let Ok(mut response) = tokio::time::timeout(timeout, state.schema.execute(request)).await
     else {
@@ -172,7 +184,7 @@ async fn execute(state: &AppState, format: Format, request: async_graphql::Reque
     let never_executed = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
-    let (status, body) = if never_executed {
+    let (mut status, body) = if never_executed {
         let status = match format {
             Format::GraphQLResponseJson => StatusCode::BAD_REQUEST,
             Format::Json => StatusCode::OK,
@@ -184,6 +196,9 @@ async fn execute(state: &AppState, format: Format, request: async_graphql::Reque
             serde_json::to_value(&response).unwrap_or_default(),
         )
     };
+    if is_rate_limited(&response) {
+        status = StatusCode::TOO_MANY_REQUESTS;
+    }
     let mut http = (status, body.to_string()).into_response();
     http.headers_mut()
         .insert(header::CONTENT_TYPE, format.content_type());
@@ -191,6 +206,17 @@ async fn execute(state: &AppState, format: Format, request: async_graphql::Reque
         http.headers_mut().insert(name.clone(), value.clone());
     }
     http
+}
+
+/// A resolver refused a sign-in attempt for its rate (it also set `Retry-After`).
+fn is_rate_limited(response: &async_graphql::Response) -> bool {
+    let code = async_graphql::Value::from(crate::rate_limit::RATE_LIMITED);
+    response.errors.iter().any(|e| {
+        e.extensions
+            .as_ref()
+            .and_then(|x| x.get("code"))
+            .is_some_and(|c| *c == code)
+    })
 }
 
 /// Gives the errors async-graphql raises before execution a stable code,
@@ -270,7 +296,14 @@ fn url_has_param(query: &str, name: &str) -> bool {
         .any(|pair| pair.split('=').next() == Some(name))
 }
 
-async fn upgrade(state: AppState, parts: &mut axum::http::request::Parts) -> Response {
+async fn upgrade(
+    state: AppState,
+    parts: &mut axum::http::request::Parts,
+    caller: Caller,
+) -> Response {
+    if let Err(retry) = state.rate_limits.check_request(caller.ip, None) {
+        return auth::Refusal::RateLimited(retry).into_response(Format::Json.content_type());
+    }
     let protocol = match GraphQLProtocol::from_request_parts(parts, &()).await {
         Ok(protocol) => protocol,
         Err(status) => {
@@ -286,11 +319,62 @@ async fn upgrade(state: AppState, parts: &mut axum::http::request::Parts) -> Res
         Err(rejection) => return rejection.into_response(),
     };
     let schema = state.schema.clone();
+    let (db, limits, ip) = (state.db.clone(), state.rate_limits.clone(), caller.ip);
+    let transport_ws = speaks_graphql_transport_ws(&parts.headers);
     upgrade
         .read_buffer_size(WS_BUFFER_SIZE)
         .write_buffer_size(WS_BUFFER_SIZE)
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |stream| GraphQLWebSocket::new(stream, schema, protocol).serve())
+        .on_upgrade(move |stream| {
+            let outcome = auth::InitOutcome::default();
+            let (sink, stream) = futures::StreamExt::split(stream);
+            // async-graphql closes a refused `connection_init` with 1002 and
+            // a subscribe before the handshake with 1011; graphql-transport-ws
+            // asks for 4403 and 4401, which this sink puts in their place.
+            let sink = futures::SinkExt::with(sink, {
+                let outcome = outcome.clone();
+                move |message| {
+                    let message = close_code_for(message, &outcome, transport_ws);
+                    futures::future::ready(Ok::<_, axum::Error>(message))
+                }
+            });
+            GraphQLWebSocket::new_with_pair(sink, stream, schema, protocol)
+                .on_connection_init(move |payload| {
+                    auth::on_connection_init(db, limits, ip, outcome, payload)
+                })
+                .serve()
+        })
+}
+
+fn close_code_for(message: Message, outcome: &auth::InitOutcome, transport_ws: bool) -> Message {
+    match (message, outcome.close_code()) {
+        (Message::Close(Some(frame)), Some(code)) => Message::Close(Some(CloseFrame {
+            code,
+            reason: frame.reason,
+        })),
+        (Message::Close(Some(frame)), None) if transport_ws && frame.code == 1011 => {
+            Message::Close(Some(CloseFrame {
+                code: auth::CLOSE_UNAUTHORIZED,
+                reason: "Unauthorized".into(),
+            }))
+        }
+        (message, _) => message,
+    }
+}
+
+/// The subprotocol `GraphQLProtocol` picks: the first one we know.
+fn speaks_graphql_transport_ws(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|list| {
+            list.split(',').find_map(|p| match p.trim() {
+                "graphql-transport-ws" => Some(true),
+                "graphql-ws" => Some(false),
+                _ => None,
+            })
+        })
+        .unwrap_or(false)
 }
 
 fn graphiql() -> Html<String> {

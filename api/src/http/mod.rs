@@ -1,6 +1,7 @@
 //! HTTP routes and middleware: GraphQL (queries over HTTP, subscriptions
 //! over websockets, GraphiQL for browsers) and the health probes.
 
+mod auth;
 mod graphql;
 mod probes;
 

@@ -584,7 +584,7 @@ async fn the_import_command_refuses_a_bad_file_or_time_zone_in_one_line() {
 
 #[tokio::test]
 async fn serving_with_demo_on_an_empty_database_imports_the_bundled_seasons() {
-    let app = TestApp::spawn_with(|options| options.demo = true).await;
+    let app = TestApp::spawn_with_options(|options| options.demo = true).await;
 
     let teams = app
         .graphql("{ teams(first: 100) { nodes { name } } }", json!({}))
@@ -652,7 +652,7 @@ async fn serving_with_demo_on_an_empty_database_imports_the_bundled_seasons() {
 
 #[tokio::test]
 async fn the_demo_premier_league_2023_24_table_matches_the_official_final_table() {
-    let app = TestApp::spawn_with(|options| options.demo = true).await;
+    let app = TestApp::spawn_with_options(|options| options.demo = true).await;
     let seasons = app
         .graphql(
             r#"{ competition(code: "PL") { seasons { id label } } }"#,

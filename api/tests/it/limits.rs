@@ -66,7 +66,7 @@ async fn a_body_over_the_size_limit_is_refused_with_request_too_large() {
 
 #[tokio::test]
 async fn a_request_that_runs_past_the_timeout_is_refused_with_timeout() {
-    let app = TestApp::spawn_with(|options| options.limits.request_timeout_ms = 1).await;
+    let app = TestApp::spawn_with_options(|options| options.limits.request_timeout_ms = 1).await;
     for i in 0..60 {
         seed::team(&app.db, &format!("Team {i:02}"), &format!("team-{i:02}")).await;
     }
@@ -80,7 +80,7 @@ async fn a_request_that_runs_past_the_timeout_is_refused_with_timeout() {
 
 #[tokio::test]
 async fn introspection_can_be_turned_off() {
-    let app = TestApp::spawn_with(|options| options.limits.introspection = false).await;
+    let app = TestApp::spawn_with_options(|options| options.limits.introspection = false).await;
     let (_, body) = post(
         &app,
         json!({ "query": "{ __schema { queryType { name } } }" }).to_string(),

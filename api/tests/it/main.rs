@@ -2,11 +2,17 @@
 
 mod common;
 
+mod accounts;
+mod authorization;
 mod binary;
 mod graphql_http;
 mod import;
+mod inbox;
 mod limits;
 mod n_plus_one;
+mod preferences;
 mod probes;
 mod queries;
+mod rate_limits;
 mod schema;
+mod websocket_auth;

@@ -2,6 +2,7 @@
 
 mod competitions;
 mod matches;
+mod me;
 mod standings;
 mod teams;
 
@@ -12,4 +13,5 @@ pub struct QueryRoot(
     teams::TeamQuery,
     matches::MatchQuery,
     standings::StandingsQuery,
+    me::MeQuery,
 );

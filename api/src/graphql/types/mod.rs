@@ -6,13 +6,22 @@ mod football_match;
 mod head_to_head;
 mod match_event;
 mod match_list;
+mod notification;
+mod preferences;
 mod standings;
 mod team;
+mod user;
 
 pub use competition::{Competition, CompetitionKind, Season};
 pub use football_match::{Match, MatchStatus, Score, ScorePair};
 pub use head_to_head::HeadToHead;
 pub use match_event::{MatchEvent, MatchEventKind};
 pub use match_list::{MatchConnection, MatchFilter, MatchOrder, match_connection};
+pub use notification::{Notification, NotificationCursor, NotificationKind, NotificationPage};
+pub use preferences::{
+    LiveAlertKind, NotificationPreferences, NotificationPreferencesInput,
+    RotateWebhookSecretPayload, UpdateNotificationPreferencesPayload, Weekday,
+};
 pub use standings::{Outcome, StandingRow, table as standings_table};
 pub use team::{Team, TeamConnection, TeamTotal};
+pub use user::{AuthPayload, Follow, Role, User, UserSummary};

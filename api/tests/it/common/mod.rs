@@ -31,11 +31,20 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn() -> Self {
-        Self::spawn_with(|_| {}).await
+        Self::start(&[], |_| {}).await
+    }
+
+    /// Starts the app with extra flags, e.g. `["--requests-per-ip-per-minute", "2"]`.
+    pub async fn spawn_with(extra: &[&str]) -> Self {
+        Self::start(extra, |_| {}).await
     }
 
     /// As `spawn`, with the server options changed first (e.g. `demo`).
-    pub async fn spawn_with(change: impl FnOnce(&mut api::ServeOptions)) -> Self {
+    pub async fn spawn_with_options(change: impl FnOnce(&mut api::ServeOptions)) -> Self {
+        Self::start(&[], change).await
+    }
+
+    async fn start(extra: &[&str], change: impl FnOnce(&mut api::ServeOptions)) -> Self {
         let database = TestDatabase::create().await;
         let mut args = vec![
             "test".to_owned(),
@@ -49,6 +58,7 @@ impl TestApp {
         if let Ok(redis) = std::env::var("REDIS_URL") {
             args.extend(["--redis-url".to_owned(), redis]);
         }
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
         let config = TestCli::try_parse_from(args).expect("test config").config;
         service::telemetry::init(&config);
         let mut options = api::ServeOptions {
@@ -83,6 +93,33 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    /// POSTs a GraphQL request with `Authorization: Bearer <token>` and
+    /// returns the HTTP response.
+    pub async fn post_as(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> reqwest::Response {
+        let mut request = self
+            .http
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    /// POSTs a GraphQL request as the holder of `token` and returns the JSON body.
+    pub async fn graphql_as(&self, token: &str, query: &str, variables: Value) -> Value {
+        self.post_as(Some(token), query, variables)
+            .await
+            .json()
+            .await
+            .expect("JSON body")
     }
 
     /// POSTs a GraphQL request and returns the JSON body.
@@ -277,5 +314,89 @@ pub mod seed {
         .insert(db)
         .await
         .expect("insert match")
+    }
+}
+
+/// The `extensions.code` of the first error, or `None` without errors.
+pub fn error_code(body: &Value) -> Option<&str> {
+    body["errors"][0]["extensions"]["code"].as_str()
+}
+
+/// The messages of a `BAD_USER_INPUT` error for one field.
+pub fn field_errors<'a>(body: &'a Value, field: &str) -> Vec<&'a str> {
+    body["errors"][0]["extensions"]["fields"][field]
+        .as_array()
+        .map(|messages| messages.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
+}
+
+/// Accounts made straight through the service, so that setting up a test
+/// spends none of the sign-in rate limits it may be testing.
+pub mod accounts {
+    use entity::UserRole;
+    use sea_orm::DatabaseConnection;
+
+    pub const PASSWORD: &str = "correct horse battery staple";
+
+    pub struct Account {
+        pub id: i64,
+        pub email: String,
+        pub token: String,
+    }
+
+    pub async fn create(db: &DatabaseConnection, email: &str, role: UserRole) -> Account {
+        let registration = service::accounts::Registration {
+            email: email.to_owned(),
+            password: PASSWORD.to_owned(),
+            display_name: email.split('@').next().unwrap().to_owned(),
+            time_zone: Some("Europe/London".to_owned()),
+        };
+        let user = service::accounts::create_user(db, registration, role)
+            .await
+            .expect("create user");
+        let signed_in = service::accounts::login(db, email, PASSWORD, chrono::Duration::hours(1))
+            .await
+            .expect("log in");
+        Account {
+            id: user.id,
+            email: user.email,
+            token: signed_in.token,
+        }
+    }
+
+    pub async fn user(db: &DatabaseConnection, email: &str) -> Account {
+        create(db, email, UserRole::User).await
+    }
+}
+
+pub mod seed_notifications {
+    use chrono::Utc;
+    use entity::notification;
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
+
+    /// A notification in `user_id`'s inbox.
+    pub async fn notification(
+        db: &DatabaseConnection,
+        user_id: i64,
+        title: &str,
+        read: bool,
+        held: bool,
+    ) -> notification::Model {
+        let now = Utc::now();
+        notification::ActiveModel {
+            user_id: Set(user_id),
+            kind: Set(entity::NotificationKind::LiveEvent),
+            dedupe_key: Set(format!("test:{title}")),
+            title: Set(title.to_owned()),
+            body: Set(format!("{title} body")),
+            payload: Set(serde_json::json!({ "title": title })),
+            held: Set(held),
+            created_at: Set(now),
+            read_at: Set(read.then_some(now)),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .expect("insert notification")
     }
 }

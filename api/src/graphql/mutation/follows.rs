@@ -1,0 +1,36 @@
+use async_graphql::{Context, ID, Object};
+use sea_orm::DatabaseConnection;
+
+use crate::graphql::error::GqlResultExt as _;
+use crate::graphql::guards::{AuthGuard, viewer};
+use crate::graphql::scalars::parse_id;
+use crate::graphql::types::Follow;
+
+#[derive(Default)]
+pub struct FollowMutation;
+
+#[Object]
+impl FollowMutation {
+    /// Follows a team; following it again changes nothing. `NOT_FOUND` for
+    /// a team that does not exist.
+    #[graphql(guard = "AuthGuard")]
+    async fn follow_team(&self, ctx: &Context<'_>, team_id: ID) -> async_graphql::Result<Follow> {
+        let team_id = parse_id("teamId", &team_id)?;
+        let db = ctx.data_unchecked::<DatabaseConnection>();
+        let follow = service::accounts::follows::follow(db, viewer(ctx)?.user.id, team_id)
+            .await
+            .gql()?;
+        Ok(Follow(follow))
+    }
+
+    /// Stops following a team. True when a follow was removed, false when
+    /// there was none. `NOT_FOUND` for a team that does not exist.
+    #[graphql(guard = "AuthGuard")]
+    async fn unfollow_team(&self, ctx: &Context<'_>, team_id: ID) -> async_graphql::Result<bool> {
+        let team_id = parse_id("teamId", &team_id)?;
+        let db = ctx.data_unchecked::<DatabaseConnection>();
+        service::accounts::follows::unfollow(db, viewer(ctx)?.user.id, team_id)
+            .await
+            .gql()
+    }
+}

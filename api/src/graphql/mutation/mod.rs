@@ -1,0 +1,17 @@
+//! The mutation root, merged from one object per area. Each mutation names
+//! the guard that admits its callers.
+
+mod accounts;
+mod follows;
+mod inbox;
+mod preferences;
+
+pub use accounts::AccountSettings;
+
+#[derive(async_graphql::MergedObject, Default)]
+pub struct MutationRoot(
+    accounts::AccountMutation,
+    follows::FollowMutation,
+    preferences::PreferencesMutation,
+    inbox::InboxMutation,
+);

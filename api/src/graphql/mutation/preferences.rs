@@ -1,0 +1,50 @@
+use async_graphql::{Context, Object};
+use sea_orm::DatabaseConnection;
+
+use crate::graphql::error::GqlResultExt as _;
+use crate::graphql::guards::{AuthGuard, viewer};
+use crate::graphql::types::{
+    NotificationPreferences, NotificationPreferencesInput, RotateWebhookSecretPayload,
+    UpdateNotificationPreferencesPayload,
+};
+
+#[derive(Default)]
+pub struct PreferencesMutation;
+
+#[Object]
+impl PreferencesMutation {
+    /// Changes the fields given and keeps the rest. Every field is checked
+    /// first; with any error nothing is written.
+    #[graphql(guard = "AuthGuard")]
+    async fn update_notification_preferences(
+        &self,
+        ctx: &Context<'_>,
+        input: NotificationPreferencesInput,
+    ) -> async_graphql::Result<UpdateNotificationPreferencesPayload> {
+        let db = ctx.data_unchecked::<DatabaseConnection>();
+        let updated =
+            service::accounts::preferences::update(db, viewer(ctx)?.user.id, input.into())
+                .await
+                .gql()?;
+        Ok(UpdateNotificationPreferencesPayload {
+            preferences: NotificationPreferences(updated.preferences),
+            webhook_secret: updated.new_webhook_secret,
+        })
+    }
+
+    /// Replaces the webhook signing secret and shows the new one, once.
+    #[graphql(guard = "AuthGuard")]
+    async fn rotate_webhook_secret(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<RotateWebhookSecretPayload> {
+        let db = ctx.data_unchecked::<DatabaseConnection>();
+        let secret =
+            service::accounts::preferences::rotate_webhook_secret(db, viewer(ctx)?.user.id)
+                .await
+                .gql()?;
+        Ok(RotateWebhookSecretPayload {
+            webhook_secret: secret,
+        })
+    }
+}

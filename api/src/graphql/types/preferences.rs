@@ -1,0 +1,261 @@
+use async_graphql::{Enum, InputObject, MaybeUndefined, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::MatchEventKind;
+use service::accounts::preferences::{Change, Preferences, Update};
+
+/// A day of the week, for the weekly digest.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+#[graphql(remote = "entity::Weekday")]
+pub enum Weekday {
+    Monday,
+    Tuesday,
+    Wednesday,
+    Thursday,
+    Friday,
+    Saturday,
+    Sunday,
+}
+
+/// The match events a live alert can be asked for. Each stands for a
+/// family: `GOAL` includes own goals and penalties, `RED_CARD` a second
+/// yellow.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum LiveAlertKind {
+    KickOff,
+    Goal,
+    RedCard,
+    HalfTime,
+    FullTime,
+    /// A correction to an earlier event, such as a disallowed goal.
+    Correction,
+}
+
+impl From<LiveAlertKind> for MatchEventKind {
+    fn from(kind: LiveAlertKind) -> Self {
+        match kind {
+            LiveAlertKind::KickOff => MatchEventKind::KickOff,
+            LiveAlertKind::Goal => MatchEventKind::Goal,
+            LiveAlertKind::RedCard => MatchEventKind::RedCard,
+            LiveAlertKind::HalfTime => MatchEventKind::HalfTime,
+            LiveAlertKind::FullTime => MatchEventKind::FullTime,
+            LiveAlertKind::Correction => MatchEventKind::Correction,
+        }
+    }
+}
+
+impl LiveAlertKind {
+    fn from_stored(kind: MatchEventKind) -> Option<Self> {
+        Some(match kind {
+            MatchEventKind::KickOff => Self::KickOff,
+            MatchEventKind::Goal => Self::Goal,
+            MatchEventKind::RedCard => Self::RedCard,
+            MatchEventKind::HalfTime => Self::HalfTime,
+            MatchEventKind::FullTime => Self::FullTime,
+            MatchEventKind::Correction => Self::Correction,
+            _ => return None,
+        })
+    }
+}
+
+/// A daily digest of the followed teams' fixtures and results.
+#[derive(SimpleObject)]
+pub struct DailyDigest {
+    pub enabled: bool,
+    /// Local time `HH:MM` in `timeZone`.
+    pub time: String,
+}
+
+/// A weekly digest, on one day at one local time.
+#[derive(SimpleObject)]
+pub struct WeeklyDigest {
+    pub enabled: bool,
+    pub day: Weekday,
+    /// Local time `HH:MM` in `timeZone`.
+    pub time: String,
+}
+
+/// Alerts while the followed teams play.
+#[derive(SimpleObject)]
+pub struct LiveAlerts {
+    pub enabled: bool,
+    pub kinds: Vec<LiveAlertKind>,
+}
+
+/// Local times between which nothing is pushed. `start` after `end`
+/// crosses midnight (`22:00` to `07:00`).
+#[derive(SimpleObject)]
+pub struct QuietHours {
+    pub start: String,
+    pub end: String,
+}
+
+/// Where notifications go.
+#[derive(SimpleObject)]
+pub struct Channels {
+    pub email: bool,
+    pub webhook: bool,
+    pub in_app: bool,
+}
+
+/// When and how the account is notified.
+pub struct NotificationPreferences(pub Preferences);
+
+#[Object]
+impl NotificationPreferences {
+    /// IANA time zone that every local time here is in.
+    async fn time_zone(&self) -> &str {
+        &self.0.time_zone
+    }
+    async fn daily_digest(&self) -> DailyDigest {
+        DailyDigest {
+            enabled: self.0.row.daily_enabled,
+            time: self.0.row.daily_time.clone(),
+        }
+    }
+    async fn weekly_digest(&self) -> WeeklyDigest {
+        WeeklyDigest {
+            enabled: self.0.row.weekly_enabled,
+            day: self.0.row.weekly_day.into(),
+            time: self.0.row.weekly_time.clone(),
+        }
+    }
+    async fn live_alerts(&self) -> LiveAlerts {
+        LiveAlerts {
+            enabled: self.0.row.live_enabled,
+            kinds: self
+                .0
+                .live_kinds()
+                .into_iter()
+                .filter_map(LiveAlertKind::from_stored)
+                .collect(),
+        }
+    }
+    /// Null when there are none.
+    async fn quiet_hours(&self) -> Option<QuietHours> {
+        self.0.quiet_hours().map(|(start, end)| QuietHours {
+            start: start.to_owned(),
+            end: end.to_owned(),
+        })
+    }
+    async fn channels(&self) -> Channels {
+        Channels {
+            email: self.0.row.email_enabled,
+            webhook: self.0.row.webhook_enabled,
+            in_app: self.0.row.in_app_enabled,
+        }
+    }
+    /// Where webhook deliveries are POSTed.
+    async fn webhook_url(&self) -> Option<&str> {
+        self.0.row.webhook_url.as_deref()
+    }
+    /// Whether webhook deliveries are signed. The secret itself is shown
+    /// only by the mutation that creates or rotates it.
+    async fn has_webhook_secret(&self) -> bool {
+        self.0.has_webhook_secret()
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.row.updated_at
+    }
+}
+
+#[derive(InputObject)]
+pub struct DailyDigestInput {
+    pub enabled: Option<bool>,
+    /// `HH:MM`, 24-hour, local time.
+    pub time: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct WeeklyDigestInput {
+    pub enabled: Option<bool>,
+    pub day: Option<Weekday>,
+    /// `HH:MM`, 24-hour, local time.
+    pub time: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct LiveAlertsInput {
+    pub enabled: Option<bool>,
+    /// Replaces the whole list.
+    pub kinds: Option<Vec<LiveAlertKind>>,
+}
+
+#[derive(InputObject)]
+pub struct QuietHoursInput {
+    /// `HH:MM`, local time.
+    pub start: String,
+    /// `HH:MM`, local time; before `start` to cross midnight.
+    pub end: String,
+}
+
+#[derive(InputObject)]
+pub struct ChannelsInput {
+    pub email: Option<bool>,
+    pub webhook: Option<bool>,
+    pub in_app: Option<bool>,
+}
+
+/// A partial update: a field left out keeps its value. `quietHours` and
+/// `webhookUrl` are removed with an explicit `null`.
+#[derive(InputObject)]
+pub struct NotificationPreferencesInput {
+    /// IANA name such as `Europe/London`.
+    pub time_zone: Option<String>,
+    pub daily_digest: Option<DailyDigestInput>,
+    pub weekly_digest: Option<WeeklyDigestInput>,
+    pub live_alerts: Option<LiveAlertsInput>,
+    pub quiet_hours: MaybeUndefined<QuietHoursInput>,
+    pub channels: Option<ChannelsInput>,
+    /// An http or https URL. Setting the first one creates the signing
+    /// secret, returned once in `webhookSecret`.
+    pub webhook_url: MaybeUndefined<String>,
+}
+
+fn change<T, U>(value: MaybeUndefined<T>, f: impl FnOnce(T) -> U) -> Change<U> {
+    match value {
+        MaybeUndefined::Undefined => Change::Keep,
+        MaybeUndefined::Null => Change::Clear,
+        MaybeUndefined::Value(v) => Change::Set(f(v)),
+    }
+}
+
+impl From<NotificationPreferencesInput> for Update {
+    fn from(input: NotificationPreferencesInput) -> Self {
+        let daily = input.daily_digest;
+        let weekly = input.weekly_digest;
+        let live = input.live_alerts;
+        let channels = input.channels;
+        Update {
+            time_zone: input.time_zone,
+            daily_enabled: daily.as_ref().and_then(|d| d.enabled),
+            daily_time: daily.and_then(|d| d.time),
+            weekly_enabled: weekly.as_ref().and_then(|w| w.enabled),
+            weekly_day: weekly.as_ref().and_then(|w| w.day).map(Into::into),
+            weekly_time: weekly.and_then(|w| w.time),
+            live_enabled: live.as_ref().and_then(|l| l.enabled),
+            live_kinds: live
+                .and_then(|l| l.kinds)
+                .map(|kinds| kinds.into_iter().map(Into::into).collect()),
+            quiet_hours: change(input.quiet_hours, |q| (q.start, q.end)),
+            email_enabled: channels.as_ref().and_then(|c| c.email),
+            webhook_enabled: channels.as_ref().and_then(|c| c.webhook),
+            in_app_enabled: channels.and_then(|c| c.in_app),
+            webhook_url: change(input.webhook_url, |url| url),
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct UpdateNotificationPreferencesPayload {
+    pub preferences: NotificationPreferences,
+    /// Set only when this update created the webhook signing secret: store
+    /// it now, it is never shown again.
+    pub webhook_secret: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct RotateWebhookSecretPayload {
+    /// The new signing secret, shown only this once. The old one stops
+    /// working now.
+    pub webhook_secret: String,
+}

@@ -1,0 +1,167 @@
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, Enum, ID, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::{follow, user};
+use sea_orm::DatabaseConnection;
+
+use super::Team;
+use super::notification::{Notification, NotificationCursor, NotificationPage};
+use super::preferences::NotificationPreferences;
+use crate::graphql::error::{GqlResultExt as _, bad_input};
+use crate::graphql::loaders::{Teams, load_one};
+
+/// What an account may do. Everyone starts as `USER`.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+#[graphql(remote = "entity::UserRole")]
+pub enum Role {
+    /// Follows teams and receives notifications.
+    User,
+    /// Also writes fixtures, match events and corrections.
+    Feed,
+    /// Also changes roles.
+    Admin,
+}
+
+/// The signed-in account, as its owner sees it. It is reachable only
+/// through `me`, `register` and `login`, each of which answers with the
+/// caller's own account, so its follows, preferences and notifications are
+/// always the caller's.
+pub struct User(pub user::Model);
+
+#[Object]
+impl User {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// Lower-cased as stored.
+    async fn email(&self) -> &str {
+        &self.0.email
+    }
+    async fn display_name(&self) -> &str {
+        &self.0.display_name
+    }
+    async fn role(&self) -> Role {
+        self.0.role.into()
+    }
+    /// IANA time zone that digests and local times use.
+    async fn time_zone(&self) -> &str {
+        &self.0.time_zone
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// The teams this account follows, oldest follow first.
+    async fn follows(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Follow>> {
+        let db = ctx.data_unchecked::<DatabaseConnection>();
+        let follows = service::accounts::follows::list(db, self.0.id)
+            .await
+            .gql()?;
+        Ok(follows.into_iter().map(Follow).collect())
+    }
+    async fn preferences(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<NotificationPreferences> {
+        let db = ctx.data_unchecked::<DatabaseConnection>();
+        let prefs = service::accounts::preferences::get(db, self.0.id)
+            .await
+            .gql()?;
+        Ok(NotificationPreferences(prefs))
+    }
+    /// The in-app inbox, newest first.
+    async fn notifications(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = false, desc = "Only notifications not yet read.")] unread_only: bool,
+        #[graphql(default = 20, desc = "Page size, 1 to 100.")] first: i32,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+    ) -> async_graphql::Result<Connection<NotificationCursor, Notification, NotificationPage>> {
+        let first = u64::try_from(first)
+            .ok()
+            .filter(|n| (1..=service::accounts::inbox::MAX_PAGE).contains(n))
+            .ok_or_else(|| {
+                bad_input(
+                    "first",
+                    format!(
+                        "must be between 1 and {}",
+                        service::accounts::inbox::MAX_PAGE
+                    ),
+                )
+            })?;
+        let after = after
+            .as_deref()
+            .map(|cursor| {
+                NotificationCursor::decode(cursor)
+                    .ok_or_else(|| bad_input("after", "is not a cursor from this connection"))
+            })
+            .transpose()?;
+        let db = ctx.data_unchecked::<DatabaseConnection>();
+        let page =
+            service::accounts::inbox::page(db, self.0.id, unread_only, first, after.map(|c| c.0))
+                .await
+                .gql()?;
+        let mut connection = Connection::with_additional_fields(
+            page.has_previous_page,
+            page.has_next_page,
+            NotificationPage {
+                total_count: i32::try_from(page.total_count).unwrap_or(i32::MAX),
+            },
+        );
+        connection.edges.extend(
+            page.items
+                .into_iter()
+                .map(|n| Edge::new(NotificationCursor(n.id), Notification(n))),
+        );
+        Ok(connection)
+    }
+    /// Notifications in the inbox not yet read.
+    async fn unread_notification_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
+        let db = ctx.data_unchecked::<DatabaseConnection>();
+        let count = service::accounts::inbox::unread_count(db, self.0.id)
+            .await
+            .gql()?;
+        Ok(i32::try_from(count).unwrap_or(i32::MAX))
+    }
+}
+
+/// Another account, as an admin sees it after changing it.
+#[derive(SimpleObject)]
+pub struct UserSummary {
+    pub id: ID,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+}
+
+impl From<user::Model> for UserSummary {
+    fn from(user: user::Model) -> Self {
+        Self {
+            id: ID(user.id.to_string()),
+            email: user.email,
+            display_name: user.display_name,
+            role: user.role.into(),
+        }
+    }
+}
+
+/// A team the account follows.
+pub struct Follow(pub follow::Model);
+
+#[Object]
+impl Follow {
+    async fn team(&self, ctx: &Context<'_>) -> async_graphql::Result<Team> {
+        load_one::<Teams>(ctx, self.0.team_id).await.map(Team)
+    }
+    async fn followed_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// A signed-in session. `token` goes in `Authorization: Bearer …`; it is
+/// shown this once and stored only as a hash.
+#[derive(SimpleObject)]
+pub struct AuthPayload {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub user: User,
+}

@@ -1,0 +1,127 @@
+//! The in-app inbox: a user's notifications, newest first.
+//!
+//! Every query is filtered by the owner's id, so an id or cursor that
+//! belongs to someone else selects nothing. Marking someone else's
+//! notification as read is silently a no-op: the answer is the same as for
+//! an id that does not exist, so it tells nothing about other accounts.
+//!
+//! Notifications `held` back during quiet hours are folded into the next
+//! digest rather than released one by one, so the inbox does not list them.
+
+use chrono::Utc;
+use entity::notification;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait as _, ConnectionTrait, EntityTrait as _, PaginatorTrait as _, QueryFilter as _,
+    QueryOrder as _, QuerySelect as _, Select,
+};
+
+use crate::{Error, Result};
+
+/// The most a page or a `markRead` call may ask for.
+pub const MAX_PAGE: u64 = 100;
+
+/// One page of the inbox, with what Relay's `pageInfo` needs.
+#[derive(Debug)]
+pub struct Page {
+    pub items: Vec<notification::Model>,
+    pub has_next_page: bool,
+    pub has_previous_page: bool,
+    /// Matching notifications on every page.
+    pub total_count: u64,
+}
+
+fn visible(user_id: i64, unread_only: bool) -> Select<notification::Entity> {
+    let mut select = notification::Entity::find()
+        .filter(notification::Column::UserId.eq(user_id))
+        .filter(notification::Column::Held.eq(false));
+    if unread_only {
+        select = select.filter(notification::Column::ReadAt.is_null());
+    }
+    select
+}
+
+/// Up to `first` notifications after the one with id `after`, newest first.
+/// Ids only grow, so keyset pagination on the id is stable while new
+/// notifications arrive.
+pub async fn page(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    unread_only: bool,
+    first: u64,
+    after: Option<i64>,
+) -> Result<Page> {
+    if !(1..=MAX_PAGE).contains(&first) {
+        return Err(Error::invalid(
+            "first",
+            format!("must be between 1 and {MAX_PAGE}"),
+        ));
+    }
+    let total_count = visible(user_id, unread_only).count(db).await?;
+    let mut select = visible(user_id, unread_only);
+    if let Some(after) = after {
+        select = select.filter(notification::Column::Id.lt(after));
+    }
+    let mut items = select
+        .order_by_desc(notification::Column::Id)
+        .limit(first + 1)
+        .all(db)
+        .await?;
+    let has_next_page = items.len() as u64 > first;
+    items.truncate(first as usize);
+    Ok(Page {
+        items,
+        has_next_page,
+        has_previous_page: after.is_some(),
+        total_count,
+    })
+}
+
+pub async fn unread_count(db: &impl ConnectionTrait, user_id: i64) -> Result<u64> {
+    Ok(visible(user_id, true).count(db).await?)
+}
+
+/// Marks the caller's notifications among `ids` as read and returns them.
+/// Ids of other users' notifications, or of none, are left alone and left
+/// out of the answer.
+#[tracing::instrument(skip_all, fields(user_id = user_id, count = ids.len()), err(level = "info"))]
+pub async fn mark_read(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    ids: &[i64],
+) -> Result<Vec<notification::Model>> {
+    if ids.len() as u64 > MAX_PAGE {
+        return Err(Error::invalid(
+            "ids",
+            format!("at most {MAX_PAGE} ids at once"),
+        ));
+    }
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    notification::Entity::update_many()
+        .col_expr(notification::Column::ReadAt, Expr::value(Utc::now()))
+        .filter(notification::Column::UserId.eq(user_id))
+        .filter(notification::Column::Id.is_in(ids.iter().copied()))
+        .filter(notification::Column::ReadAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(visible(user_id, false)
+        .filter(notification::Column::Id.is_in(ids.iter().copied()))
+        .order_by_desc(notification::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Marks every unread notification of the caller as read; returns how many.
+#[tracing::instrument(skip_all, fields(user_id = user_id), err(level = "info"))]
+pub async fn mark_all_read(db: &impl ConnectionTrait, user_id: i64) -> Result<u64> {
+    let result = notification::Entity::update_many()
+        .col_expr(notification::Column::ReadAt, Expr::value(Utc::now()))
+        .filter(notification::Column::UserId.eq(user_id))
+        .filter(notification::Column::Held.eq(false))
+        .filter(notification::Column::ReadAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
