@@ -1,10 +1,11 @@
 //! Starting and stopping the server: connections, migrations, the router and
 //! (on the embedded default) the worker loop inside this process.
 
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::registry::Registry;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Context as _;
 use sea_orm::DatabaseConnection;
@@ -24,6 +25,12 @@ pub struct ServeOptions {
     /// Do not apply pending database migrations on start.
     #[arg(long, env = "SKIP_MIGRATIONS", default_value_t = false)]
     pub skip_migrations: bool,
+
+    /// Seconds between the server's keep-alive pings on each websocket
+    /// (`ping` in graphql-transport-ws, `ka` in the legacy protocol), so
+    /// proxies keep idle subscriptions open; 0 sends none.
+    #[arg(long, env = "WS_KEEPALIVE_SECS", default_value_t = 15)]
+    pub ws_keepalive_secs: u64,
 
     /// Run the worker inside this process. Defaults to on without
     /// `REDIS_URL` (the embedded default) and off with it, where separate
@@ -78,11 +85,11 @@ impl Default for Limits {
 /// Counts the SQL statements the app sends, for `/metrics` and for tests
 /// that prove a query's cost does not grow with its page size.
 #[derive(Clone, Debug, Default)]
-pub struct StatementCounter(Arc<AtomicU64>);
+pub struct StatementCounter(Counter);
 
 impl StatementCounter {
     pub fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
+        self.0.get()
     }
 }
 
@@ -92,6 +99,12 @@ pub struct AppState {
     pub schema: AppSchema,
     pub db: DatabaseConnection,
     pub redis: Option<fred::clients::Client>,
+    pub bus: service::live::bus::Bus,
+    pub open_subscriptions: crate::graphql::OpenSubscriptions,
+    pub ws_keepalive: Option<std::time::Duration>,
+    /// This process's metrics, served at `/metrics`. Kept per app rather
+    /// than global, so that several apps in one process report their own.
+    pub metrics: Arc<Registry>,
     pub limits: Limits,
     pub statements: StatementCounter,
     pub rate_limits: Arc<RateLimits>,
@@ -114,7 +127,7 @@ impl App {
         let statements = StatementCounter::default();
         let counter = statements.0.clone();
         db.set_metric_callback(move |_| {
-            counter.fetch_add(1, Ordering::Relaxed);
+            counter.inc();
         });
         if !options.skip_migrations {
             service::db::migrate(&db).await?;
@@ -126,15 +139,42 @@ impl App {
             Some(url) => Some(service::redis::connect(url).await?),
             None => None,
         };
+        let bus = match &config.redis_url {
+            Some(url) => service::live::bus::Bus::redis(url, &config.bus_channel_prefix).await?,
+            None => service::live::bus::Bus::in_process(),
+        };
+        let open_subscriptions = crate::graphql::OpenSubscriptions::default();
+        let mut metrics = Registry::with_prefix("inthegame");
+        metrics.register(
+            "open_subscriptions",
+            "GraphQL subscriptions open in this process",
+            open_subscriptions.gauge(),
+        );
+        metrics.register(
+            "db_statements",
+            "SQL statements this process sent to the database",
+            statements.0.clone(),
+        );
         let rate_limits = Arc::new(RateLimits::from_config(&config));
         let accounts = AccountSettings::from_config(&config, rate_limits.clone());
         let state = AppState {
-            schema: graphql::build_schema(db.clone(), &options.limits, accounts),
+            schema: graphql::build_schema(
+                db.clone(),
+                &options.limits,
+                accounts,
+                bus.clone(),
+                open_subscriptions.clone(),
+            ),
             db: db.clone(),
             redis,
             limits: options.limits.clone(),
             statements,
             rate_limits,
+            bus,
+            open_subscriptions,
+            ws_keepalive: (options.ws_keepalive_secs > 0)
+                .then(|| std::time::Duration::from_secs(options.ws_keepalive_secs)),
+            metrics: Arc::new(metrics),
         };
         let listener = TcpListener::bind((config.host, config.port))
             .await

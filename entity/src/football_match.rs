@@ -3,7 +3,7 @@ use sea_orm::entity::prelude::*;
 use crate::MatchStatus;
 
 #[sea_orm::compact_model]
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "matches")]
 pub struct Model {
     #[sea_orm(primary_key)]

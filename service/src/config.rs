@@ -34,6 +34,11 @@ pub struct Config {
     #[arg(long, env = "REDIS_URL", value_parser = parse_redis_url, hide_env_values = true)]
     pub redis_url: Option<RedisUrl>,
 
+    /// Prefix of the Redis PubSub channels, so that deployments (or tests)
+    /// sharing one Redis do not hear each other.
+    #[arg(long, env = "BUS_CHANNEL_PREFIX", default_value = "inthegame")]
+    pub bus_channel_prefix: String,
+
     /// Address to listen on.
     #[arg(long, env = "HOST", default_value = "127.0.0.1")]
     pub host: IpAddr,

@@ -11,6 +11,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod import;
+pub mod live;
 pub mod matches;
 pub mod pagination;
 pub mod redis;

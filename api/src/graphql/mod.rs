@@ -9,26 +9,30 @@ pub mod mutation;
 pub mod page_batch;
 pub mod query;
 pub mod scalars;
+pub mod subscription;
 pub mod types;
 
-use async_graphql::{EmptySubscription, Schema};
+use async_graphql::Schema;
 use sea_orm::DatabaseConnection;
 
 pub use mutation::{AccountSettings, MutationRoot};
 pub use query::QueryRoot;
+pub use subscription::{OpenSubscriptions, SubscriptionRoot};
 
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// The schema with its per-process data (database, loaders, account settings).
 pub fn build_schema(
     db: DatabaseConnection,
     limits: &crate::app::Limits,
     accounts: AccountSettings,
+    bus: service::live::bus::Bus,
+    open_subscriptions: OpenSubscriptions,
 ) -> AppSchema {
     let mut builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot,
     )
     .limit_depth(limits.max_query_depth)
     .limit_complexity(limits.max_query_complexity);
@@ -38,6 +42,8 @@ pub fn build_schema(
     loaders::register(builder, &db)
         .data(db)
         .data(accounts)
+        .data(bus)
+        .data(open_subscriptions)
         .finish()
 }
 
@@ -46,7 +52,7 @@ pub fn sdl() -> String {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot,
     )
     .finish()
     .sdl()

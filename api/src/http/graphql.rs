@@ -321,6 +321,7 @@ async fn upgrade(
     let schema = state.schema.clone();
     let (db, limits, ip) = (state.db.clone(), state.rate_limits.clone(), caller.ip);
     let transport_ws = speaks_graphql_transport_ws(&parts.headers);
+    let keepalive = state.ws_keepalive;
     upgrade
         .read_buffer_size(WS_BUFFER_SIZE)
         .write_buffer_size(WS_BUFFER_SIZE)
@@ -338,12 +339,52 @@ async fn upgrade(
                     futures::future::ready(Ok::<_, axum::Error>(message))
                 }
             });
-            GraphQLWebSocket::new_with_pair(sink, stream, schema, protocol)
+            // async-graphql writes into a channel; one writer task owns the
+            // socket and adds the server's keep-alive pings between messages.
+            let (outgoing, queued) = futures::channel::mpsc::channel::<Message>(16);
+            tokio::spawn(write_with_keepalive(sink, queued, keepalive, transport_ws));
+            let outgoing = futures::SinkExt::sink_map_err(outgoing, axum::Error::new);
+            GraphQLWebSocket::new_with_pair(outgoing, stream, schema, protocol)
                 .on_connection_init(move |payload| {
                     auth::on_connection_init(db, limits, ip, outcome, payload)
                 })
                 .serve()
         })
+}
+
+/// Forwards async-graphql's messages to the socket, and every `keepalive`
+/// of silence after the handshake sends the protocol's keep-alive.
+async fn write_with_keepalive(
+    mut socket: impl futures::Sink<Message, Error = axum::Error> + Unpin,
+    mut queued: futures::channel::mpsc::Receiver<Message>,
+    keepalive: Option<Duration>,
+    transport_ws: bool,
+) {
+    use futures::{SinkExt as _, StreamExt as _};
+    let ping = if transport_ws {
+        r#"{"type":"ping"}"#
+    } else {
+        r#"{"type":"ka"}"#
+    };
+    let mut handshake_done = false;
+    loop {
+        let wait = keepalive
+            .filter(|_| handshake_done)
+            .unwrap_or(Duration::from_secs(3600));
+        let message = match tokio::time::timeout(wait, queued.next()).await {
+            Ok(Some(message)) => message,
+            Ok(None) => break,
+            Err(_) if handshake_done && keepalive.is_some() => Message::Text(ping.into()),
+            Err(_) => continue,
+        };
+        let closing = matches!(message, Message::Close(_));
+        // The first text frame is the ack (or the refusal).
+        handshake_done |= matches!(message, Message::Text(_));
+        if socket.send(message).await.is_err() || closing {
+            break;
+        }
+    }
+    let _ = socket.close().await;
 }
 
 fn close_code_for(message: Message, outcome: &auth::InitOutcome, transport_ws: bool) -> Message {

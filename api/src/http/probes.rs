@@ -33,3 +33,20 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let body = json!({ "status": if ready { "ready" } else { "not ready" }, "checks": checks });
     (status, Json(body))
 }
+
+/// Prometheus metrics of this process.
+pub async fn metrics(State(state): State<AppState>) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let mut body = String::new();
+    if prometheus_client::encoding::text::encode(&mut body, &state.metrics).is_err() {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
+}

@@ -9,6 +9,7 @@ mod graphql_http;
 mod import;
 mod inbox;
 mod limits;
+mod live;
 mod n_plus_one;
 mod preferences;
 mod probes;

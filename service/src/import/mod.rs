@@ -6,7 +6,7 @@
 
 mod openfootball;
 mod options;
-mod rules;
+pub mod rules;
 mod store;
 
 use std::fmt;

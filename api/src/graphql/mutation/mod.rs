@@ -2,6 +2,7 @@
 //! the guard that admits its callers.
 
 mod accounts;
+mod feed;
 mod follows;
 mod inbox;
 mod preferences;
@@ -9,9 +10,11 @@ mod preferences;
 pub use accounts::AccountSettings;
 
 #[derive(async_graphql::MergedObject, Default)]
+#[graphql(name = "Mutation")]
 pub struct MutationRoot(
     accounts::AccountMutation,
     follows::FollowMutation,
     preferences::PreferencesMutation,
     inbox::InboxMutation,
+    feed::FeedMutation,
 );

@@ -48,7 +48,7 @@ impl MatchEvent {
     async fn added_time(&self) -> Option<i32> {
         self.0.added_time
     }
-    /// The team the event belongs to; for an own goal, the team that scored it.
+    /// The team the event belongs to; an own goal names the scorer's team and counts for the other side.
     async fn team(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Team>> {
         match self.0.team_id {
             Some(id) => Ok(Some(Team(load_one::<Teams>(ctx, id).await?))),

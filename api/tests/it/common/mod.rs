@@ -24,6 +24,7 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     pub http: reqwest::Client,
     pub statements: api::app::StatementCounter,
+    pub bus: service::live::bus::Bus,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     database: TestDatabase,
@@ -56,7 +57,14 @@ impl TestApp {
             "warn".to_owned(),
         ];
         if let Ok(redis) = std::env::var("REDIS_URL") {
-            args.extend(["--redis-url".to_owned(), redis]);
+            // Apps share one Redis; their own channel prefix keeps each
+            // test's live events to itself.
+            args.extend([
+                "--redis-url".to_owned(),
+                redis,
+                "--bus-channel-prefix".to_owned(),
+                format!("test-{}", uuid::Uuid::new_v4().simple()),
+            ]);
         }
         args.extend(extra.iter().map(|a| (*a).to_owned()));
         let config = TestCli::try_parse_from(args).expect("test config").config;
@@ -71,6 +79,7 @@ impl TestApp {
         let addr = app.local_addr();
         let db = app.state().db.clone();
         let statements = app.state().statements.clone();
+        let bus = app.state().bus.clone();
         let (stop, stopped) = oneshot::channel();
         let server = tokio::spawn(app.run_until(async {
             let _ = stopped.await;
@@ -80,6 +89,7 @@ impl TestApp {
             db,
             http: reqwest::Client::new(),
             statements,
+            bus,
             stop: Some(stop),
             server: Some(server),
             database,

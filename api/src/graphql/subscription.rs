@@ -1,0 +1,145 @@
+//! Subscriptions: live matches and the viewer's notifications, served over
+//! both websocket protocols on `/graphql`. Each stream comes from
+//! `service::live::stream`, which refills from the database on any gap.
+
+use std::collections::HashSet;
+
+use async_graphql::{Context, ID, Subscription};
+use futures::{Stream, StreamExt};
+use prometheus_client::metrics::gauge::Gauge;
+use sea_orm::DatabaseConnection;
+use service::live::bus::Bus;
+use service::live::stream::{self, LiveFilter};
+
+use super::error::{GqlResultExt as _, to_graphql};
+use super::guards::{AuthGuard, viewer};
+use super::scalars::parse_id;
+use super::types::{Match, MatchEvent, Notification};
+
+/// How many subscriptions are open in this process, for `/metrics`.
+#[derive(Clone, Debug, Default)]
+pub struct OpenSubscriptions(Gauge);
+
+impl OpenSubscriptions {
+    pub fn gauge(&self) -> Gauge {
+        self.0.clone()
+    }
+
+    pub fn get(&self) -> i64 {
+        self.0.get()
+    }
+
+    /// Counts `inner` as open until the client completes or goes away and
+    /// the stream is dropped.
+    fn track<S: Stream + Send + 'static>(
+        &self,
+        inner: S,
+    ) -> impl Stream<Item = S::Item> + Send + use<S> {
+        struct Open(Gauge);
+        impl Drop for Open {
+            fn drop(&mut self) {
+                self.0.dec();
+            }
+        }
+        self.0.inc();
+        let open = Open(self.0.clone());
+        inner.map(move |item| {
+            let _held = &open;
+            item
+        })
+    }
+}
+
+fn gql<T>(result: service::Result<T>) -> async_graphql::Result<T> {
+    result.map_err(to_graphql)
+}
+
+pub struct SubscriptionRoot;
+
+#[Subscription(name = "Subscription")]
+impl SubscriptionRoot {
+    /// The match as it is now, then again after every change to it.
+    async fn match_updated(
+        &self,
+        ctx: &Context<'_>,
+        match_id: ID,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<Match>> + use<>> {
+        let (db, bus, open) = parts(ctx);
+        let id = parse_id("matchId", &match_id)?;
+        ensure_match(&db, id).await?;
+        let updates = stream::match_updates(db, &bus, id).map(|r| gql(r).map(Match::new));
+        Ok(open.track(updates))
+    }
+
+    /// The match's events after `afterSeq` (default 0: all of them), then
+    /// each new one as it is recorded: in order, none missed, none twice.
+    /// Reconnect with the last `seq` you saw to resume without a gap.
+    async fn match_events(
+        &self,
+        ctx: &Context<'_>,
+        match_id: ID,
+        #[graphql(default = 0)] after_seq: i32,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<MatchEvent>> + use<>> {
+        let (db, bus, open) = parts(ctx);
+        let id = parse_id("matchId", &match_id)?;
+        if after_seq < 0 {
+            return Err(super::error::bad_input("afterSeq", "must be 0 or more"));
+        }
+        ensure_match(&db, id).await?;
+        let events = stream::match_events(db, &bus, id, after_seq).map(|r| gql(r).map(MatchEvent));
+        Ok(open.track(events))
+    }
+
+    /// Every match in play, optionally only in one competition or with one
+    /// of the given teams: first those live now, then each change, up to
+    /// and including full time.
+    async fn live_scores(
+        &self,
+        ctx: &Context<'_>,
+        competition_id: Option<ID>,
+        team_ids: Option<Vec<ID>>,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<Match>> + use<>> {
+        let (db, bus, open) = parts(ctx);
+        let filter = LiveFilter {
+            competition_id: competition_id
+                .map(|id| parse_id("competitionId", &id))
+                .transpose()?,
+            team_ids: team_ids
+                .unwrap_or_default()
+                .iter()
+                .map(|id| parse_id("teamIds", id))
+                .collect::<async_graphql::Result<HashSet<i64>>>()?,
+        };
+        let scores = stream::live_scores(db, &bus, filter).map(|r| gql(r).map(Match::new));
+        Ok(open.track(scores))
+    }
+
+    /// The signed-in user's new in-app notifications, as they arrive.
+    #[graphql(guard = "AuthGuard")]
+    async fn notification_received(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<Notification>> + use<>>
+    {
+        let user_id = viewer(ctx)?.user.id;
+        let (db, bus, open) = parts(ctx);
+        let notifications =
+            stream::notifications(db, &bus, user_id).map(|r| gql(r).map(Notification));
+        Ok(open.track(notifications))
+    }
+}
+
+fn parts(ctx: &Context<'_>) -> (DatabaseConnection, Bus, OpenSubscriptions) {
+    (
+        ctx.data_unchecked::<DatabaseConnection>().clone(),
+        ctx.data_unchecked::<Bus>().clone(),
+        ctx.data_unchecked::<OpenSubscriptions>().clone(),
+    )
+}
+
+async fn ensure_match(db: &DatabaseConnection, id: i64) -> async_graphql::Result<()> {
+    match service::matches::by_id(db, id).await.gql()? {
+        Some(_) => Ok(()),
+        None => Err(to_graphql(service::Error::not_found("match"))),
+    }
+}

@@ -1,0 +1,639 @@
+//! The feed's writes: what they change, what they refuse, and who may make them.
+
+use entity::UserRole;
+use serde_json::{Value, json};
+
+use crate::common::{TestApp, accounts, error_code, seed};
+
+const RECORD: &str = "mutation($m: ID!, $i: MatchEventInput!) { recordMatchEvent(matchId: $m, input: $i) {
+    event { id seq kind minute team { name } cancelled } match { status minute lastEventSeq score { home away halfTime { home away } } } duplicate } }";
+
+struct Fixture {
+    app: TestApp,
+    feed: String,
+    match_id: String,
+    home: String,
+    away: String,
+}
+
+/// A scheduled match between two teams, and a feeder's token.
+async fn fixture() -> Fixture {
+    let app = TestApp::spawn().await;
+    let feed = accounts::create(&app.db, "feed@example.com", UserRole::Feed)
+        .await
+        .token;
+    let season = seed::season(&app.db).await;
+    let home = seed::team(&app.db, "Arsenal FC", "arsenal-fc").await;
+    let away = seed::team(&app.db, "Chelsea FC", "chelsea-fc").await;
+    let body = app
+        .graphql_as(
+            &feed,
+            "mutation($s: ID!, $h: ID!, $a: ID!) { scheduleMatch(input: { seasonId: $s, homeTeamId: $h, awayTeamId: $a,
+               kickoffAt: \"2026-12-01T15:00:00Z\", round: \"Matchday 14\", matchday: 14 }) { id status } }",
+            json!({ "s": season.id.to_string(), "h": home.id.to_string(), "a": away.id.to_string() }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["scheduleMatch"]["status"], "SCHEDULED",
+        "{body}"
+    );
+    Fixture {
+        match_id: body["data"]["scheduleMatch"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+        app,
+        feed,
+        home: home.id.to_string(),
+        away: away.id.to_string(),
+    }
+}
+
+impl Fixture {
+    async fn record(&self, input: Value) -> Value {
+        self.app
+            .graphql_as(
+                &self.feed,
+                RECORD,
+                json!({ "m": self.match_id, "i": input }),
+            )
+            .await
+    }
+
+    async fn start(&self) -> Value {
+        self.app
+            .graphql_as(
+                &self.feed,
+                "mutation($m: ID!) { startMatch(matchId: $m) { event { seq kind } match { status score { home away } } } }",
+                json!({ "m": self.match_id }),
+            )
+            .await
+    }
+}
+
+#[tokio::test]
+async fn the_score_and_status_follow_the_events_and_an_own_goal_counts_for_the_other_side() {
+    let f = fixture().await;
+    let started = f.start().await;
+    assert_eq!(
+        started["data"]["startMatch"],
+        json!({ "event": { "seq": 1, "kind": "KICK_OFF" }, "match": { "status": "LIVE", "score": { "home": 0, "away": 0 } } }),
+        "{started}"
+    );
+    let goal = f
+        .record(json!({ "kind": "GOAL", "minute": 12, "teamId": f.home, "player": "Saka" }))
+        .await;
+    assert_eq!(
+        goal["data"]["recordMatchEvent"]["event"]["seq"], 2,
+        "{goal}"
+    );
+    assert_eq!(
+        goal["data"]["recordMatchEvent"]["event"]["team"]["name"],
+        "Arsenal FC"
+    );
+    f.record(json!({ "kind": "OWN_GOAL", "minute": 30, "teamId": f.home, "player": "Gabriel" }))
+        .await;
+    let half = f.record(json!({ "kind": "HALF_TIME", "minute": 45 })).await;
+    assert_eq!(
+        half["data"]["recordMatchEvent"]["match"],
+        json!({ "status": "HALF_TIME", "minute": 45, "lastEventSeq": 4,
+                "score": { "home": 1, "away": 1, "halfTime": { "home": 1, "away": 1 } } }),
+        "{half}"
+    );
+    f.record(json!({ "kind": "SECOND_HALF", "minute": 46 }))
+        .await;
+    f.record(json!({ "kind": "PENALTY_GOAL", "minute": 88, "teamId": f.away }))
+        .await;
+    let ended = f
+        .app
+        .graphql_as(
+            &f.feed,
+            "mutation($m: ID!) { endMatch(matchId: $m) { match { status score { home away } } } }",
+            json!({ "m": f.match_id }),
+        )
+        .await;
+    assert_eq!(
+        ended["data"]["endMatch"]["match"],
+        json!({ "status": "FINISHED", "score": { "home": 1, "away": 2 } }),
+        "{ended}"
+    );
+    let events = f
+        .app
+        .graphql(
+            "query($m: ID!) { match(id: $m) { events { seq kind } } }",
+            json!({ "m": f.match_id }),
+        )
+        .await;
+    let kinds: Vec<&str> = events["data"]["match"]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "KICK_OFF",
+            "GOAL",
+            "OWN_GOAL",
+            "HALF_TIME",
+            "SECOND_HALF",
+            "PENALTY_GOAL",
+            "FULL_TIME"
+        ]
+    );
+    f.app.stop().await;
+}
+
+#[tokio::test]
+async fn a_var_correction_takes_the_goal_back_off_the_score_and_is_itself_an_event() {
+    let f = fixture().await;
+    f.start().await;
+    let goal = f
+        .record(json!({ "kind": "GOAL", "minute": 12, "teamId": f.home }))
+        .await;
+    let goal_id = goal["data"]["recordMatchEvent"]["event"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let corrected = f
+        .app
+        .graphql_as(
+            &f.feed,
+            "mutation($e: ID!) { cancelMatchEvent(eventId: $e, reason: \"offside (VAR)\") {
+               event { seq kind correctsEventId detail } match { lastEventSeq score { home away } } } }",
+            json!({ "e": goal_id }),
+        )
+        .await;
+    assert_eq!(
+        corrected["data"]["cancelMatchEvent"],
+        json!({ "event": { "seq": 3, "kind": "CORRECTION", "correctsEventId": goal_id, "detail": "offside (VAR)" },
+                "match": { "lastEventSeq": 3, "score": { "home": 0, "away": 0 } } }),
+        "{corrected}"
+    );
+    let events = f
+        .app
+        .graphql(
+            "query($m: ID!) { match(id: $m) { events { seq cancelled cancelledReason } } }",
+            json!({ "m": f.match_id }),
+        )
+        .await;
+    assert_eq!(
+        events["data"]["match"]["events"][1],
+        json!({ "seq": 2, "cancelled": true, "cancelledReason": "offside (VAR)" })
+    );
+    let again = f
+        .app
+        .graphql_as(
+            &f.feed,
+            "mutation($e: ID!) { cancelMatchEvent(eventId: $e, reason: \"again\") { duplicate } }",
+            json!({ "e": goal_id }),
+        )
+        .await;
+    assert_eq!(error_code(&again), Some("BAD_USER_INPUT"), "{again}");
+    f.app.stop().await;
+}
+
+async fn last_event_seq(f: &Fixture) -> i64 {
+    let body = f
+        .app
+        .graphql(
+            "query($m: ID!) { match(id: $m) { lastEventSeq } }",
+            json!({ "m": f.match_id }),
+        )
+        .await;
+    body["data"]["match"]["lastEventSeq"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn illegal_transitions_are_refused_with_a_clear_message_and_write_nothing() {
+    let f = fixture().await;
+    let early = f
+        .record(json!({ "kind": "GOAL", "minute": 1, "teamId": f.home }))
+        .await;
+    assert_eq!(error_code(&early), Some("BAD_USER_INPUT"), "{early}");
+    assert!(
+        early["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("the match has not started"),
+        "{early}"
+    );
+    assert_eq!(last_event_seq(&f).await, 0);
+
+    f.start().await;
+    let twice = f.start().await;
+    assert!(
+        twice["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("already kicked off"),
+        "{twice}"
+    );
+    let stranger = f
+        .record(json!({ "kind": "GOAL", "minute": 5, "teamId": "999999" }))
+        .await;
+    assert!(
+        stranger["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("one of the two teams"),
+        "{stranger}"
+    );
+    let no_team = f.record(json!({ "kind": "RED_CARD", "minute": 5 })).await;
+    assert_eq!(error_code(&no_team), Some("BAD_USER_INPUT"), "{no_team}");
+    let minute = f
+        .record(json!({ "kind": "YELLOW_CARD", "minute": 300, "teamId": f.home }))
+        .await;
+    assert!(
+        minute["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("between 0 and 130"),
+        "{minute}"
+    );
+    assert_eq!(
+        last_event_seq(&f).await,
+        1,
+        "a refused event must not take a sequence number"
+    );
+
+    f.record(json!({ "kind": "FULL_TIME", "minute": 90 })).await;
+    let late = f
+        .record(json!({ "kind": "GOAL", "minute": 95, "teamId": f.home }))
+        .await;
+    assert!(
+        late["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("the match has finished"),
+        "{late}"
+    );
+    assert_eq!(last_event_seq(&f).await, 2);
+    f.app.stop().await;
+}
+
+#[tokio::test]
+async fn a_cancelled_match_cannot_start_and_a_postponed_one_starts_after_rescheduling() {
+    let f = fixture().await;
+    let call = |query: &'static str| {
+        let (app, feed, m) = (&f.app, f.feed.clone(), f.match_id.clone());
+        async move { app.graphql_as(&feed, query, json!({ "m": m })).await }
+    };
+    let postponed = call("mutation($m: ID!) { postponeMatch(matchId: $m) { status } }").await;
+    assert_eq!(postponed["data"]["postponeMatch"]["status"], "POSTPONED");
+    let refused = f.start().await;
+    assert!(
+        refused["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("reschedule it first"),
+        "{refused}"
+    );
+    let moved = call("mutation($m: ID!) { rescheduleMatch(matchId: $m, kickoffAt: \"2026-12-08T20:00:00Z\") { status kickoffAt } }").await;
+    assert_eq!(
+        moved["data"]["rescheduleMatch"],
+        json!({ "status": "SCHEDULED", "kickoffAt": "2026-12-08T20:00:00+00:00" }),
+        "{moved}"
+    );
+    let cancelled = call("mutation($m: ID!) { cancelMatch(matchId: $m) { status } }").await;
+    assert_eq!(cancelled["data"]["cancelMatch"]["status"], "CANCELLED");
+    let start = f.start().await;
+    assert!(
+        start["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("the match was cancelled"),
+        "{start}"
+    );
+    f.app.stop().await;
+}
+
+#[tokio::test]
+async fn a_repeated_external_id_returns_the_original_event_and_records_nothing() {
+    let f = fixture().await;
+    f.start().await;
+    let input = json!({ "kind": "GOAL", "minute": 12, "teamId": f.home, "externalId": "opta-123" });
+    let first = f.record(input.clone()).await;
+    let second = f.record(input).await;
+    assert_eq!(
+        first["data"]["recordMatchEvent"]["duplicate"], false,
+        "{first}"
+    );
+    assert_eq!(
+        second["data"]["recordMatchEvent"]["duplicate"], true,
+        "{second}"
+    );
+    assert_eq!(
+        first["data"]["recordMatchEvent"]["event"],
+        second["data"]["recordMatchEvent"]["event"]
+    );
+    assert_eq!(
+        second["data"]["recordMatchEvent"]["match"]["score"]["home"],
+        1
+    );
+    assert_eq!(last_event_seq(&f).await, 2);
+    f.app.stop().await;
+}
+
+#[tokio::test]
+async fn concurrent_deliveries_of_one_external_id_record_it_once() {
+    let f = fixture().await;
+    f.start().await;
+    let input = json!({ "kind": "GOAL", "minute": 12, "teamId": f.home, "externalId": "dup-race" });
+    let results = futures::future::join_all((0..6).map(|_| f.record(input.clone()))).await;
+    let seqs: Vec<&Value> = results
+        .iter()
+        .map(|r| &r["data"]["recordMatchEvent"]["event"]["seq"])
+        .collect();
+    assert!(seqs.iter().all(|s| **s == json!(2)), "{results:?}");
+    assert_eq!(last_event_seq(&f).await, 2);
+    f.app.stop().await;
+}
+
+#[tokio::test]
+async fn a_write_against_a_stale_sequence_number_is_a_conflict() {
+    let f = fixture().await;
+    f.start().await;
+    let fresh = f
+        .record(json!({ "kind": "YELLOW_CARD", "minute": 3, "teamId": f.home, "expectedSeq": 1 }))
+        .await;
+    assert_eq!(
+        fresh["data"]["recordMatchEvent"]["event"]["seq"], 2,
+        "{fresh}"
+    );
+    let stale = f
+        .record(json!({ "kind": "YELLOW_CARD", "minute": 4, "teamId": f.away, "expectedSeq": 1 }))
+        .await;
+    assert_eq!(error_code(&stale), Some("CONFLICT"), "{stale}");
+    assert!(
+        stale["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at event 2, not 1"),
+        "{stale}"
+    );
+    assert_eq!(last_event_seq(&f).await, 2);
+    f.app.stop().await;
+}
+
+#[tokio::test]
+async fn only_feeders_and_admins_may_write_match_data() {
+    let f = fixture().await;
+    let user = accounts::user(&f.app.db, "fan@example.com").await.token;
+    let admin = accounts::create(&f.app.db, "admin@example.com", UserRole::Admin)
+        .await
+        .token;
+    let write = "mutation { createTeam(input: { name: \"Fulham FC\" }) { slug } }";
+
+    let anonymous = f.app.graphql(write, json!({})).await;
+    assert_eq!(
+        error_code(&anonymous),
+        Some("UNAUTHENTICATED"),
+        "{anonymous}"
+    );
+    let fan = f.app.graphql_as(&user, write, json!({})).await;
+    assert_eq!(error_code(&fan), Some("FORBIDDEN"), "{fan}");
+    let by_admin = f.app.graphql_as(&admin, write, json!({})).await;
+    assert_eq!(
+        by_admin["data"]["createTeam"]["slug"], "fulham-fc",
+        "{by_admin}"
+    );
+    let fan_goal = f
+        .app
+        .graphql_as(
+            &user,
+            RECORD,
+            json!({ "m": f.match_id, "i": { "kind": "GOAL", "teamId": f.home } }),
+        )
+        .await;
+    assert_eq!(error_code(&fan_goal), Some("FORBIDDEN"), "{fan_goal}");
+    f.app.stop().await;
+}
+
+#[tokio::test]
+async fn fixtures_are_created_with_clear_errors_for_bad_input() {
+    let f = fixture().await;
+    let competition = f
+        .app
+        .graphql_as(&f.feed, "mutation { createCompetition(input: { code: \"ucl\", name: \"Champions League\", kind: CUP }) { id code kind } }", json!({}))
+        .await;
+    assert_eq!(
+        competition["data"]["createCompetition"]["code"], "UCL",
+        "{competition}"
+    );
+    let duplicate = f
+        .app
+        .graphql_as(&f.feed, "mutation { createCompetition(input: { code: \"UCL\", name: \"Again\", kind: CUP }) { id } }", json!({}))
+        .await;
+    assert_eq!(
+        error_code(&duplicate),
+        Some("BAD_USER_INPUT"),
+        "{duplicate}"
+    );
+    let id = competition["data"]["createCompetition"]["id"].clone();
+    let season = f
+        .app
+        .graphql_as(&f.feed, "mutation($c: ID!) { createSeason(input: { competitionId: $c, label: \"2026-27\" }) { id } }", json!({ "c": id }))
+        .await;
+    assert_eq!(error_code(&season), Some("BAD_USER_INPUT"), "{season}");
+    let tla = f
+        .app
+        .graphql_as(
+            &f.feed,
+            "mutation { createTeam(input: { name: \"Real Madrid CF\", tla: \"RM\" }) { id } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        tla["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("three letters"),
+        "{tla}"
+    );
+    let same_teams = f
+        .app
+        .graphql_as(
+            &f.feed,
+            "mutation($s: ID!, $h: ID!) { scheduleMatch(input: { seasonId: $s, homeTeamId: $h, awayTeamId: $h, kickoffAt: \"2026-12-01T15:00:00Z\" }) { id } }",
+            json!({ "s": "1", "h": f.home }),
+        )
+        .await;
+    assert_eq!(
+        error_code(&same_teams),
+        Some("BAD_USER_INPUT"),
+        "{same_teams}"
+    );
+    let teams = f.app.graphql("{ teams { totalCount } }", json!({})).await;
+    assert_eq!(
+        teams["data"]["teams"]["totalCount"], 2,
+        "nothing half-written: {teams}"
+    );
+    f.app.stop().await;
+}
+
+#[tokio::test]
+async fn a_points_adjustment_changes_the_table() {
+    let f = fixture().await;
+    let season = f
+        .app
+        .graphql(
+            "{ competition(code: \"PL\") { seasons { id } } }",
+            json!({}),
+        )
+        .await["data"]["competition"]["seasons"][0]["id"]
+        .clone();
+    let adjusted = f
+        .app
+        .graphql_as(
+            &f.feed,
+            "mutation($s: ID!, $t: ID!) { adjustPoints(seasonId: $s, teamId: $t, points: -6, reason: \"financial rules\") { points team { name } } }",
+            json!({ "s": season, "t": f.away }),
+        )
+        .await;
+    assert_eq!(
+        adjusted["data"]["adjustPoints"],
+        json!({ "points": -6, "team": { "name": "Chelsea FC" } }),
+        "{adjusted}"
+    );
+    let table = f
+        .app
+        .graphql(
+            "query($s: ID!) { standings(seasonId: $s) { team { name } points pointsAdjustment } }",
+            json!({ "s": season }),
+        )
+        .await;
+    assert_eq!(
+        table["data"]["standings"][1],
+        json!({ "team": { "name": "Chelsea FC" }, "points": -6, "pointsAdjustment": -6 }),
+        "{table}"
+    );
+    f.app.stop().await;
+}
+
+mod websocket {
+    use futures::{SinkExt, StreamExt};
+    use serde_json::{Value, json};
+    use service::live::bus::BusMessage;
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    use crate::common::{TestApp, accounts, seed_notifications};
+
+    type Socket = tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >;
+
+    async fn open(app: &TestApp, init: Value) -> Socket {
+        let mut request = format!("ws://{}/graphql", app.addr)
+            .into_client_request()
+            .unwrap();
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            "graphql-transport-ws".parse().unwrap(),
+        );
+        let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        send(
+            &mut socket,
+            json!({ "type": "connection_init", "payload": init }),
+        )
+        .await;
+        assert_eq!(next_json(&mut socket).await["type"], "connection_ack");
+        socket
+    }
+
+    async fn send(socket: &mut Socket, message: Value) {
+        socket
+            .send(Message::Text(message.to_string().into()))
+            .await
+            .unwrap();
+    }
+
+    async fn next_json(socket: &mut Socket) -> Value {
+        loop {
+            let message = tokio::time::timeout(std::time::Duration::from_secs(10), socket.next())
+                .await
+                .expect("a message within 10 s")
+                .expect("the socket is open")
+                .expect("a valid frame");
+            if let Message::Text(text) = message {
+                return serde_json::from_str(&text).unwrap();
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn the_server_sends_keep_alive_pings_at_the_configured_interval() {
+        let app = TestApp::spawn_with_options(|options| options.ws_keepalive_secs = 1).await;
+        let mut socket = open(&app, json!({})).await;
+        let started = std::time::Instant::now();
+        assert_eq!(next_json(&mut socket).await, json!({ "type": "ping" }));
+        let waited = started.elapsed();
+        assert!(
+            waited >= std::time::Duration::from_millis(900),
+            "pinged after {waited:?}"
+        );
+        app.stop().await;
+    }
+
+    #[tokio::test]
+    async fn a_new_in_app_notification_reaches_only_its_user_and_the_gauge_returns_to_zero() {
+        let app = TestApp::spawn().await;
+        let ada = accounts::user(&app.db, "ada@example.com").await;
+        let bob = accounts::user(&app.db, "bob@example.com").await;
+        let mut socket = open(
+            &app,
+            json!({ "authorization": format!("Bearer {}", ada.token) }),
+        )
+        .await;
+        send(
+            &mut socket,
+            json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { notificationReceived { title } }" } }),
+        )
+        .await;
+        let gauge = |app: &TestApp| {
+            let url = app.url("/metrics");
+            let http = app.http.clone();
+            async move {
+                let text = http.get(url).send().await.unwrap().text().await.unwrap();
+                text.lines()
+                    .find(|l| l.starts_with("inthegame_open_subscriptions "))
+                    .map(|l| l.rsplit(' ').next().unwrap().to_owned())
+                    .unwrap_or_default()
+            }
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while gauge(&app).await != "1" {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the subscription never opened"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        for (user, title) in [(&bob, "for bob"), (&ada, "for ada")] {
+            let n = seed_notifications::notification(&app.db, user.id, title, false, false).await;
+            app.bus
+                .publish(BusMessage::Notification {
+                    user_id: user.id,
+                    notification_id: n.id,
+                })
+                .await;
+        }
+        let received = next_json(&mut socket).await;
+        assert_eq!(
+            received,
+            json!({ "id": "1", "type": "next", "payload": { "data": { "notificationReceived": { "title": "for ada" } } } })
+        );
+        send(&mut socket, json!({ "id": "1", "type": "complete" })).await;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while gauge(&app).await != "0" {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the subscription was never freed"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        app.stop().await;
+    }
+}

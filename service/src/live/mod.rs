@@ -1,0 +1,7 @@
+//! Live matches: the feed's writes, the rules they follow, and the bus that
+//! carries each committed change to every subscriber on every replica.
+
+pub mod bus;
+pub mod feed;
+pub mod rules;
+pub mod stream;

@@ -1,0 +1,246 @@
+//! Streams for subscriptions that never silently lose an event. The bus is
+//! fast but lossy (Redis PubSub is at-most-once; a slow receiver lags), so
+//! every stream tracks the last sequence number it delivered and refills
+//! from the database whenever it sees a gap, lags, or the bus reconnects.
+
+use std::collections::HashSet;
+
+use entity::{MatchStatus, football_match, match_event, notification};
+use futures::Stream;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use tokio::sync::broadcast::error::RecvError;
+
+use super::bus::{Bus, BusMessage, Delivery};
+use crate::Result;
+
+/// Statuses in which a match is being played.
+pub const IN_PLAY: [MatchStatus; 4] = [
+    MatchStatus::Live,
+    MatchStatus::HalfTime,
+    MatchStatus::ExtraTime,
+    MatchStatus::Penalties,
+];
+
+/// What the stream should do after reading from the bus.
+enum Next {
+    Deliver(std::sync::Arc<BusMessage>),
+    Refill,
+    Stop,
+}
+
+async fn next(rx: &mut tokio::sync::broadcast::Receiver<Delivery>) -> Next {
+    match rx.recv().await {
+        Ok(Delivery::Message(message)) => Next::Deliver(message),
+        Ok(Delivery::Resync) | Err(RecvError::Lagged(_)) => Next::Refill,
+        Err(RecvError::Closed) => Next::Stop,
+    }
+}
+
+async fn events_after(
+    db: &DatabaseConnection,
+    match_id: i64,
+    seq: i32,
+) -> Result<Vec<match_event::Model>> {
+    Ok(match_event::Entity::find()
+        .filter(match_event::Column::MatchId.eq(match_id))
+        .filter(match_event::Column::Seq.gt(seq))
+        .order_by_asc(match_event::Column::Seq)
+        .all(db)
+        .await?)
+}
+
+/// The match's events after `after_seq` from the database, then live ones
+/// as they are recorded: each exactly once, in sequence order.
+pub fn match_events(
+    db: DatabaseConnection,
+    bus: &Bus,
+    match_id: i64,
+    after_seq: i32,
+) -> impl Stream<Item = Result<match_event::Model>> + Send + use<> {
+    // Subscribe before reading the database, so nothing recorded in
+    // between can fall through the seam.
+    let mut rx = bus.subscribe();
+    async_stream::try_stream! {
+        let mut last = after_seq;
+        for event in events_after(&db, match_id, last).await? {
+            last = event.seq;
+            yield event;
+        }
+        loop {
+            let refill = match next(&mut rx).await {
+                Next::Stop => break,
+                Next::Refill => true,
+                Next::Deliver(message) => match &*message {
+                    BusMessage::Match { football_match, event: Some(event), .. }
+                        if football_match.id == match_id =>
+                    {
+                        if event.seq == last + 1 {
+                            last = event.seq;
+                            yield event.clone();
+                            false
+                        } else {
+                            // Older ones were delivered already; newer means a gap.
+                            event.seq > last
+                        }
+                    }
+                    _ => false,
+                },
+            };
+            if refill {
+                for event in events_after(&db, match_id, last).await? {
+                    last = event.seq;
+                    yield event;
+                }
+            }
+        }
+    }
+}
+
+/// The match as it is now, then again after every change.
+pub fn match_updates(
+    db: DatabaseConnection,
+    bus: &Bus,
+    match_id: i64,
+) -> impl Stream<Item = Result<football_match::Model>> + Send + use<> {
+    let mut rx = bus.subscribe();
+    async_stream::try_stream! {
+        let Some(mut current) = football_match::Entity::find_by_id(match_id).one(&db).await? else {
+            Err(crate::Error::not_found("match"))?;
+            return;
+        };
+        yield current.clone();
+        loop {
+            let candidate = match next(&mut rx).await {
+                Next::Stop => break,
+                Next::Refill => football_match::Entity::find_by_id(match_id).one(&db).await?,
+                Next::Deliver(message) => match &*message {
+                    BusMessage::Match { football_match, .. } if football_match.id == match_id => {
+                        Some(football_match.as_ref().clone())
+                    }
+                    _ => None,
+                },
+            };
+            // Publishes of two quick writes may arrive out of order; never go back.
+            if let Some(candidate) = candidate
+                && candidate != current
+                && (candidate.last_event_seq, candidate.updated_at) >= (current.last_event_seq, current.updated_at)
+            {
+                current = candidate;
+                yield current.clone();
+            }
+        }
+    }
+}
+
+/// Which live matches a `liveScores` subscriber wants.
+#[derive(Clone, Debug, Default)]
+pub struct LiveFilter {
+    pub competition_id: Option<i64>,
+    /// Any of these teams; empty means every team.
+    pub team_ids: HashSet<i64>,
+}
+
+impl LiveFilter {
+    fn admits(&self, m: &football_match::Model, competition_id: i64) -> bool {
+        self.competition_id.is_none_or(|c| c == competition_id)
+            && (self.team_ids.is_empty()
+                || self.team_ids.contains(&m.home_team_id)
+                || self.team_ids.contains(&m.away_team_id))
+    }
+}
+
+async fn live_now(
+    db: &DatabaseConnection,
+    filter: &LiveFilter,
+) -> Result<Vec<football_match::Model>> {
+    let live = football_match::Entity::find()
+        .filter(football_match::Column::Status.is_in(IN_PLAY))
+        .order_by_asc(football_match::Column::KickoffAt)
+        .all(db)
+        .await?;
+    let season_ids: Vec<i64> = live.iter().map(|m| m.season_id).collect();
+    let seasons = crate::competitions::seasons_by_ids(db, &season_ids).await?;
+    let competition_of = |season_id: i64| {
+        seasons
+            .iter()
+            .find(|s| s.id == season_id)
+            .map_or(0, |s| s.competition_id)
+    };
+    Ok(live
+        .into_iter()
+        .filter(|m| filter.admits(m, competition_of(m.season_id)))
+        .collect())
+}
+
+/// Every match in play that fits the filter, now and after each change,
+/// including the change that ends it.
+pub fn live_scores(
+    db: DatabaseConnection,
+    bus: &Bus,
+    filter: LiveFilter,
+) -> impl Stream<Item = Result<football_match::Model>> + Send + use<> {
+    let mut rx = bus.subscribe();
+    async_stream::try_stream! {
+        for m in live_now(&db, &filter).await? {
+            yield m;
+        }
+        loop {
+            match next(&mut rx).await {
+                Next::Stop => break,
+                Next::Refill => {
+                    for m in live_now(&db, &filter).await? {
+                        yield m;
+                    }
+                }
+                Next::Deliver(message) => {
+                    if let BusMessage::Match { football_match, competition_id, .. } = &*message
+                        && filter.admits(football_match, *competition_id)
+                        && (IN_PLAY.contains(&football_match.status)
+                            || football_match.status == MatchStatus::Finished)
+                    {
+                        yield football_match.as_ref().clone();
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The user's new in-app notifications as they are written.
+pub fn notifications(
+    db: DatabaseConnection,
+    bus: &Bus,
+    user_id: i64,
+) -> impl Stream<Item = Result<notification::Model>> + Send + use<> {
+    let mut rx = bus.subscribe();
+    async_stream::try_stream! {
+        let mut last_id = notification::Entity::find()
+            .filter(notification::Column::UserId.eq(user_id))
+            .order_by_desc(notification::Column::Id)
+            .one(&db)
+            .await?
+            .map_or(0, |n| n.id);
+        loop {
+            let wanted = match next(&mut rx).await {
+                Next::Stop => break,
+                Next::Refill => true,
+                Next::Deliver(message) => {
+                    matches!(&*message, BusMessage::Notification { user_id: u, .. } if *u == user_id)
+                }
+            };
+            if wanted {
+                let fresh = notification::Entity::find()
+                    .filter(notification::Column::UserId.eq(user_id))
+                    .filter(notification::Column::Id.gt(last_id))
+                    .filter(notification::Column::Held.eq(false))
+                    .order_by_asc(notification::Column::Id)
+                    .all(&db)
+                    .await?;
+                for n in fresh {
+                    last_id = n.id;
+                    yield n;
+                }
+            }
+        }
+    }
+}
