@@ -42,6 +42,11 @@ pub struct ServeOptions {
     /// Champions League 2024/25) on start, if the database has no matches.
     #[arg(long, env = "DEMO", default_value_t = false)]
     pub demo: bool,
+
+    /// With `--demo`: how many milliseconds one minute of play lasts in the
+    /// live replays of real matches; 0 turns the replays off.
+    #[arg(long, env = "DEMO_MINUTE_MS", default_value_t = 1000)]
+    pub demo_minute_ms: u64,
 }
 
 /// Bounds on what one request may cost. Each refusal is a GraphQL error
@@ -143,6 +148,15 @@ impl App {
             Some(url) => service::live::bus::Bus::redis(url, &config.bus_channel_prefix).await?,
             None => service::live::bus::Bus::in_process(),
         };
+        let shutdown = CancellationToken::new();
+        if options.demo && options.demo_minute_ms > 0 {
+            tokio::spawn(service::demo::replay::run(
+                db.clone(),
+                bus.clone(),
+                std::time::Duration::from_millis(options.demo_minute_ms),
+                shutdown.child_token(),
+            ));
+        }
         let open_subscriptions = crate::graphql::OpenSubscriptions::default();
         let mut metrics = Registry::with_prefix("inthegame");
         metrics.register(
@@ -185,7 +199,6 @@ impl App {
                 )
             })?;
         let addr = listener.local_addr()?;
-        let shutdown = CancellationToken::new();
         let embedded = options
             .embedded_worker
             .unwrap_or(config.redis_url.is_none());

@@ -637,3 +637,51 @@ mod websocket {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn the_demo_replays_a_real_match_live_ending_with_its_real_score() {
+    let app = TestApp::spawn_with_options(|options| {
+        options.demo = true;
+        options.demo_minute_ms = 5;
+    })
+    .await;
+    let query = r#"{ matches(filter: { competitionCode: "REPLAY", status: [FINISHED] }, first: 1) {
+        nodes { homeTeam { name } awayTeam { name } score { home away halfTime { home away } } events { kind minute } } } }"#;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let replay = loop {
+        let body = app.graphql(query, json!({})).await;
+        if let Some(replay) = body["data"]["matches"]["nodes"].get(0) {
+            break replay.clone();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no replay finished: {body}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    // The first replay is the season's opener: Burnley 0-3 Manchester City, 0-2 at half time.
+    assert_eq!(replay["homeTeam"]["name"], "Burnley FC");
+    assert_eq!(
+        replay["score"],
+        json!({ "home": 0, "away": 3, "halfTime": { "home": 0, "away": 2 } })
+    );
+    let kinds: Vec<&str> = replay["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "KICK_OFF",
+            "GOAL",
+            "GOAL",
+            "HALF_TIME",
+            "SECOND_HALF",
+            "GOAL",
+            "FULL_TIME"
+        ]
+    );
+    app.stop().await;
+}

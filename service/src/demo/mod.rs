@@ -9,6 +9,7 @@
 //! server serves (such as replaying a match live) belongs in its own
 //! function that the api starts after `seed`.
 
+pub mod replay;
 mod samples;
 
 use anyhow::Context as _;
