@@ -140,13 +140,15 @@ impl App {
         if options.demo {
             service::demo::seed(&db).await?;
         }
-        let redis = match &config.redis_url {
-            Some(url) => Some(service::redis::connect(url).await?),
-            None => None,
-        };
-        let bus = match &config.redis_url {
-            Some(url) => service::live::bus::Bus::redis(url, &config.bus_channel_prefix).await?,
-            None => service::live::bus::Bus::in_process(),
+        let (redis, bus) = match &config.redis_url {
+            Some(url) => {
+                let client = service::redis::connect(url).await?;
+                let bus =
+                    service::live::bus::Bus::redis(client.clone(), url, &config.bus_channel_prefix)
+                        .await?;
+                (Some(client), bus)
+            }
+            None => (None, service::live::bus::Bus::in_process()),
         };
         let shutdown = CancellationToken::new();
         if options.demo && options.demo_minute_ms > 0 {

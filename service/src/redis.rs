@@ -7,15 +7,22 @@ use fred::prelude::*;
 
 use crate::config::RedisUrl;
 
-/// A client that reconnects by itself, forever, with capped backoff.
-pub async fn connect(url: &RedisUrl) -> anyhow::Result<Client> {
+/// Clients that reconnect by themselves, forever, with capped backoff.
+fn builder(url: &RedisUrl) -> anyhow::Result<Builder> {
     let config = Config::from_url(url.expose())
         .map_err(|e| anyhow::anyhow!("REDIS_URL: {url} is not usable: {e}"))?;
-    let client = Builder::from_config(config)
+    let mut builder = Builder::from_config(config);
+    builder
         .with_connection_config(|c| {
             c.connection_timeout = Duration::from_secs(5);
         })
-        .set_policy(ReconnectPolicy::new_exponential(0, 100, 2_000, 2))
+        .set_policy(ReconnectPolicy::new_exponential(0, 100, 2_000, 2));
+    Ok(builder)
+}
+
+/// A command connection, for publishing and the readiness probe.
+pub async fn connect(url: &RedisUrl) -> anyhow::Result<Client> {
+    let client = builder(url)?
         .build()
         .map_err(|e| anyhow::anyhow!("REDIS_URL: {url} is not usable: {e}"))?;
     client
@@ -34,15 +41,9 @@ pub async fn is_reachable(client: &Client) -> bool {
     )
 }
 
-/// A PubSub connection that reconnects by itself, forever.
+/// A PubSub connection.
 pub async fn subscriber(url: &RedisUrl) -> anyhow::Result<SubscriberClient> {
-    let config = Config::from_url(url.expose())
-        .map_err(|e| anyhow::anyhow!("REDIS_URL: {url} is not usable: {e}"))?;
-    let client = Builder::from_config(config)
-        .with_connection_config(|c| {
-            c.connection_timeout = Duration::from_secs(5);
-        })
-        .set_policy(ReconnectPolicy::new_exponential(0, 100, 2_000, 2))
+    let client = builder(url)?
         .build_subscriber_client()
         .map_err(|e| anyhow::anyhow!("REDIS_URL: {url} is not usable: {e}"))?;
     client

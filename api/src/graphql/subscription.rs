@@ -123,8 +123,10 @@ impl SubscriptionRoot {
     {
         let user_id = viewer(ctx)?.user.id;
         let (db, bus, open) = parts(ctx);
-        let notifications =
-            stream::notifications(db, &bus, user_id).map(|r| gql(r).map(Notification));
+        let notifications = stream::notifications(db, &bus, user_id)
+            .await
+            .gql()?
+            .map(|r| gql(r).map(Notification));
         Ok(open.track(notifications))
     }
 }

@@ -65,12 +65,12 @@ impl Bus {
         }
     }
 
-    /// Redis PubSub on `{prefix}:live`, with one subscriber connection for
-    /// the whole process that reconnects and resubscribes by itself.
-    pub async fn redis(url: &RedisUrl, prefix: &str) -> anyhow::Result<Self> {
+    /// Redis PubSub on `{prefix}:live`, publishing through `publisher`, with
+    /// one subscriber connection for the whole process that reconnects and
+    /// resubscribes by itself.
+    pub async fn redis(publisher: Client, url: &RedisUrl, prefix: &str) -> anyhow::Result<Self> {
         let (local, _) = broadcast::channel(LOCAL_CAPACITY);
         let channel = format!("{prefix}:live");
-        let publisher = crate::redis::connect(url).await?;
         let subscriber = crate::redis::subscriber(url).await?;
         subscriber
             .subscribe(channel.clone())

@@ -206,20 +206,23 @@ pub fn live_scores(
     }
 }
 
-/// The user's new in-app notifications as they are written.
-pub fn notifications(
+/// The user's new in-app notifications as they are written: everything
+/// after the newest one that existed when this was called.
+pub async fn notifications(
     db: DatabaseConnection,
     bus: &Bus,
     user_id: i64,
-) -> impl Stream<Item = Result<notification::Model>> + Send + use<> {
+) -> Result<impl Stream<Item = Result<notification::Model>> + Send + use<>> {
     let mut rx = bus.subscribe();
-    async_stream::try_stream! {
-        let mut last_id = notification::Entity::find()
-            .filter(notification::Column::UserId.eq(user_id))
-            .order_by_desc(notification::Column::Id)
-            .one(&db)
-            .await?
-            .map_or(0, |n| n.id);
+    // Read eagerly: a notification written after the caller subscribed must
+    // not be mistaken for one that already existed.
+    let mut last_id = notification::Entity::find()
+        .filter(notification::Column::UserId.eq(user_id))
+        .order_by_desc(notification::Column::Id)
+        .one(&db)
+        .await?
+        .map_or(0, |n| n.id);
+    Ok(async_stream::try_stream! {
         loop {
             let wanted = match next(&mut rx).await {
                 Next::Stop => break,
@@ -242,5 +245,5 @@ pub fn notifications(
                 }
             }
         }
-    }
+    })
 }
