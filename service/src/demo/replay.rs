@@ -147,9 +147,14 @@ async fn replay_one(
     );
     let mut clock = 0;
     for step in script(original.id as u64, half, full) {
-        let wait = u32::try_from(step.minute - clock).unwrap_or(0);
-        tokio::time::sleep(minute_length * wait).await;
-        clock = step.minute;
+        // The clock ticks each minute of play, as a live feed's does.
+        while clock < step.minute {
+            tokio::time::sleep(minute_length).await;
+            clock += 1;
+            if clock < step.minute {
+                feed::set_minute(db, bus, replay.id, clock).await?;
+            }
+        }
         let mut event = NewEvent::of(step.kind);
         event.minute = Some(step.minute);
         event.team_id = step.home.map(|home| {

@@ -376,6 +376,32 @@ pub async fn publish(
     .await;
 }
 
+/// Moves a live match's clock on without an event, as a feed does between
+/// events, so that score boards tick.
+pub async fn set_minute(
+    db: &DatabaseConnection,
+    bus: &Bus,
+    match_id: i64,
+    minute: i32,
+) -> Result<football_match::Model> {
+    if !(0..=130).contains(&minute) {
+        return Err(Error::invalid("minute", "must be between 0 and 130"));
+    }
+    football_match::Entity::update_many()
+        .col_expr(football_match::Column::Minute, Expr::value(minute))
+        .col_expr(football_match::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(football_match::Column::Id.eq(match_id))
+        .filter(football_match::Column::Status.is_in(super::stream::IN_PLAY))
+        .exec(db)
+        .await?;
+    let updated = football_match::Entity::find_by_id(match_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::not_found("match"))?;
+    publish(db, bus, &updated, None).await;
+    Ok(updated)
+}
+
 /// A fixture to schedule.
 #[derive(Clone, Debug)]
 pub struct NewMatch {
