@@ -121,12 +121,29 @@ impl SubscriptionRoot {
         ctx: &Context<'_>,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<Notification>> + use<>>
     {
-        let user_id = viewer(ctx)?.user.id;
+        let viewer = viewer(ctx)?;
+        let (user_id, token_id) = (viewer.user.id, viewer.token_id);
         let (db, bus, open) = parts(ctx);
-        let notifications = stream::notifications(db, &bus, user_id)
-            .await
-            .gql()?
-            .map(|r| gql(r).map(Notification));
+        let check = db.clone();
+        let inner = stream::notifications(db, &bus, user_id).await.gql()?;
+        // The socket outlives its token: check it before each delivery, and
+        // end the subscription once it was revoked, expired or deleted.
+        let notifications = async_stream::stream! {
+            let mut inner = std::pin::pin!(inner);
+            while let Some(item) = inner.next().await {
+                match service::accounts::token_is_active(&check, token_id).await {
+                    Ok(true) => yield gql(item).map(Notification),
+                    Ok(false) => {
+                        yield Err(to_graphql(service::Error::Unauthenticated));
+                        break;
+                    }
+                    Err(err) => {
+                        yield Err(to_graphql(err));
+                        break;
+                    }
+                }
+            }
+        };
         Ok(open.track(notifications))
     }
 }

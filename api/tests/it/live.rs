@@ -685,3 +685,109 @@ async fn the_demo_replays_a_real_match_live_ending_with_its_real_score() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_notification_subscription_ends_once_its_token_is_logged_out() {
+    use futures::{SinkExt, StreamExt};
+    use service::live::bus::BusMessage;
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let app = TestApp::spawn().await;
+    let ada = accounts::user(&app.db, "ada@example.com").await;
+    let mut request = format!("ws://{}/graphql", app.addr)
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let next = async |socket: &mut tokio_tungstenite::WebSocketStream<_>| -> Value {
+        loop {
+            let frame = tokio::time::timeout(std::time::Duration::from_secs(10), socket.next())
+                .await
+                .expect("a message within 10 s")
+                .expect("open")
+                .expect("frame");
+            if let Message::Text(text) = frame {
+                return serde_json::from_str(&text).unwrap();
+            }
+        }
+    };
+    for message in [
+        json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {}", ada.token) } }),
+        json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { notificationReceived { title } }" } }),
+    ] {
+        socket
+            .send(Message::Text(message.to_string().into()))
+            .await
+            .unwrap();
+    }
+    assert_eq!(next(&mut socket).await["type"], "connection_ack");
+    // Wait until the subscription is open, so that what follows is news to it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let metrics = app
+            .http
+            .get(app.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if metrics
+            .lines()
+            .any(|l| l == "inthegame_open_subscriptions 1")
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the subscription never opened: {metrics}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+
+    let logout = app
+        .graphql_as(&ada.token, "mutation { logout }", json!({}))
+        .await;
+    assert!(logout["errors"].is_null(), "{logout}");
+    let n = crate::common::seed_notifications::notification(
+        &app.db,
+        ada.id,
+        "after logout",
+        false,
+        false,
+    )
+    .await;
+    let announce = app.bus.clone();
+    let publisher = tokio::spawn(async move {
+        for _ in 0..50 {
+            announce
+                .publish(BusMessage::Notification {
+                    user_id: n.user_id,
+                    notification_id: n.id,
+                })
+                .await;
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    });
+    let answer = next(&mut socket).await;
+    publisher.abort();
+    assert_eq!(answer["type"], "next", "{answer}");
+    assert!(
+        answer["payload"]["data"].is_null(),
+        "delivered after logout: {answer}"
+    );
+    assert_eq!(
+        answer["payload"]["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{answer}"
+    );
+    assert_eq!(
+        next(&mut socket).await,
+        json!({ "id": "1", "type": "complete" })
+    );
+    app.stop().await;
+}

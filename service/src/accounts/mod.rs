@@ -276,6 +276,17 @@ pub async fn authenticate(db: &impl ConnectionTrait, token: &str) -> Result<Opti
     }))
 }
 
+/// Whether a token still works: it exists, has not expired and was not
+/// revoked. Long-lived connections ask this before each delivery.
+pub async fn token_is_active(db: &impl ConnectionTrait, token_id: i64) -> Result<bool> {
+    Ok(api_token::Entity::find_by_id(token_id)
+        .filter(api_token::Column::RevokedAt.is_null())
+        .filter(api_token::Column::ExpiresAt.gt(Utc::now()))
+        .one(db)
+        .await?
+        .is_some())
+}
+
 /// Revokes one token. Revoking twice is harmless.
 #[tracing::instrument(skip_all, fields(token_id = token_id), err)]
 pub async fn logout(db: &impl ConnectionTrait, token_id: i64) -> Result<()> {
