@@ -592,25 +592,7 @@ mod websocket {
             json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { notificationReceived { title } }" } }),
         )
         .await;
-        let gauge = |app: &TestApp| {
-            let url = app.url("/metrics");
-            let http = app.http.clone();
-            async move {
-                let text = http.get(url).send().await.unwrap().text().await.unwrap();
-                text.lines()
-                    .find(|l| l.starts_with("inthegame_open_subscriptions "))
-                    .map(|l| l.rsplit(' ').next().unwrap().to_owned())
-                    .unwrap_or_default()
-            }
-        };
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        while gauge(&app).await != "1" {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the subscription never opened"
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
+        wait_for_open_subscriptions(&app, "1").await;
         for (user, title) in [(&bob, "for bob"), (&ada, "for ada")] {
             let n = seed_notifications::notification(&app.db, user.id, title, false, false).await;
             app.bus
@@ -626,15 +608,78 @@ mod websocket {
             json!({ "id": "1", "type": "next", "payload": { "data": { "notificationReceived": { "title": "for ada" } } } })
         );
         send(&mut socket, json!({ "id": "1", "type": "complete" })).await;
+        wait_for_open_subscriptions(&app, "0").await;
+        app.stop().await;
+    }
+    #[tokio::test]
+    async fn a_notification_subscription_ends_once_its_token_is_logged_out() {
+        let app = TestApp::spawn().await;
+        let ada = accounts::user(&app.db, "ada@example.com").await;
+        let mut socket = open(
+            &app,
+            json!({ "authorization": format!("Bearer {}", ada.token) }),
+        )
+        .await;
+        send(
+            &mut socket,
+            json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { notificationReceived { title } }" } }),
+        )
+        .await;
+        wait_for_open_subscriptions(&app, "1").await;
+
+        let logout = app
+            .graphql_as(&ada.token, "mutation { logout }", json!({}))
+            .await;
+        assert!(logout["errors"].is_null(), "{logout}");
+        let n =
+            seed_notifications::notification(&app.db, ada.id, "after logout", false, false).await;
+        app.bus
+            .publish(BusMessage::Notification {
+                user_id: ada.id,
+                notification_id: n.id,
+            })
+            .await;
+
+        let answer = next_json(&mut socket).await;
+        assert_eq!(answer["type"], "next", "{answer}");
+        assert!(
+            answer["payload"]["data"].is_null(),
+            "delivered after logout: {answer}"
+        );
+        assert_eq!(
+            answer["payload"]["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+            "{answer}"
+        );
+        assert_eq!(
+            next_json(&mut socket).await,
+            json!({ "id": "1", "type": "complete" })
+        );
+        app.stop().await;
+    }
+
+    /// Polls `/metrics` until the open-subscriptions gauge reads `value`.
+    async fn wait_for_open_subscriptions(app: &TestApp, value: &str) {
+        let expected = format!("inthegame_open_subscriptions {value}");
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        while gauge(&app).await != "0" {
+        loop {
+            let metrics = app
+                .http
+                .get(app.url("/metrics"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            if metrics.lines().any(|l| l == expected) {
+                return;
+            }
             assert!(
                 std::time::Instant::now() < deadline,
-                "the subscription was never freed"
+                "never saw {expected}: {metrics}"
             );
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
-        app.stop().await;
     }
 }
 
@@ -682,112 +727,6 @@ async fn the_demo_replays_a_real_match_live_ending_with_its_real_score() {
             "GOAL",
             "FULL_TIME"
         ]
-    );
-    app.stop().await;
-}
-
-#[tokio::test]
-async fn a_notification_subscription_ends_once_its_token_is_logged_out() {
-    use futures::{SinkExt, StreamExt};
-    use service::live::bus::BusMessage;
-    use tokio_tungstenite::tungstenite::Message;
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-
-    let app = TestApp::spawn().await;
-    let ada = accounts::user(&app.db, "ada@example.com").await;
-    let mut request = format!("ws://{}/graphql", app.addr)
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    let next = async |socket: &mut tokio_tungstenite::WebSocketStream<_>| -> Value {
-        loop {
-            let frame = tokio::time::timeout(std::time::Duration::from_secs(10), socket.next())
-                .await
-                .expect("a message within 10 s")
-                .expect("open")
-                .expect("frame");
-            if let Message::Text(text) = frame {
-                return serde_json::from_str(&text).unwrap();
-            }
-        }
-    };
-    for message in [
-        json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {}", ada.token) } }),
-        json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { notificationReceived { title } }" } }),
-    ] {
-        socket
-            .send(Message::Text(message.to_string().into()))
-            .await
-            .unwrap();
-    }
-    assert_eq!(next(&mut socket).await["type"], "connection_ack");
-    // Wait until the subscription is open, so that what follows is news to it.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    loop {
-        let metrics = app
-            .http
-            .get(app.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        if metrics
-            .lines()
-            .any(|l| l == "inthegame_open_subscriptions 1")
-        {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the subscription never opened: {metrics}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-
-    let logout = app
-        .graphql_as(&ada.token, "mutation { logout }", json!({}))
-        .await;
-    assert!(logout["errors"].is_null(), "{logout}");
-    let n = crate::common::seed_notifications::notification(
-        &app.db,
-        ada.id,
-        "after logout",
-        false,
-        false,
-    )
-    .await;
-    let announce = app.bus.clone();
-    let publisher = tokio::spawn(async move {
-        for _ in 0..50 {
-            announce
-                .publish(BusMessage::Notification {
-                    user_id: n.user_id,
-                    notification_id: n.id,
-                })
-                .await;
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-    });
-    let answer = next(&mut socket).await;
-    publisher.abort();
-    assert_eq!(answer["type"], "next", "{answer}");
-    assert!(
-        answer["payload"]["data"].is_null(),
-        "delivered after logout: {answer}"
-    );
-    assert_eq!(
-        answer["payload"]["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
-        "{answer}"
-    );
-    assert_eq!(
-        next(&mut socket).await,
-        json!({ "id": "1", "type": "complete" })
     );
     app.stop().await;
 }
