@@ -113,6 +113,8 @@ pub struct AppState {
     pub limits: Limits,
     pub statements: StatementCounter,
     pub rate_limits: Arc<RateLimits>,
+    /// The job queue and the channels, for operations that queue work.
+    pub jobs: worker::Context,
 }
 
 /// A started server, bound to its address but not yet serving.
@@ -150,6 +152,7 @@ impl App {
             }
             None => (None, service::live::bus::Bus::in_process()),
         };
+        let jobs = worker::Context::connect(&config, db.clone(), bus.clone()).await?;
         let shutdown = CancellationToken::new();
         if options.demo && options.demo_minute_ms > 0 {
             tokio::spawn(service::demo::replay::run(
@@ -180,6 +183,7 @@ impl App {
                 accounts,
                 bus.clone(),
                 open_subscriptions.clone(),
+                jobs.clone(),
             ),
             db: db.clone(),
             redis,
@@ -191,6 +195,7 @@ impl App {
             ws_keepalive: (options.ws_keepalive_secs > 0)
                 .then(|| std::time::Duration::from_secs(options.ws_keepalive_secs)),
             metrics: Arc::new(metrics),
+            jobs: jobs.clone(),
         };
         let listener = TcpListener::bind((config.host, config.port))
             .await
@@ -204,10 +209,7 @@ impl App {
         let embedded = options
             .embedded_worker
             .unwrap_or(config.redis_url.is_none());
-        let worker = embedded.then(|| {
-            let context = worker::Context { db };
-            tokio::spawn(worker::run(context, shutdown.child_token()))
-        });
+        let worker = embedded.then(|| tokio::spawn(worker::run(jobs, shutdown.child_token())));
         Ok(Self {
             listener,
             addr,

@@ -7,6 +7,7 @@ pub mod prelude;
 pub mod api_token;
 pub mod competition;
 pub mod delivery;
+pub mod digest_run;
 pub mod follow;
 pub mod football_match;
 pub mod match_event;

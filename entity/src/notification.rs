@@ -22,6 +22,8 @@ pub struct Model {
     /// Held back during quiet hours and folded into the next digest.
     #[sea_orm(default_value = false)]
     pub held: bool,
+    /// The digest a held notification went out in.
+    pub folded_into_id: Option<i64>,
     pub created_at: DateTimeUtc,
     pub read_at: Option<DateTimeUtc>,
 }

@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261129_000001_create_football_tables;
 mod m20261129_000002_create_account_tables;
 mod m20261129_000003_create_notification_tables;
+mod m20261129_000004_create_digest_runs;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000001_create_football_tables::Migration),
             Box::new(m20261129_000002_create_account_tables::Migration),
             Box::new(m20261129_000003_create_notification_tables::Migration),
+            Box::new(m20261129_000004_create_digest_runs::Migration),
         ]
     }
 }

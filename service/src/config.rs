@@ -89,6 +89,93 @@ pub struct Config {
     /// client IP address per minute. 0: no limit.
     #[arg(long, env = "REQUESTS_PER_IP_PER_MINUTE", default_value_t = 300)]
     pub requests_per_ip_per_minute: u32,
+
+    #[command(flatten)]
+    pub notifications: NotificationSettings,
+}
+
+/// How the worker sends notifications and runs its jobs.
+#[derive(Clone, Debug, Args)]
+pub struct NotificationSettings {
+    /// Mail server for email notifications, e.g. `smtp://mail:25` (plain),
+    /// `smtp://user:pass@mail:587?tls=required` (STARTTLS) or
+    /// `smtps://user:pass@mail:465`. Unset: each email is written as an
+    /// `.eml` file into `MAIL_OUTBOX_DIR` instead.
+    #[arg(long, env = "SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// Sender of email notifications.
+    #[arg(
+        long,
+        env = "MAIL_FROM",
+        default_value = "InTheGame <notifications@inthegame.local>"
+    )]
+    pub mail_from: String,
+
+    /// Folder for `.eml` files when `SMTP_URL` is unset.
+    #[arg(long, env = "MAIL_OUTBOX_DIR", default_value = "./data/outbox")]
+    pub mail_outbox_dir: PathBuf,
+
+    /// How long before kick-off the reminder goes out, in minutes.
+    #[arg(
+        long,
+        env = "KICKOFF_REMINDER_MINUTES",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u32).range(1..=10_080)
+    )]
+    pub kickoff_reminder_minutes: u32,
+
+    /// Attempts per email or webhook delivery before it is dead-lettered.
+    #[arg(
+        long,
+        env = "DELIVERY_MAX_ATTEMPTS",
+        default_value_t = 5,
+        value_parser = clap::value_parser!(u32).range(1..=50)
+    )]
+    pub delivery_max_attempts: u32,
+
+    /// Wait before the first retry of a failed delivery, in milliseconds;
+    /// it doubles with each further attempt, up to ten minutes.
+    #[arg(long, env = "DELIVERY_RETRY_BASE_MS", default_value_t = 5_000)]
+    pub delivery_retry_base_ms: u64,
+
+    /// Seconds a webhook receiver has to answer.
+    #[arg(
+        long,
+        env = "WEBHOOK_TIMEOUT_SECS",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..=120)
+    )]
+    pub webhook_timeout_secs: u64,
+
+    /// A digest whose local time passed longer ago than this (say, while
+    /// no worker ran) is skipped rather than sent late, in hours.
+    #[arg(
+        long,
+        env = "DIGEST_CATCH_UP_HOURS",
+        default_value_t = 3,
+        value_parser = clap::value_parser!(u32).range(1..=24)
+    )]
+    pub digest_catch_up_hours: u32,
+
+    /// Seconds between a worker's heartbeats. Jobs held by a worker that
+    /// missed two heartbeats (it crashed) are handed to another worker.
+    #[arg(
+        long,
+        env = "JOB_HEARTBEAT_SECS",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..=3_600)
+    )]
+    pub job_heartbeat_secs: u64,
+
+    /// How often idle workers look for due jobs and new outbox rows, in milliseconds.
+    #[arg(
+        long,
+        env = "JOB_POLL_MS",
+        default_value_t = 1_000,
+        value_parser = clap::value_parser!(u64).range(10..=60_000)
+    )]
+    pub job_poll_ms: u64,
 }
 
 impl Config {

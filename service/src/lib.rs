@@ -13,6 +13,7 @@ pub mod error;
 pub mod import;
 pub mod live;
 pub mod matches;
+pub mod notifications;
 pub mod pagination;
 pub mod redis;
 pub mod shutdown;

@@ -28,6 +28,7 @@ pub fn build_schema(
     accounts: AccountSettings,
     bus: service::live::bus::Bus,
     open_subscriptions: OpenSubscriptions,
+    jobs: worker::Context,
 ) -> AppSchema {
     let mut builder = Schema::build(
         QueryRoot::default(),
@@ -44,6 +45,7 @@ pub fn build_schema(
         .data(accounts)
         .data(bus)
         .data(open_subscriptions)
+        .data(jobs)
         .finish()
 }
 

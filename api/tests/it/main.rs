@@ -11,6 +11,7 @@ mod inbox;
 mod limits;
 mod live;
 mod n_plus_one;
+mod notifications;
 mod preferences;
 mod probes;
 mod queries;

@@ -13,7 +13,7 @@ pub mod follows;
 pub mod inbox;
 mod password;
 pub mod preferences;
-mod time;
+pub mod time;
 pub mod token;
 
 use std::collections::BTreeMap;
@@ -354,4 +354,15 @@ pub async fn set_role(
     let user = active.update(&txn).await?;
     txn.commit().await?;
     Ok(user)
+}
+
+/// The account with this email address, as people type it.
+pub async fn find_by_email(db: &impl ConnectionTrait, email: &str) -> Result<Option<user::Model>> {
+    let Ok(email) = Email::parse(email) else {
+        return Ok(None);
+    };
+    Ok(user::Entity::find()
+        .filter(user::Column::Email.eq(email.as_str()))
+        .one(db)
+        .await?)
 }

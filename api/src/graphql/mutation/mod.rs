@@ -5,6 +5,7 @@ mod accounts;
 mod feed;
 mod follows;
 mod inbox;
+mod operations;
 mod preferences;
 
 pub use accounts::AccountSettings;
@@ -17,4 +18,5 @@ pub struct MutationRoot(
     preferences::PreferencesMutation,
     inbox::InboxMutation,
     feed::FeedMutation,
+    operations::OperationsMutation,
 );

@@ -3,6 +3,7 @@
 mod competitions;
 mod matches;
 mod me;
+mod operations;
 mod standings;
 mod teams;
 
@@ -14,4 +15,5 @@ pub struct QueryRoot(
     matches::MatchQuery,
     standings::StandingsQuery,
     me::MeQuery,
+    operations::OperationsQuery,
 );

@@ -2,6 +2,7 @@
 //! know nothing of GraphQL.
 
 mod competition;
+pub mod delivery;
 mod football_match;
 mod head_to_head;
 mod match_event;

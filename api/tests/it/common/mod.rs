@@ -25,6 +25,11 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub statements: api::app::StatementCounter,
     pub bus: service::live::bus::Bus,
+    /// The app's job queue and channels, to dispatch digests as of any instant.
+    pub jobs: worker::Context,
+    /// Where this app writes `.eml` files when it has no SMTP server.
+    pub mail_dir: std::path::PathBuf,
+    _files: tempfile::TempDir,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     database: TestDatabase,
@@ -40,6 +45,23 @@ impl TestApp {
         Self::start(extra, |_| {}).await
     }
 
+    /// With the worker running inside, tuned for tests: it polls every
+    /// 100 ms, beats every second and retries deliveries after 200 ms.
+    pub async fn spawn_worker(extra: &[&str]) -> Self {
+        let mut args = vec![
+            "--job-poll-ms",
+            "100",
+            "--job-heartbeat-secs",
+            "1",
+            "--delivery-retry-base-ms",
+            "200",
+            "--webhook-timeout-secs",
+            "2",
+        ];
+        args.extend_from_slice(extra);
+        Self::start(&args, |o| o.embedded_worker = Some(true)).await
+    }
+
     /// As `spawn`, with the server options changed first (e.g. `demo`).
     pub async fn spawn_with_options(change: impl FnOnce(&mut api::ServeOptions)) -> Self {
         Self::start(&[], change).await
@@ -47,8 +69,12 @@ impl TestApp {
 
     async fn start(extra: &[&str], change: impl FnOnce(&mut api::ServeOptions)) -> Self {
         let database = TestDatabase::create().await;
+        let files = tempfile::tempdir().expect("temp dir");
+        let mail_dir = files.path().join("outbox");
         let mut args = vec![
             "test".to_owned(),
+            "--mail-outbox-dir".to_owned(),
+            mail_dir.display().to_string(),
             "--database-url".to_owned(),
             database.url.clone(),
             "--port".to_owned(),
@@ -80,6 +106,7 @@ impl TestApp {
         let db = app.state().db.clone();
         let statements = app.state().statements.clone();
         let bus = app.state().bus.clone();
+        let jobs = app.state().jobs.clone();
         let (stop, stopped) = oneshot::channel();
         let server = tokio::spawn(app.run_until(async {
             let _ = stopped.await;
@@ -90,6 +117,9 @@ impl TestApp {
             http: reqwest::Client::new(),
             statements,
             bus,
+            jobs,
+            mail_dir,
+            _files: files,
             stop: Some(stop),
             server: Some(server),
             database,
@@ -224,6 +254,8 @@ impl Drop for TestDatabase {
         .join();
     }
 }
+
+pub mod notify;
 
 /// Rows that queries can return, written straight to the database.
 pub mod seed {

@@ -1,0 +1,202 @@
+use chrono::{Duration, Utc};
+use entity::{notification, outbox};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _};
+use serde_json::{Value, json};
+
+use super::{World, fan, world};
+use crate::common::TestApp;
+use crate::common::notify::{inbox, ok, wait_for};
+
+/// A match that kicks off in two hours, scheduled and started by the feed.
+async fn live_match(app: &TestApp, world: &World) -> String {
+    let kickoff = (Utc::now() + Duration::hours(2)).to_rfc3339();
+    let data = ok(
+        app,
+        &world.feed.token,
+        "mutation($s: ID!, $h: ID!, $a: ID!, $k: DateTime!) {
+           scheduleMatch(input: { seasonId: $s, homeTeamId: $h, awayTeamId: $a, kickoffAt: $k }) { id }
+         }",
+        json!({ "s": world.season.id.to_string(), "h": world.home.id.to_string(), "a": world.away.id.to_string(), "k": kickoff }),
+    )
+    .await;
+    let match_id = data["scheduleMatch"]["id"].as_str().unwrap().to_owned();
+    ok(
+        app,
+        &world.feed.token,
+        "mutation($m: ID!) { startMatch(matchId: $m) { event { id } } }",
+        json!({ "m": match_id }),
+    )
+    .await;
+    match_id
+}
+
+async fn goal(app: &TestApp, world: &World, match_id: &str) -> String {
+    let data = ok(
+        app,
+        &world.feed.token,
+        "mutation($m: ID!, $i: MatchEventInput!) { recordMatchEvent(matchId: $m, input: $i) { event { id } } }",
+        json!({ "m": match_id, "i": { "kind": "GOAL", "minute": 23, "teamId": world.home.id.to_string(), "player": "Saka" } }),
+    )
+    .await;
+    data["recordMatchEvent"]["event"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn kinds(app: &TestApp, token: &str) -> Vec<String> {
+    inbox(app, token)
+        .await
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn wait_for_outbox(app: &TestApp) {
+    wait_for(10, "the outbox to be relayed", || async {
+        let pending = outbox::Entity::find()
+            .filter(outbox::Column::RelayedAt.is_null())
+            .all(&app.db)
+            .await
+            .unwrap();
+        pending.is_empty().then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_goal_alerts_the_followers_who_asked_for_goals_and_a_correction_follows_it() {
+    let app = TestApp::spawn_worker(&[]).await;
+    let world = world(&app).await;
+    let live = json!({ "liveAlerts": { "enabled": true, "kinds": ["GOAL"] } });
+    let (goals_fan, _) = fan(&app, &world, "goals@example.com", live.clone()).await;
+    let (cards_fan, _) = fan(
+        &app,
+        &world,
+        "cards@example.com",
+        json!({ "liveAlerts": { "enabled": true, "kinds": ["RED_CARD"] } }),
+    )
+    .await;
+    let (off_fan, _) = fan(
+        &app,
+        &world,
+        "off@example.com",
+        json!({ "liveAlerts": { "enabled": false, "kinds": ["GOAL"] } }),
+    )
+    .await;
+    let stranger = crate::common::accounts::user(&app.db, "stranger@example.com").await;
+    crate::common::notify::set_preferences(&app, &stranger.token, live).await;
+
+    let match_id = live_match(&app, &world).await;
+    let event_id = goal(&app, &world, &match_id).await;
+    let alert: Value = wait_for(10, "the goal alert", || async {
+        inbox(&app, &goals_fan.token).await.into_iter().next()
+    })
+    .await;
+    assert_eq!(alert["kind"], "LIVE_EVENT");
+    assert_eq!(alert["title"], "Goal 23' (Saka)");
+    assert_eq!(alert["body"], "Arsenal 1-0 Chelsea.");
+    assert_eq!(alert["payload"]["eventId"].to_string(), event_id);
+
+    ok(
+        &app,
+        &world.feed.token,
+        "mutation($e: ID!) { cancelMatchEvent(eventId: $e, reason: \"Offside (VAR)\") { event { id } } }",
+        json!({ "e": event_id }),
+    )
+    .await;
+    let correction = wait_for(10, "the correction", || async {
+        inbox(&app, &goals_fan.token)
+            .await
+            .into_iter()
+            .find(|n| n["kind"] == "CORRECTION")
+    })
+    .await;
+    assert_eq!(correction["title"], "Correction: goal taken back");
+    assert_eq!(correction["body"], "Arsenal 0-0 Chelsea. Offside (VAR).");
+
+    wait_for_outbox(&app).await;
+    assert!(kinds(&app, &cards_fan.token).await.is_empty());
+    assert!(kinds(&app, &off_fan.token).await.is_empty());
+    assert!(kinds(&app, &stranger.token).await.is_empty());
+
+    // The outbox replayed (a worker died before marking it): nothing twice.
+    outbox::Entity::update_many()
+        .col_expr(
+            outbox::Column::RelayedAt,
+            Expr::value(Option::<chrono::DateTime<Utc>>::None),
+        )
+        .exec(&app.db)
+        .await
+        .unwrap();
+    wait_for_outbox(&app).await;
+    assert_eq!(
+        kinds(&app, &goals_fan.token).await,
+        ["CORRECTION", "LIVE_EVENT"]
+    );
+}
+
+#[tokio::test]
+async fn quiet_hours_hold_a_goal_alert_back_and_the_next_digest_carries_it() {
+    let app = TestApp::spawn_worker(&[]).await;
+    let world = world(&app).await;
+    let now = Utc::now();
+    let (fan, _) = fan(
+        &app,
+        &world,
+        "sleepy@example.com",
+        json!({
+            "timeZone": "UTC",
+            "liveAlerts": { "enabled": true, "kinds": ["GOAL"] },
+            "dailyDigest": { "enabled": true, "time": "08:00" },
+            "quietHours": {
+                "start": (now - Duration::hours(1)).format("%H:%M").to_string(),
+                "end": (now + Duration::hours(1)).format("%H:%M").to_string(),
+            },
+        }),
+    )
+    .await;
+    let match_id = live_match(&app, &world).await;
+    goal(&app, &world, &match_id).await;
+
+    let held = wait_for(10, "the held alert", || async {
+        notification::Entity::find()
+            .filter(notification::Column::UserId.eq(fan.id))
+            .one(&app.db)
+            .await
+            .unwrap()
+    })
+    .await;
+    assert!(held.held);
+    assert!(
+        inbox(&app, &fan.token).await.is_empty(),
+        "held back, not shown"
+    );
+
+    let sent = world
+        .send_digest(&app, "DAILY", fan.id, &Utc::now().to_rfc3339())
+        .await;
+    assert_eq!(sent["outcome"], "SENT", "{sent}");
+    let digest = &sent["notification"];
+    assert_eq!(digest["payload"]["heldBack"][0]["title"], "Goal 23' (Saka)");
+    let body = digest["body"].as_str().unwrap();
+    assert!(
+        body.contains("During your quiet hours\n  Goal 23' (Saka): Arsenal 1-0 Chelsea."),
+        "{body}"
+    );
+
+    let folded = notification::Entity::find_by_id(held.id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        folded.folded_into_id.map(|id| id.to_string()),
+        digest["id"].as_str().map(str::to_owned)
+    );
+    // Folded in once: the next period's digest does not repeat it.
+    let inbox_now = inbox(&app, &fan.token).await;
+    assert_eq!(inbox_now.len(), 1);
+    assert_eq!(inbox_now[0]["kind"], "DAILY_DIGEST");
+}

@@ -1,0 +1,135 @@
+//! The worker, end to end: digests, live alerts and kick-off reminders,
+//! delivered by email to a real SMTP server, by signed webhook to a real
+//! HTTP receiver, and to the in-app inbox.
+
+mod alerts;
+mod digests;
+mod email;
+mod operations;
+mod reminders;
+mod webhooks;
+
+use chrono::{DateTime, Utc};
+use entity::{UserRole, football_match, season, team};
+use sea_orm::{ActiveModelTrait as _, ActiveValue::Set};
+use serde_json::{Value, json};
+
+use crate::common::accounts::{self, Account};
+use crate::common::notify::ok;
+use crate::common::{TestApp, seed};
+
+/// A league, two teams, an admin and a feeder.
+pub struct World {
+    pub season: season::Model,
+    pub home: team::Model,
+    pub away: team::Model,
+    pub admin: Account,
+    pub feed: Account,
+}
+
+pub async fn world(app: &TestApp) -> World {
+    let season = seed::season(&app.db).await;
+    let home = seed::team(&app.db, "Arsenal", "arsenal").await;
+    let away = seed::team(&app.db, "Chelsea", "chelsea").await;
+    let admin = accounts::create(&app.db, "admin@example.com", UserRole::Admin).await;
+    let feed = accounts::create(&app.db, "feed@example.com", UserRole::Feed).await;
+    World {
+        season,
+        home,
+        away,
+        admin,
+        feed,
+    }
+}
+
+impl World {
+    /// A fixture written straight to the database (no outbox row, no reminder).
+    pub async fn fixture(&self, app: &TestApp, kickoff_at: DateTime<Utc>) -> football_match::Model {
+        let now = Utc::now();
+        football_match::ActiveModel {
+            season_id: Set(self.season.id),
+            home_team_id: Set(self.home.id),
+            away_team_id: Set(self.away.id),
+            kickoff_at: Set(kickoff_at),
+            kickoff_time_known: Set(true),
+            status: Set(entity::MatchStatus::Scheduled),
+            last_event_seq: Set(0),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&app.db)
+        .await
+        .expect("insert fixture")
+    }
+
+    /// A result written straight to the database.
+    pub async fn result(
+        &self,
+        app: &TestApp,
+        kickoff_at: DateTime<Utc>,
+        score: (i32, i32),
+    ) -> football_match::Model {
+        seed::finished_match(
+            &app.db,
+            &self.season,
+            &self.home,
+            &self.away,
+            kickoff_at,
+            score,
+            (0, 0),
+        )
+        .await
+    }
+
+    /// Sends a digest through the admin mutation.
+    pub async fn send_digest(&self, app: &TestApp, kind: &str, user_id: i64, as_of: &str) -> Value {
+        ok(
+            app,
+            &self.admin.token,
+            "mutation($k: DigestKind!, $u: ID!, $t: DateTime) {
+               sendDigest(kind: $k, userId: $u, asOf: $t) { outcome period notification { id kind title body payload } }
+             }",
+            json!({ "k": kind, "u": user_id.to_string(), "t": as_of }),
+        )
+        .await["sendDigest"]
+            .clone()
+    }
+
+    /// Deliveries as an admin sees them, newest first.
+    pub async fn deliveries(&self, app: &TestApp, status: Option<&str>) -> Vec<Value> {
+        ok(
+            app,
+            &self.admin.token,
+            "query($s: DeliveryStatus) {
+               deliveries(status: $s, first: 100) {
+                 nodes { id channel status attempts lastError deliveredAt userId notification { id kind title } }
+               }
+             }",
+            json!({ "s": status }),
+        )
+        .await["deliveries"]["nodes"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+/// A fan who follows the home team, with these preferences.
+pub async fn fan(
+    app: &TestApp,
+    world: &World,
+    email: &str,
+    preferences: Value,
+) -> (Account, Value) {
+    let fan = accounts::user(&app.db, email).await;
+    let payload = crate::common::notify::set_preferences(app, &fan.token, preferences).await;
+    crate::common::notify::follow(app, &fan.token, world.home.id).await;
+    (fan, payload)
+}
+
+pub fn at(rfc3339: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(rfc3339)
+        .unwrap()
+        .with_timezone(&Utc)
+}

@@ -1,0 +1,83 @@
+use serde_json::json;
+
+use super::world;
+use crate::common::accounts;
+use crate::common::{TestApp, error_code, field_errors};
+
+#[tokio::test]
+async fn only_admins_see_deliveries_and_run_digests() {
+    let app = TestApp::spawn().await;
+    let world = world(&app).await;
+    let fan = accounts::user(&app.db, "fan@example.com").await;
+    for query in [
+        "{ deliveries { totalCount } }",
+        "{ deadLetters { totalCount } }",
+        "mutation { redeliver(deliveryId: \"1\") { id } }",
+        "mutation { sendDigest(kind: DAILY, userId: \"1\") { outcome } }",
+    ] {
+        let body = app.graphql_as(&fan.token, query, json!({})).await;
+        assert_eq!(error_code(&body), Some("FORBIDDEN"), "{query}: {body}");
+        let body = app.graphql_as(&world.feed.token, query, json!({})).await;
+        assert_eq!(error_code(&body), Some("FORBIDDEN"), "{query}: {body}");
+    }
+    let body = app
+        .graphql("{ deliveries { totalCount } }", json!({}))
+        .await;
+    assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{body}");
+}
+
+#[tokio::test]
+async fn bad_operations_input_gets_clear_errors() {
+    let app = TestApp::spawn().await;
+    let world = world(&app).await;
+    let admin = &world.admin.token;
+
+    let body = app
+        .graphql_as(
+            admin,
+            "mutation { sendDigest(kind: DAILY, userId: \"999999\") { outcome } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("NOT_FOUND"), "{body}");
+
+    let body = app
+        .graphql_as(
+            admin,
+            "mutation { sendDigest(kind: DAILY, userId: \"x\") { outcome } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        field_errors(&body, "userId"),
+        ["'x' is not a valid id"],
+        "{body}"
+    );
+
+    let body = app
+        .graphql_as(
+            admin,
+            "mutation { redeliver(deliveryId: \"999999\") { id } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("NOT_FOUND"), "{body}");
+
+    let body = app
+        .graphql_as(admin, "{ deliveries(first: 0) { totalCount } }", json!({}))
+        .await;
+    assert_eq!(
+        field_errors(&body, "first"),
+        ["must be between 1 and 100"],
+        "{body}"
+    );
+
+    let body = app
+        .graphql_as(
+            admin,
+            "{ deliveries(after: \"nope\") { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
+}

@@ -1,0 +1,127 @@
+use serde_json::{Value, json};
+
+use super::{World, at, fan, world};
+use crate::common::notify::{Answer, WebhookReceiver, ok, wait_for};
+use crate::common::{TestApp, error_code};
+
+async fn webhook_fan(app: &TestApp, world: &World, receiver: &WebhookReceiver) -> i64 {
+    let (fan, payload) = fan(
+        app,
+        world,
+        "hook@example.com",
+        json!({
+            "dailyDigest": { "enabled": true },
+            "channels": { "webhook": true, "inApp": false },
+            "webhookUrl": receiver.url,
+        }),
+    )
+    .await;
+    receiver.set_secret(payload["webhookSecret"].as_str().expect("a new secret"));
+    world.fixture(app, at("2026-12-01T15:00:00Z")).await;
+    fan.id
+}
+
+async fn webhook_delivery(app: &TestApp, world: &World, status: &str) -> Option<Value> {
+    world
+        .deliveries(app, Some(status))
+        .await
+        .into_iter()
+        .find(|d| d["channel"] == "WEBHOOK")
+}
+
+#[tokio::test]
+async fn a_webhook_that_fails_twice_is_retried_and_delivered_once_with_a_valid_signature() {
+    let receiver = WebhookReceiver::start(Answer::FailFirst(2)).await;
+    let app = TestApp::spawn_worker(&["--delivery-max-attempts", "5"]).await;
+    let world = world(&app).await;
+    let user_id = webhook_fan(&app, &world, &receiver).await;
+
+    let sent = world
+        .send_digest(&app, "DAILY", user_id, "2026-12-01T09:00:00Z")
+        .await;
+    assert_eq!(sent["outcome"], "SENT");
+    let delivery = wait_for(20, "the webhook to be delivered", || {
+        webhook_delivery(&app, &world, "DELIVERED")
+    })
+    .await;
+
+    assert_eq!(delivery["attempts"], 3, "{delivery}");
+    assert_eq!(receiver.requests(), 3);
+    assert_eq!(receiver.bad_signatures(), 0, "every attempt was signed");
+    let accepted = receiver.accepted();
+    assert_eq!(accepted.len(), 1, "delivered exactly once");
+    let (headers, body) = &accepted[0];
+    assert_eq!(
+        headers["x-inthegame-delivery"].to_str().unwrap(),
+        delivery["id"].as_str().unwrap()
+    );
+    assert_eq!(body["notification"]["kind"], "DAILY_DIGEST");
+    assert_eq!(
+        body["notification"]["title"],
+        "Your daily digest for Tuesday 1 December 2026"
+    );
+    assert_eq!(
+        body["notification"]["payload"]["fixtures"][0]["homeTeam"],
+        "Arsenal"
+    );
+}
+
+#[tokio::test]
+async fn a_webhook_that_always_fails_is_dead_lettered_visible_to_admins_and_redeliverable() {
+    let receiver = WebhookReceiver::start(Answer::AlwaysFail).await;
+    let app = TestApp::spawn_worker(&["--delivery-max-attempts", "3"]).await;
+    let world = world(&app).await;
+    let user_id = webhook_fan(&app, &world, &receiver).await;
+    world
+        .send_digest(&app, "DAILY", user_id, "2026-12-01T09:00:00Z")
+        .await;
+
+    let dead = wait_for(20, "the webhook to be dead-lettered", || async {
+        let data = ok(
+            &app,
+            &world.admin.token,
+            "{ deadLetters(first: 10) { totalCount nodes { id channel status attempts lastError nextAttemptAt } } }",
+            json!({}),
+        )
+        .await;
+        data["deadLetters"]["nodes"].as_array()?.first().cloned()
+    })
+    .await;
+    assert_eq!(dead["channel"], "WEBHOOK");
+    assert_eq!(dead["status"], "DEAD");
+    assert_eq!(dead["attempts"], 3);
+    assert!(dead["nextAttemptAt"].is_null());
+    let error = dead["lastError"].as_str().unwrap();
+    assert!(error.contains("500"), "{error}");
+    assert_eq!(receiver.requests(), 3, "no attempt after the last");
+    assert!(receiver.accepted().is_empty());
+
+    // Fixed on the receiver's side; an admin sends it again.
+    receiver.answer(Answer::FailFirst(0));
+    let redelivered = ok(
+        &app,
+        &world.admin.token,
+        "mutation($d: ID!) { redeliver(deliveryId: $d) { id status attempts } }",
+        json!({ "d": dead["id"] }),
+    )
+    .await;
+    assert_eq!(redelivered["redeliver"]["status"], "PENDING");
+    assert_eq!(redelivered["redeliver"]["attempts"], 0);
+    let delivered = wait_for(20, "the redelivery", || {
+        webhook_delivery(&app, &world, "DELIVERED")
+    })
+    .await;
+    assert_eq!(delivered["id"], dead["id"]);
+    assert_eq!(receiver.accepted().len(), 1);
+    assert_eq!(receiver.bad_signatures(), 0);
+
+    // Delivered now: sending it again would send it twice.
+    let again = app
+        .graphql_as(
+            &world.admin.token,
+            "mutation($d: ID!) { redeliver(deliveryId: $d) { id } }",
+            json!({ "d": dead["id"] }),
+        )
+        .await;
+    assert_eq!(error_code(&again), Some("BAD_USER_INPUT"), "{again}");
+}

@@ -1,0 +1,278 @@
+//! Live alerts and kick-off reminders: one notification per follower of
+//! either team who asked for it, held back during their quiet hours.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use entity::{
+    MatchEventKind, MatchStatus, NotificationKind, follow, football_match, match_event,
+    notification_preference as prefs, team, user,
+};
+use sea_orm::{
+    ColumnTrait as _, ConnectionTrait, DatabaseConnection, EntityTrait as _, QueryFilter,
+    TransactionTrait as _,
+};
+use serde_json::json;
+
+use super::{Draft, Written, quiet_hours};
+use crate::Result;
+use crate::accounts::time::TimeZone;
+
+/// The alerts for one recorded match event. A correction (a goal taken
+/// back) goes to those who asked for the kind of event it corrects.
+pub async fn for_event(
+    db: &DatabaseConnection,
+    event_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Vec<Written>> {
+    let Some(event) = match_event::Entity::find_by_id(event_id).one(db).await? else {
+        return Ok(Vec::new());
+    };
+    let Some(game) = football_match::Entity::find_by_id(event.match_id)
+        .one(db)
+        .await?
+    else {
+        return Ok(Vec::new());
+    };
+    let corrected = match event.corrects_event_id {
+        Some(id) => match_event::Entity::find_by_id(id).one(db).await?,
+        None => None,
+    };
+    // The kind a follower must have asked for to hear of this event: for
+    // a correction, that of the event it takes back (or CORRECTION itself).
+    let wanted = corrected.as_ref().map_or(event.kind, |c| c.kind);
+    let names = team_names(db, &game).await?;
+    let draft = event_draft(&event, corrected.as_ref(), &game, &names);
+    let recipients = followers(db, &game)
+        .await?
+        .into_iter()
+        .filter(|(p, _)| {
+            p.live_enabled
+                && (wants(p, wanted)
+                    || (corrected.is_some() && wants(p, MatchEventKind::Correction)))
+        })
+        .collect();
+    write_all(db, recipients, draft, now).await
+}
+
+/// The reminders for a match that kicks off at `kickoff_at`, unless it was
+/// moved, postponed or cancelled since the reminder was scheduled.
+pub async fn for_kickoff(
+    db: &DatabaseConnection,
+    match_id: i64,
+    kickoff_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Option<Vec<Written>>> {
+    let Some(game) = football_match::Entity::find_by_id(match_id).one(db).await? else {
+        return Ok(None);
+    };
+    if game.status != MatchStatus::Scheduled || game.kickoff_at != kickoff_at {
+        return Ok(None);
+    }
+    let names = team_names(db, &game).await?;
+    let (home, away) = (
+        name(&names, game.home_team_id),
+        name(&names, game.away_team_id),
+    );
+    let minutes = (kickoff_at - now).num_minutes().max(0);
+    let draft = Draft {
+        kind: NotificationKind::KickoffReminder,
+        dedupe_key: format!("kickoff:{}:{}", game.id, kickoff_at.timestamp()),
+        title: format!("{home} v {away} kicks off soon"),
+        body: format!("Kick-off in {minutes} minutes."),
+        payload: json!({
+            "matchId": game.id,
+            "homeTeam": home,
+            "awayTeam": away,
+            "kickoffAt": kickoff_at.to_rfc3339(),
+        }),
+    };
+    let recipients = followers(db, &game)
+        .await?
+        .into_iter()
+        .filter(|(p, _)| p.live_enabled)
+        .collect();
+    Ok(Some(write_all(db, recipients, draft, now).await?))
+}
+
+/// Writes the draft for each recipient, in one transaction, so a crash
+/// leaves all or none of them; a replay skips those already written.
+async fn write_all(
+    db: &DatabaseConnection,
+    recipients: Vec<(prefs::Model, user::Model)>,
+    draft: Draft,
+    now: DateTime<Utc>,
+) -> Result<Vec<Written>> {
+    let txn = db.begin().await?;
+    let mut written = Vec::new();
+    for (preferences, user) in recipients {
+        let held = in_quiet_hours(&preferences, &user, now);
+        if let Some(w) = super::write(&txn, &preferences, draft.clone(), held, now).await? {
+            written.push(w);
+        }
+    }
+    txn.commit().await?;
+    Ok(written)
+}
+
+fn in_quiet_hours(preferences: &prefs::Model, user: &user::Model, now: DateTime<Utc>) -> bool {
+    let Some((start, end)) = quiet_hours::window(
+        preferences.quiet_start.as_deref(),
+        preferences.quiet_end.as_deref(),
+    ) else {
+        return false;
+    };
+    let tz = TimeZone::parse(&user.time_zone)
+        .map(TimeZone::tz)
+        .unwrap_or(chrono_tz::UTC);
+    quiet_hours::contains(tz, start, end, now)
+}
+
+fn wants(preferences: &prefs::Model, kind: MatchEventKind) -> bool {
+    let kinds: Vec<MatchEventKind> =
+        serde_json::from_value::<Vec<serde_json::Value>>(preferences.live_kinds.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|v| serde_json::from_value(v).ok())
+            .collect();
+    // Goals of every sort count as goals.
+    let goal = matches!(
+        kind,
+        MatchEventKind::Goal | MatchEventKind::OwnGoal | MatchEventKind::PenaltyGoal
+    );
+    kinds.contains(&kind) || (goal && kinds.contains(&MatchEventKind::Goal))
+}
+
+/// Everyone following either team, with their preferences.
+async fn followers(
+    db: &impl ConnectionTrait,
+    game: &football_match::Model,
+) -> Result<Vec<(prefs::Model, user::Model)>> {
+    let mut user_ids: Vec<i64> = follow::Entity::find()
+        .filter(follow::Column::TeamId.is_in([game.home_team_id, game.away_team_id]))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|f| f.user_id)
+        .collect();
+    user_ids.sort_unstable();
+    user_ids.dedup();
+    if user_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(prefs::Entity::find()
+        .find_also_related(user::Entity)
+        .filter(prefs::Column::UserId.is_in(user_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|(p, u)| Some((p, u?)))
+        .collect())
+}
+
+async fn team_names(
+    db: &impl ConnectionTrait,
+    game: &football_match::Model,
+) -> Result<HashMap<i64, String>> {
+    Ok(team::Entity::find()
+        .filter(team::Column::Id.is_in([game.home_team_id, game.away_team_id]))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t.short_name.unwrap_or(t.name)))
+        .collect())
+}
+
+fn name(names: &HashMap<i64, String>, team_id: i64) -> String {
+    names.get(&team_id).cloned().unwrap_or_else(|| "?".into())
+}
+
+fn event_draft(
+    event: &match_event::Model,
+    corrected: Option<&match_event::Model>,
+    game: &football_match::Model,
+    names: &HashMap<i64, String>,
+) -> Draft {
+    let (home, away) = (
+        name(names, game.home_team_id),
+        name(names, game.away_team_id),
+    );
+    let score = format!(
+        "{home} {}-{} {away}",
+        game.home_score.unwrap_or(0),
+        game.away_score.unwrap_or(0)
+    );
+    let minute = event
+        .minute
+        .map(|m| match event.added_time {
+            Some(added) if added > 0 => format!("{m}+{added}'"),
+            _ => format!("{m}'"),
+        })
+        .unwrap_or_default();
+    let who = event
+        .player
+        .as_deref()
+        .map(|p| format!(" ({p})"))
+        .unwrap_or_default();
+    let (kind, title) = match corrected {
+        Some(original) => (
+            NotificationKind::Correction,
+            format!(
+                "Correction: {} taken back",
+                describe(original.kind).to_lowercase()
+            ),
+        ),
+        None => (
+            NotificationKind::LiveEvent,
+            format!("{} {minute}{who}", describe(event.kind))
+                .trim()
+                .to_owned(),
+        ),
+    };
+    let reason = match corrected {
+        Some(_) => event
+            .detail
+            .as_deref()
+            .map(|d| format!(" {d}."))
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    Draft {
+        kind,
+        dedupe_key: format!("event:{}", event.id),
+        title,
+        body: format!("{score}.{reason}"),
+        payload: json!({
+            "matchId": game.id,
+            "eventId": event.id,
+            "eventKind": event.kind,
+            "correctsEventId": event.corrects_event_id,
+            "minute": event.minute,
+            "homeTeam": home,
+            "awayTeam": away,
+            "homeScore": game.home_score,
+            "awayScore": game.away_score,
+        }),
+    }
+}
+
+fn describe(kind: MatchEventKind) -> &'static str {
+    use MatchEventKind as K;
+    match kind {
+        K::KickOff => "Kick-off",
+        K::Goal => "Goal",
+        K::OwnGoal => "Own goal",
+        K::PenaltyGoal => "Penalty goal",
+        K::MissedPenalty => "Missed penalty",
+        K::YellowCard => "Yellow card",
+        K::SecondYellow => "Second yellow",
+        K::RedCard => "Red card",
+        K::Substitution => "Substitution",
+        K::HalfTime => "Half-time",
+        K::SecondHalf => "Second half",
+        K::ExtraTime => "Extra time",
+        K::PenaltyShootout => "Penalty shoot-out",
+        K::FullTime => "Full-time",
+        K::Correction => "Correction",
+    }
+}

@@ -1,0 +1,250 @@
+//! Deliveries: one notification over one channel. The worker claims a
+//! pending delivery before it sends, so two jobs for the same delivery (a
+//! retry racing a sweep, two workers) never both send it.
+
+use chrono::{DateTime, Utc};
+use entity::{DeliveryStatus, delivery, notification, notification_preference as prefs, user};
+use sea_orm::sea_query::{Expr, ExprTrait as _};
+use sea_orm::{
+    ColumnTrait as _, Condition, ConnectionTrait, EntityTrait as _, PaginatorTrait as _,
+    QueryFilter, QueryOrder as _, QuerySelect as _,
+};
+
+use crate::{Error, Result};
+
+/// A claimed delivery with everything needed to send it.
+#[derive(Clone, Debug)]
+pub struct Claimed {
+    pub delivery: delivery::Model,
+    pub notification: notification::Model,
+    pub user: user::Model,
+    pub preferences: prefs::Model,
+}
+
+/// Takes the delivery for one attempt until `lease_until`, if it is due
+/// and nobody else holds it. `None`: delivered, dead, or held elsewhere.
+pub async fn claim(
+    db: &impl ConnectionTrait,
+    delivery_id: i64,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+) -> Result<Option<Claimed>> {
+    // A retry may wake a moment before its time: job stores count in seconds.
+    let due_by = now + chrono::Duration::seconds(1);
+    let taken = delivery::Entity::update_many()
+        .col_expr(delivery::Column::NextAttemptAt, Expr::value(lease_until))
+        .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
+        .filter(delivery::Column::Id.eq(delivery_id))
+        .filter(delivery::Column::Status.is_in([DeliveryStatus::Pending, DeliveryStatus::Failed]))
+        .filter(
+            Condition::any()
+                .add(delivery::Column::NextAttemptAt.is_null())
+                .add(delivery::Column::NextAttemptAt.lte(due_by)),
+        )
+        .exec(db)
+        .await?;
+    if taken.rows_affected != 1 {
+        return Ok(None);
+    }
+    let Some(delivery) = delivery::Entity::find_by_id(delivery_id).one(db).await? else {
+        return Ok(None);
+    };
+    let Some(notification) = notification::Entity::find_by_id(delivery.notification_id)
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let user = user::Entity::find_by_id(notification.user_id)
+        .one(db)
+        .await?;
+    let preferences = prefs::Entity::find_by_id(notification.user_id)
+        .one(db)
+        .await?;
+    let (Some(user), Some(preferences)) = (user, preferences) else {
+        return Ok(None);
+    };
+    Ok(Some(Claimed {
+        delivery,
+        notification,
+        user,
+        preferences,
+    }))
+}
+
+/// Records a successful attempt.
+pub async fn delivered(
+    db: &impl ConnectionTrait,
+    delivery_id: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    delivery::Entity::update_many()
+        .col_expr(
+            delivery::Column::Status,
+            Expr::value(DeliveryStatus::Delivered),
+        )
+        .col_expr(
+            delivery::Column::Attempts,
+            Expr::col(delivery::Column::Attempts).add(1),
+        )
+        .col_expr(delivery::Column::DeliveredAt, Expr::value(now))
+        .col_expr(
+            delivery::Column::NextAttemptAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
+        .filter(delivery::Column::Id.eq(delivery_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Records a failed attempt: to be retried at `retry_at`, or, with `None`,
+/// dead-lettered for an admin to look at and redeliver.
+pub async fn failed(
+    db: &impl ConnectionTrait,
+    delivery_id: i64,
+    error: &str,
+    retry_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let status = if retry_at.is_some() {
+        DeliveryStatus::Failed
+    } else {
+        DeliveryStatus::Dead
+    };
+    delivery::Entity::update_many()
+        .col_expr(delivery::Column::Status, Expr::value(status))
+        .col_expr(
+            delivery::Column::Attempts,
+            Expr::col(delivery::Column::Attempts).add(1),
+        )
+        .col_expr(delivery::Column::LastError, Expr::value(error.to_owned()))
+        .col_expr(delivery::Column::NextAttemptAt, Expr::value(retry_at))
+        .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
+        .filter(delivery::Column::Id.eq(delivery_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Email and webhook deliveries that should be moving but have no job:
+/// their worker died mid-send, or between writing them and queueing them.
+pub async fn stalled(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    grace: chrono::Duration,
+) -> Result<Vec<i64>> {
+    let cutoff = now - grace;
+    Ok(delivery::Entity::find()
+        .select_only()
+        .column(delivery::Column::Id)
+        .filter(delivery::Column::Status.is_in([DeliveryStatus::Pending, DeliveryStatus::Failed]))
+        .filter(
+            Condition::any()
+                .add(
+                    Condition::all()
+                        .add(delivery::Column::NextAttemptAt.is_null())
+                        .add(delivery::Column::UpdatedAt.lt(cutoff)),
+                )
+                .add(delivery::Column::NextAttemptAt.lt(cutoff)),
+        )
+        .order_by_asc(delivery::Column::Id)
+        .limit(500)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// One page of deliveries, newest first, for admins.
+#[derive(Debug)]
+pub struct Page {
+    pub items: Vec<delivery::Model>,
+    pub has_next_page: bool,
+    pub total_count: u64,
+}
+
+/// The most a page may ask for.
+pub const MAX_PAGE: u64 = 100;
+
+/// Deliveries with `status` (all when `None`), newest first, after the one with id `after`.
+pub async fn page(
+    db: &impl ConnectionTrait,
+    status: Option<DeliveryStatus>,
+    first: u64,
+    after: Option<i64>,
+) -> Result<Page> {
+    if !(1..=MAX_PAGE).contains(&first) {
+        return Err(Error::invalid(
+            "first",
+            format!("must be between 1 and {MAX_PAGE}"),
+        ));
+    }
+    let mut select = delivery::Entity::find();
+    if let Some(status) = status {
+        select = select.filter(delivery::Column::Status.eq(status));
+    }
+    let total_count = select.clone().count(db).await?;
+    if let Some(after) = after {
+        select = select.filter(delivery::Column::Id.lt(after));
+    }
+    let mut items = select
+        .order_by_desc(delivery::Column::Id)
+        .limit(first + 1)
+        .all(db)
+        .await?;
+    let has_next_page = items.len() as u64 > first;
+    items.truncate(first as usize);
+    Ok(Page {
+        items,
+        has_next_page,
+        total_count,
+    })
+}
+
+/// Puts a dead or failed delivery back in line with a fresh set of
+/// attempts. A delivered one is refused: sending it again would send twice.
+pub async fn reset_for_redelivery(
+    db: &impl ConnectionTrait,
+    delivery_id: i64,
+    now: DateTime<Utc>,
+) -> Result<delivery::Model> {
+    let delivery = delivery::Entity::find_by_id(delivery_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::not_found("delivery"))?;
+    match delivery.status {
+        DeliveryStatus::Dead | DeliveryStatus::Failed => {}
+        DeliveryStatus::Delivered => {
+            return Err(Error::invalid(
+                "deliveryId",
+                "the delivery was already delivered",
+            ));
+        }
+        DeliveryStatus::Pending => {
+            return Err(Error::invalid(
+                "deliveryId",
+                "the delivery is already on its way",
+            ));
+        }
+    }
+    delivery::Entity::update_many()
+        .col_expr(
+            delivery::Column::Status,
+            Expr::value(DeliveryStatus::Pending),
+        )
+        .col_expr(delivery::Column::Attempts, Expr::value(0))
+        .col_expr(
+            delivery::Column::NextAttemptAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
+        .filter(delivery::Column::Id.eq(delivery_id))
+        .filter(delivery::Column::Status.eq(delivery.status))
+        .exec(db)
+        .await?;
+    delivery::Entity::find_by_id(delivery_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::not_found("delivery"))
+}

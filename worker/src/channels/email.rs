@@ -1,0 +1,129 @@
+//! Email through lettre: over SMTP when `SMTP_URL` is set, else as `.eml`
+//! files in a folder, which is enough to read them on a laptop.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{
+    AsyncFileTransport, AsyncSmtpTransport, AsyncTransport as _, Message, Tokio1Executor,
+};
+use service::notifications::deliveries::Claimed;
+
+/// Sends email notifications.
+#[derive(Clone)]
+pub struct Mailer {
+    from: Mailbox,
+    transport: Transport,
+}
+
+#[derive(Clone)]
+enum Transport {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Files(AsyncFileTransport<Tokio1Executor>, PathBuf),
+}
+
+impl Mailer {
+    pub fn new(
+        smtp_url: Option<&str>,
+        from: &str,
+        outbox_dir: PathBuf,
+        timeout: Duration,
+    ) -> anyhow::Result<Self> {
+        let from: Mailbox = from
+            .parse()
+            .map_err(|e| anyhow::anyhow!("MAIL_FROM: '{from}' is not a mailbox: {e}"))?;
+        let transport = match smtp_url {
+            Some(url) => Transport::Smtp(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .map_err(|e| {
+                        anyhow::anyhow!(
+                            "SMTP_URL: {} is not usable: {e}",
+                            service::config::redact(url)
+                        )
+                    })?
+                    .timeout(Some(timeout))
+                    .build(),
+            ),
+            None => Transport::Files(AsyncFileTransport::new(&outbox_dir), outbox_dir),
+        };
+        Ok(Self { from, transport })
+    }
+
+    /// Sends one delivery. The Message-ID is the delivery's, so a mail
+    /// client treats a resend after a crash as the same message.
+    pub async fn send(&self, claimed: &Claimed) -> Result<(), String> {
+        let message = self.compose(claimed)?;
+        match &self.transport {
+            Transport::Smtp(smtp) => smtp
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|e| format!("SMTP: {e}")),
+            Transport::Files(files, dir) => {
+                tokio::fs::create_dir_all(dir)
+                    .await
+                    .map_err(|e| format!("creating {}: {e}", dir.display()))?;
+                files
+                    .send(message)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| format!("writing to {}: {e}", dir.display()))
+            }
+        }
+    }
+
+    fn compose(&self, claimed: &Claimed) -> Result<Message, String> {
+        let to: Mailbox = format!("{} <{}>", claimed.user.display_name, claimed.user.email)
+            .parse()
+            .or_else(|_| claimed.user.email.parse())
+            .map_err(|e| format!("the address {} is not usable: {e}", claimed.user.email))?;
+        let notification = &claimed.notification;
+        let text = format!(
+            "{}\n\n{}\n\n--\nYou get this because of your InTheGame notification settings.\n",
+            notification.title, notification.body
+        );
+        Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(&notification.title)
+            .message_id(Some(format!(
+                "<delivery-{}@inthegame>",
+                claimed.delivery.id
+            )))
+            .multipart(MultiPart::alternative_plain_html(text, html(claimed)))
+            .map_err(|e| format!("composing the email: {e}"))
+    }
+}
+
+fn html(claimed: &Claimed) -> String {
+    let notification = &claimed.notification;
+    let lines: String = notification
+        .body
+        .lines()
+        .map(|line| {
+            let indented = line.starts_with("  ");
+            let text = escape(line.trim());
+            if indented {
+                format!("<li>{text}</li>")
+            } else {
+                format!("<p><strong>{text}</strong></p>")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    format!(
+        "<!doctype html>\n<html><body style=\"font-family: sans-serif\">\n<h1>{}</h1>\n{}\n\
+         <p style=\"color: #666; font-size: small\">You get this because of your InTheGame notification settings.</p>\n\
+         </body></html>\n",
+        escape(&notification.title),
+        lines
+    )
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}

@@ -1,0 +1,127 @@
+//! Webhooks: a JSON POST signed with the user's secret, so the receiver can
+//! tell it came from us and was not replayed.
+//!
+//! `X-InTheGame-Signature` is `sha256=` and the hex HMAC-SHA256, keyed
+//! with the webhook secret, of `{timestamp}.{body}`, where the timestamp
+//! is `X-InTheGame-Timestamp` (Unix seconds). `X-InTheGame-Delivery` is the
+//! same on every attempt of one delivery, for receivers that deduplicate.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use hmac::{Hmac, Mac as _};
+use serde_json::json;
+use service::notifications::deliveries::Claimed;
+use sha2::Sha256;
+
+pub const TIMESTAMP_HEADER: &str = "X-InTheGame-Timestamp";
+pub const SIGNATURE_HEADER: &str = "X-InTheGame-Signature";
+pub const DELIVERY_HEADER: &str = "X-InTheGame-Delivery";
+
+/// Sends webhook deliveries.
+#[derive(Clone)]
+pub struct Webhooks {
+    client: reqwest::Client,
+}
+
+impl Webhooks {
+    pub fn new(timeout: Duration) -> anyhow::Result<Self> {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            // A redirect would send the signed body somewhere else.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("InTheGame-Webhooks/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Self { client })
+    }
+
+    /// Posts one delivery; any answer but 2xx is a failure.
+    pub async fn send(&self, claimed: &Claimed) -> Result<(), String> {
+        let url = claimed
+            .preferences
+            .webhook_url
+            .as_deref()
+            .ok_or("the user has no webhook URL any more")?;
+        let secret = claimed
+            .preferences
+            .webhook_secret
+            .as_deref()
+            .ok_or("the user has no webhook secret")?;
+        let notification = &claimed.notification;
+        let body = json!({
+            "deliveryId": claimed.delivery.id,
+            "notification": {
+                "id": notification.id,
+                "kind": notification.kind,
+                "title": notification.title,
+                "body": notification.body,
+                "payload": notification.payload,
+                "createdAt": notification.created_at.to_rfc3339(),
+            },
+        })
+        .to_string();
+        let timestamp = Utc::now().timestamp().to_string();
+        let response = self
+            .client
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(TIMESTAMP_HEADER, &timestamp)
+            .header(SIGNATURE_HEADER, signature(secret, &timestamp, &body))
+            .header(DELIVERY_HEADER, claimed.delivery.id.to_string())
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| format!("POST {url}: {}", without_url(&e)))?;
+        let status = response.status();
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(format!("POST {url}: the receiver answered {status}"))
+        }
+    }
+}
+
+/// `sha256=` and the hex HMAC-SHA256 of `{timestamp}.{body}`.
+pub fn signature(secret: &str, timestamp: &str, body: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
+    mac.update(timestamp.as_bytes());
+    mac.update(b".");
+    mac.update(body.as_bytes());
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+fn without_url(err: &reqwest::Error) -> String {
+    let kind = if err.is_timeout() {
+        "timed out"
+    } else if err.is_connect() {
+        "could not connect"
+    } else {
+        "failed"
+    };
+    let mut source = std::error::Error::source(err);
+    let mut detail = String::new();
+    while let Some(cause) = source {
+        detail = cause.to_string();
+        source = cause.source();
+    }
+    if detail.is_empty() {
+        kind.to_owned()
+    } else {
+        format!("{kind}: {detail}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_signature_covers_timestamp_and_body() {
+        // Computed independently: printf '1700000000.{"a":1}' | openssl dgst -sha256 -hmac secret
+        assert_eq!(
+            signature("secret", "1700000000", r#"{"a":1}"#),
+            "sha256=49f24e537407743fa4a0242bb63b94b9a47ee99cbbe071ccd8a22550ae411686"
+        );
+    }
+}

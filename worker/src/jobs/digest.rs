@@ -1,0 +1,68 @@
+//! Digests: the dispatcher that finds whose digest is due, and the job that
+//! builds one.
+
+use apalis::prelude::Data;
+use chrono::{DateTime, Utc};
+use service::notifications::digest::{self, Outcome};
+use service::notifications::period::DigestKind;
+
+use super::JobResult;
+use crate::Context;
+use crate::queue::DigestJob;
+
+/// Builds and sends one user's digest.
+pub async fn handle(job: DigestJob, ctx: Data<Context>) -> JobResult {
+    let run = digest::run(&ctx.db, job.user_id, job.kind, job.as_of).await?;
+    match run.outcome {
+        Outcome::Sent(written) => {
+            tracing::info!(
+                user_id = job.user_id,
+                kind = job.kind.as_str(),
+                notification_id = written.notification.id,
+                "digest written"
+            );
+            super::dispatch(&ctx, std::slice::from_ref(&*written)).await;
+        }
+        Outcome::NothingToReport => {
+            tracing::debug!(
+                user_id = job.user_id,
+                kind = job.kind.as_str(),
+                "nothing to report"
+            );
+        }
+        Outcome::AlreadyDone => {}
+    }
+    Ok(())
+}
+
+/// Queues a digest job for every user whose digest of `kind` is due at
+/// `now`; with `only_user`, for that user alone. Returns how many.
+pub async fn dispatch_due(
+    ctx: &Context,
+    kind: DigestKind,
+    now: DateTime<Utc>,
+    only_user: Option<i64>,
+) -> anyhow::Result<usize> {
+    let due = digest::due(&ctx.db, kind, now, ctx.settings.digest_catch_up, only_user).await?;
+    for (user_id, occurrence) in &due {
+        let job = DigestJob {
+            user_id: *user_id,
+            kind,
+            as_of: now,
+        };
+        ctx.queue.push_digest(job, &occurrence.period).await?;
+    }
+    if !due.is_empty() {
+        tracing::info!(kind = kind.as_str(), count = due.len(), %now, "digests queued");
+    }
+    Ok(due.len())
+}
+
+/// The cron tick: every minute, both kinds.
+pub async fn tick(_tick: apalis_cron::Tick, ctx: Data<Context>) -> JobResult {
+    let now = Utc::now();
+    for kind in [DigestKind::Daily, DigestKind::Weekly] {
+        dispatch_due(&ctx, kind, now, None).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,159 @@
+//! The outbox consumer. The api writes an outbox row in the same
+//! transaction as each match change, so a change that committed is never
+//! lost, even if the api died right after. This loop turns each row into
+//! alerts or a reminder job and then marks it relayed. Handling a row twice
+//! (a crash before the mark, two workers) writes nothing twice, because
+//! every notification has a dedupe key and every reminder an idempotency key.
+//!
+//! The same loop sweeps up email and webhook deliveries left without a job.
+
+use std::time::Instant;
+
+use chrono::Utc;
+use entity::{MatchStatus, football_match, outbox};
+use sea_orm::sea_query::{Expr, ExprTrait as _};
+use sea_orm::{
+    ColumnTrait as _, EntityTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _,
+};
+use service::notifications::{alerts, deliveries};
+use tokio_util::sync::CancellationToken;
+
+use crate::Context;
+use crate::queue::ReminderJob;
+
+const BATCH: u64 = 100;
+/// A row that failed this often is left for an operator, not retried forever.
+const MAX_ATTEMPTS: i32 = 10;
+
+/// Polls the outbox until `shutdown`.
+pub async fn run(ctx: Context, shutdown: CancellationToken) {
+    let mut poll = tokio::time::interval(ctx.settings.poll);
+    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_sweep = Instant::now();
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            _ = poll.tick() => {}
+        }
+        if let Err(err) = relay(&ctx).await {
+            tracing::warn!(
+                error = format!("{err:#}"),
+                "reading the outbox failed; will retry"
+            );
+        }
+        if last_sweep.elapsed() >= ctx.settings.heartbeat {
+            last_sweep = Instant::now();
+            if let Err(err) = sweep(&ctx).await {
+                tracing::warn!(
+                    error = format!("{err:#}"),
+                    "sweeping deliveries failed; will retry"
+                );
+            }
+        }
+    }
+}
+
+/// Handles every outbox row not yet relayed, oldest first.
+pub async fn relay(ctx: &Context) -> anyhow::Result<usize> {
+    let mut handled = 0;
+    loop {
+        let rows = outbox::Entity::find()
+            .filter(outbox::Column::RelayedAt.is_null())
+            .filter(outbox::Column::Attempts.lt(MAX_ATTEMPTS))
+            .order_by_asc(outbox::Column::Id)
+            .limit(BATCH)
+            .all(&ctx.db)
+            .await?;
+        let count = rows.len();
+        for row in rows {
+            let update = outbox::Entity::update_many().filter(outbox::Column::Id.eq(row.id));
+            match handle(ctx, &row).await {
+                Ok(()) => {
+                    update
+                        .col_expr(outbox::Column::RelayedAt, Expr::value(Utc::now()))
+                        .exec(&ctx.db)
+                        .await?;
+                    handled += 1;
+                }
+                Err(err) => {
+                    tracing::warn!(outbox_id = row.id, topic = %row.topic, attempt = row.attempts + 1, error = format!("{err:#}"), "outbox row failed");
+                    update
+                        .col_expr(
+                            outbox::Column::Attempts,
+                            Expr::col(outbox::Column::Attempts).add(1),
+                        )
+                        .exec(&ctx.db)
+                        .await?;
+                }
+            }
+        }
+        if (count as u64) < BATCH {
+            return Ok(handled);
+        }
+    }
+}
+
+async fn handle(ctx: &Context, row: &outbox::Model) -> anyhow::Result<()> {
+    let id = |key: &str| {
+        row.payload
+            .get(key)
+            .and_then(serde_json::Value::as_i64)
+            .ok_or_else(|| anyhow::anyhow!("outbox row {} has no {key}", row.id))
+    };
+    match row.topic.as_str() {
+        "match_event" => {
+            let now = Utc::now();
+            // An alert hours late is noise, not news (a worker that was down
+            // for a long time catches up quietly).
+            if now - row.created_at > ctx.settings.alert_max_age {
+                tracing::info!(outbox_id = row.id, "match event too old to alert on");
+                return Ok(());
+            }
+            let written = alerts::for_event(&ctx.db, id("event_id")?, now).await?;
+            crate::jobs::dispatch(ctx, &written).await;
+        }
+        "match_scheduled" | "match_rescheduled" => schedule_reminder(ctx, id("match_id")?).await?,
+        // The queued reminder finds the match postponed or cancelled and lapses.
+        "match_postponed" | "match_cancelled" => {}
+        other => tracing::warn!(outbox_id = row.id, topic = other, "unknown outbox topic"),
+    }
+    Ok(())
+}
+
+async fn schedule_reminder(ctx: &Context, match_id: i64) -> anyhow::Result<()> {
+    let Some(game) = football_match::Entity::find_by_id(match_id)
+        .one(&ctx.db)
+        .await?
+    else {
+        return Ok(());
+    };
+    let now = Utc::now();
+    if game.status != MatchStatus::Scheduled || game.kickoff_at <= now {
+        return Ok(());
+    }
+    // Scheduled at short notice: remind at once rather than not at all.
+    let at = std::cmp::max(game.kickoff_at - ctx.settings.reminder_lead, now);
+    ctx.queue
+        .push_reminder(
+            ReminderJob {
+                match_id,
+                kickoff_at: game.kickoff_at,
+            },
+            at,
+        )
+        .await?;
+    tracing::info!(match_id, kickoff_at = %game.kickoff_at, remind_at = %at, "kick-off reminder queued");
+    Ok(())
+}
+
+/// Queues a job for each delivery that should be moving but is not.
+pub async fn sweep(ctx: &Context) -> anyhow::Result<usize> {
+    let stalled = deliveries::stalled(&ctx.db, Utc::now(), ctx.settings.sweep_grace).await?;
+    for id in &stalled {
+        ctx.queue.push_delivery(*id, None).await?;
+    }
+    if !stalled.is_empty() {
+        tracing::info!(count = stalled.len(), "requeued stalled deliveries");
+    }
+    Ok(stalled.len())
+}

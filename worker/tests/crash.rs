@@ -1,0 +1,408 @@
+//! The `worker` binary as operators run it: killed in the middle of a batch
+//! of digests and started again, every user still gets exactly one digest.
+//! Runs on SQLite, or on PostgreSQL and Redis when `DATABASE_URL` and
+//! `REDIS_URL` point at them.
+
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::Utc;
+use entity::{
+    DeliveryStatus, NotificationKind, UserRole, competition, delivery, digest_run, follow,
+    football_match, notification, notification_preference, season, team,
+};
+use mailin_embedded::response::{self, Response};
+use sea_orm::{
+    ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, ConnectionTrait as _, Database,
+    DatabaseConnection, EntityTrait as _, PaginatorTrait as _, QueryFilter as _,
+};
+
+const USERS: usize = 12;
+
+/// Recipient and Message-ID of each mail the server accepted.
+type Received = Arc<Mutex<Vec<(String, String)>>>;
+
+/// An SMTP server that takes a while over each mail and keeps the
+/// recipient and Message-ID of every one it accepts.
+#[derive(Clone)]
+struct SlowSmtp {
+    received: Received,
+    data: Vec<u8>,
+}
+
+impl mailin_embedded::Handler for SlowSmtp {
+    fn data_start(&mut self, _: &str, _: &str, _: bool, _: &[String]) -> Response {
+        self.data.clear();
+        response::OK
+    }
+    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.data.extend_from_slice(buf);
+        Ok(())
+    }
+    fn data_end(&mut self) -> Response {
+        std::thread::sleep(Duration::from_millis(400));
+        let mail = mail_parser::MessageParser::default()
+            .parse(&self.data)
+            .expect("a parseable mail");
+        let to = mail
+            .to()
+            .and_then(|t| t.first())
+            .and_then(|a| a.address())
+            .unwrap_or_default()
+            .to_owned();
+        let id = mail.message_id().unwrap_or_default().to_owned();
+        self.received.lock().unwrap().push((to, id));
+        response::OK
+    }
+}
+
+fn start_smtp() -> (String, Received) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let mut server = mailin_embedded::Server::new(SlowSmtp {
+        received: received.clone(),
+        data: Vec::new(),
+    });
+    server
+        .with_name("smtp.test")
+        .with_ssl(mailin_embedded::SslConfig::None)
+        .unwrap()
+        .with_num_threads(8)
+        .with_tcp_listener(listener);
+    std::thread::spawn(move || {
+        let _ = server.serve();
+    });
+    (format!("smtp://127.0.0.1:{port}"), received)
+}
+
+/// A database of the test's own: a SQLite file, or a fresh PostgreSQL database.
+async fn database(dir: &tempfile::TempDir) -> String {
+    match std::env::var("DATABASE_URL") {
+        Ok(admin) if admin.starts_with("postgres") => {
+            let name = format!("itg_worker_{}", uuid::Uuid::new_v4().simple());
+            let conn = Database::connect(&admin).await.unwrap();
+            conn.execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .unwrap();
+            let mut url = url::Url::parse(&admin).unwrap();
+            url.set_path(&name);
+            url.to_string()
+        }
+        _ => format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("worker.db").display()
+        ),
+    }
+}
+
+struct Setup {
+    env: Vec<(String, String)>,
+    db: DatabaseConnection,
+    emails: Vec<String>,
+}
+
+async fn setup(dir: &tempfile::TempDir, smtp_url: &str) -> Setup {
+    let url = database(dir).await;
+    let parsed = service::config::DatabaseUrl::parse(&url).unwrap();
+    let db = service::db::connect(&parsed).await.unwrap();
+    service::db::migrate(&db).await.unwrap();
+
+    let now = Utc::now();
+    let competition = competition::ActiveModel {
+        code: Set("PL".into()),
+        name: Set("Premier League".into()),
+        kind: Set(entity::CompetitionKind::League),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&db)
+    .await
+    .unwrap();
+    let season = season::ActiveModel {
+        competition_id: Set(competition.id),
+        label: Set("2026/27".into()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&db)
+    .await
+    .unwrap();
+    let mut teams = Vec::new();
+    for name in ["Arsenal", "Chelsea"] {
+        let team = team::ActiveModel {
+            name: Set(name.into()),
+            slug: Set(name.to_lowercase()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&db)
+        .await
+        .unwrap();
+        teams.push(team);
+    }
+    football_match::ActiveModel {
+        season_id: Set(season.id),
+        home_team_id: Set(teams[0].id),
+        away_team_id: Set(teams[1].id),
+        kickoff_at: Set("2026-12-01T15:00:00Z".parse().unwrap()),
+        kickoff_time_known: Set(true),
+        status: Set(entity::MatchStatus::Scheduled),
+        last_event_seq: Set(0),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&db)
+    .await
+    .unwrap();
+
+    let mut emails = Vec::new();
+    for i in 0..USERS {
+        let email = format!("fan{i}@example.com");
+        let user = service::accounts::create_user(
+            &db,
+            service::accounts::Registration {
+                email: email.clone(),
+                password: "correct horse battery staple".into(),
+                display_name: format!("Fan {i}"),
+                time_zone: Some("Europe/London".into()),
+            },
+            UserRole::User,
+        )
+        .await
+        .unwrap();
+        let mut preferences: notification_preference::ActiveModel =
+            notification_preference::Entity::find_by_id(user.id)
+                .one(&db)
+                .await
+                .unwrap()
+                .unwrap()
+                .into();
+        preferences.daily_enabled = Set(true);
+        preferences.email_enabled = Set(true);
+        preferences.update(&db).await.unwrap();
+        follow::ActiveModel {
+            user_id: Set(user.id),
+            team_id: Set(teams[i % 2].id),
+            created_at: Set(now),
+        }
+        .insert(&db)
+        .await
+        .unwrap();
+        emails.push(email);
+    }
+
+    let mut env = vec![
+        ("DATABASE_URL".to_owned(), url),
+        ("SMTP_URL".to_owned(), smtp_url.to_owned()),
+        ("JOB_POLL_MS".to_owned(), "100".to_owned()),
+        ("JOB_HEARTBEAT_SECS".to_owned(), "1".to_owned()),
+        ("WEBHOOK_TIMEOUT_SECS".to_owned(), "1".to_owned()),
+        (
+            "MAIL_OUTBOX_DIR".to_owned(),
+            dir.path().join("outbox").display().to_string(),
+        ),
+        (
+            "BUS_CHANNEL_PREFIX".to_owned(),
+            format!("test-{}", uuid::Uuid::new_v4().simple()),
+        ),
+        ("RUST_LOG".to_owned(), "warn".to_owned()),
+    ];
+    if let Ok(redis) = std::env::var("REDIS_URL") {
+        env.push(("REDIS_URL".to_owned(), redis));
+    }
+    Setup { env, db, emails }
+}
+
+fn worker(env: &[(String, String)], args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_worker"));
+    command
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    command
+}
+
+/// A running worker process, killed when dropped so a failing test leaves none behind.
+struct Running(Child);
+
+impl Running {
+    /// SIGKILL: no graceful shutdown, as when a machine dies.
+    fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn start(env: &[(String, String)]) -> Running {
+    Running(
+        worker(env, &[])
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the worker starts"),
+    )
+}
+
+/// Emails delivered, by the database's account.
+async fn delivered(db: &DatabaseConnection) -> u64 {
+    delivery::Entity::find()
+        .filter(delivery::Column::Channel.eq(entity::DeliveryChannel::Email))
+        .filter(delivery::Column::Status.eq(DeliveryStatus::Delivered))
+        .count(db)
+        .await
+        .unwrap()
+}
+
+async fn wait(secs: u64, what: &str, mut done: impl AsyncFnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    while !done().await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_worker_killed_mid_batch_and_restarted_leaves_every_user_exactly_one_digest() {
+    let dir = tempfile::tempdir().unwrap();
+    let (smtp_url, received) = start_smtp();
+    let setup = setup(&dir, &smtp_url).await;
+
+    let output = worker(
+        &setup.env,
+        &[
+            "digest",
+            "--kind",
+            "daily",
+            "--as-of",
+            "2026-12-01T08:30:00Z",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(&format!("queued {USERS} daily digest job(s)")),
+        "{stdout}"
+    );
+
+    let mut first = start(&setup.env);
+    wait(60, "the first mails", async || {
+        received.lock().unwrap().len() >= 3
+    })
+    .await;
+    first.kill();
+    let at_kill = received.lock().unwrap().len();
+    assert!(
+        at_kill < USERS,
+        "the kill came after the whole batch ({at_kill})"
+    );
+
+    let mut second = start(&setup.env);
+    wait(90, "every digest to be delivered", async || {
+        delivered(&setup.db).await == USERS as u64
+    })
+    .await;
+    second.kill();
+
+    let runs = digest_run::Entity::find().count(&setup.db).await.unwrap();
+    assert_eq!(runs, USERS as u64);
+    let digests = notification::Entity::find()
+        .filter(notification::Column::Kind.eq(NotificationKind::DailyDigest))
+        .all(&setup.db)
+        .await
+        .unwrap();
+    let mut owners: Vec<i64> = digests.iter().map(|n| n.user_id).collect();
+    owners.sort_unstable();
+    owners.dedup();
+    assert_eq!(digests.len(), USERS, "one digest per user");
+    assert_eq!(owners.len(), USERS);
+
+    // Every user got their digest's mail. A mail the server took just as
+    // the worker died may come again, under the same Message-ID, which is
+    // how mail clients tell it is the same message.
+    let received = received.lock().unwrap().clone();
+    for email in &setup.emails {
+        let mut ids: Vec<&str> = received
+            .iter()
+            .filter(|(to, _)| to == email)
+            .map(|(_, id)| id.as_str())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), 1, "{email}: {ids:?}");
+    }
+    eprintln!(
+        "{} mails for {USERS} users; {at_kill} had arrived when the worker was killed",
+        received.len()
+    );
+}
+
+#[tokio::test]
+async fn the_digest_command_explains_bad_arguments() {
+    let dir = tempfile::tempdir().unwrap();
+    let (smtp_url, _) = start_smtp();
+    let setup = setup(&dir, &smtp_url).await;
+
+    let output = worker(
+        &setup.env,
+        &["digest", "--kind", "daily", "--as-of", "tomorrow"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("expected an RFC 3339 instant"), "{stderr}");
+
+    let output = worker(
+        &setup.env,
+        &[
+            "digest",
+            "--kind",
+            "daily",
+            "--as-of",
+            "2026-12-01T08:30:00Z",
+            "--user",
+            "nobody@example.com",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("no account has the email nobody@example.com"),
+        "{stderr}"
+    );
+
+    let output = worker(
+        &setup.env,
+        &[
+            "digest",
+            "--kind",
+            "daily",
+            "--as-of",
+            "2026-12-01T08:30:00Z",
+            "--user",
+            "fan3@example.com",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("queued 1 daily digest job(s)"));
+}
