@@ -6,6 +6,7 @@ pub mod prelude;
 
 pub mod api_token;
 pub mod competition;
+pub mod dead_job;
 pub mod delivery;
 pub mod digest_run;
 pub mod follow;

@@ -8,6 +8,7 @@ mod m20261129_000001_create_football_tables;
 mod m20261129_000002_create_account_tables;
 mod m20261129_000003_create_notification_tables;
 mod m20261129_000004_create_digest_runs;
+mod m20261129_000005_create_dead_jobs;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000002_create_account_tables::Migration),
             Box::new(m20261129_000003_create_notification_tables::Migration),
             Box::new(m20261129_000004_create_digest_runs::Migration),
+            Box::new(m20261129_000005_create_dead_jobs::Migration),
         ]
     }
 }

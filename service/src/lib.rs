@@ -8,6 +8,7 @@ pub mod cli;
 pub mod competitions;
 pub mod config;
 pub mod db;
+pub mod dead_jobs;
 pub mod demo;
 pub mod error;
 pub mod import;

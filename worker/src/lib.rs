@@ -182,13 +182,26 @@ macro_rules! register {
         );
         let (c1, c2, c3, c4) = (ctx.clone(), ctx.clone(), ctx.clone(), ctx.clone());
         let schedule = cron::Schedule::from_str("0 * * * * *").expect("a valid cron expression");
+        // Digest and reminder jobs fail only when the database does; retry
+        // those a few times with exponential backoff before giving up.
+        let backoff = || {
+            use apalis::layers::retry::backoff::MakeBackoff as _;
+            apalis::layers::retry::backoff::ExponentialBackoffMaker::new(
+                Duration::from_millis(500),
+                Duration::from_secs(30),
+                0.5,
+                apalis::layers::retry::HasherRng::default(),
+            )
+            .expect("a valid backoff")
+            .make_backoff()
+        };
         $monitor
             .register(move |_| {
                 WorkerBuilder::new(digest_name.clone())
                     .backend($digests.clone().poll_with_interval(poll))
                     .data(c1.clone())
                     .concurrency(4)
-                    .retry(RetryPolicy::retries(3))
+                    .retry(RetryPolicy::retries(3).with_backoff(backoff()))
                     .build(jobs::digest::handle)
             })
             .register(move |_| {
@@ -202,7 +215,7 @@ macro_rules! register {
                 WorkerBuilder::new(reminder_name.clone())
                     .backend($reminders.clone().poll_with_interval(poll))
                     .data(c3.clone())
-                    .retry(RetryPolicy::retries(3))
+                    .retry(RetryPolicy::retries(3).with_backoff(backoff()))
                     .build(jobs::reminder::handle)
             })
             .register(move |_| {

@@ -1,7 +1,7 @@
 //! Digests: the dispatcher that finds whose digest is due, and the job that
 //! builds one.
 
-use apalis::prelude::Data;
+use apalis::prelude::{Attempt, Data};
 use chrono::{DateTime, Utc};
 use service::notifications::digest::{self, Outcome};
 use service::notifications::period::DigestKind;
@@ -11,7 +11,12 @@ use crate::Context;
 use crate::queue::DigestJob;
 
 /// Builds and sends one user's digest.
-pub async fn handle(job: DigestJob, ctx: Data<Context>) -> JobResult {
+pub async fn handle(job: DigestJob, ctx: Data<Context>, attempt: Attempt) -> JobResult {
+    let result = build(&job, &ctx).await;
+    super::finish(&ctx, "digests", &job, &attempt, result).await
+}
+
+async fn build(job: &DigestJob, ctx: &Context) -> anyhow::Result<()> {
     let run = digest::run(&ctx.db, job.user_id, job.kind, job.as_of).await?;
     match run.outcome {
         Outcome::Sent(written) => {
@@ -21,7 +26,7 @@ pub async fn handle(job: DigestJob, ctx: Data<Context>) -> JobResult {
                 notification_id = written.notification.id,
                 "digest written"
             );
-            super::dispatch(&ctx, std::slice::from_ref(&*written)).await;
+            super::dispatch(ctx, std::slice::from_ref(&*written)).await;
         }
         Outcome::NothingToReport => {
             tracing::debug!(

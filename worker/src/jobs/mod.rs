@@ -37,3 +37,30 @@ pub async fn dispatch(ctx: &Context, written: &[Written]) {
 
 /// The error type apalis wants from a handler.
 pub type JobResult = Result<(), apalis::prelude::BoxDynError>;
+
+/// Attempts a digest or reminder job gets before it is dead-lettered.
+pub const MAX_ATTEMPTS: usize = 4;
+
+/// Ends a job. A failure before the last attempt goes back to apalis to be
+/// retried; the last is recorded in `dead_jobs`, for admins, and the job
+/// ends there (rather than the backend retrying it on its own terms).
+pub async fn finish<T: serde::Serialize>(
+    ctx: &Context,
+    queue: &str,
+    job: &T,
+    attempt: &apalis::prelude::Attempt,
+    result: anyhow::Result<()>,
+) -> JobResult {
+    let Err(err) = result else {
+        return Ok(());
+    };
+    let attempts = attempt.current();
+    if attempts < MAX_ATTEMPTS {
+        return Err(err.into());
+    }
+    let error = format!("{err:#}");
+    tracing::error!(queue, attempts, %error, "job dead-lettered");
+    let args = serde_json::to_value(job).unwrap_or_default();
+    service::dead_jobs::record(&ctx.db, queue, args, attempts as i32, &error).await?;
+    Ok(())
+}

@@ -36,6 +36,50 @@ impl OperationsQuery {
     ) -> async_graphql::Result<Connection<String, Delivery, DeliveryPage>> {
         page(ctx, Some(entity::DeliveryStatus::Dead), first, after).await
     }
+
+    /// Digest and reminder jobs that failed every attempt, newest first
+    /// (at most `first`, 1 to 100). Admins only.
+    #[graphql(guard = "RoleGuard::admin()")]
+    async fn failed_jobs(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: i32,
+    ) -> async_graphql::Result<Vec<FailedJob>> {
+        let first = u64::try_from(first)
+            .ok()
+            .filter(|n| (1..=100).contains(n))
+            .ok_or_else(|| bad_input("first", "must be between 1 and 100"))?;
+        let db = ctx.data_unchecked::<DatabaseConnection>();
+        let jobs = service::dead_jobs::latest(db, first).await.gql()?;
+        Ok(jobs.into_iter().map(FailedJob).collect())
+    }
+}
+
+/// A job that failed its last attempt.
+pub struct FailedJob(entity::dead_job::Model);
+
+#[Object]
+impl FailedJob {
+    async fn id(&self) -> async_graphql::ID {
+        async_graphql::ID(self.0.id.to_string())
+    }
+    /// `digests` or `reminders`.
+    async fn queue(&self) -> &str {
+        &self.0.queue
+    }
+    /// What the job was asked to do, e.g. `{"user_id": 7, "kind": "daily", …}`.
+    async fn args(&self) -> async_graphql::Json<serde_json::Value> {
+        async_graphql::Json(self.0.job.clone())
+    }
+    async fn attempts(&self) -> i32 {
+        self.0.attempts
+    }
+    async fn last_error(&self) -> &str {
+        &self.0.last_error
+    }
+    async fn failed_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.failed_at
+    }
 }
 
 async fn page(

@@ -68,25 +68,23 @@ impl Delivery {
     }
     /// What was sent.
     async fn notification(&self, ctx: &Context<'_>) -> async_graphql::Result<Notification> {
-        let db = ctx.data_unchecked::<DatabaseConnection>();
-        let row = notification::Entity::find_by_id(self.0.notification_id)
-            .one(db)
-            .await
-            .map_err(service::Error::from)
-            .gql()?
-            .ok_or_else(|| async_graphql::Error::new("the notification is gone"))?;
-        Ok(Notification(row))
+        self.sent(ctx).await.map(Notification)
     }
     /// Whom it was sent to.
     async fn user_id(&self, ctx: &Context<'_>) -> async_graphql::Result<ID> {
+        Ok(ID(self.sent(ctx).await?.user_id.to_string()))
+    }
+}
+
+impl Delivery {
+    async fn sent(&self, ctx: &Context<'_>) -> async_graphql::Result<notification::Model> {
         let db = ctx.data_unchecked::<DatabaseConnection>();
-        let row = notification::Entity::find_by_id(self.0.notification_id)
+        notification::Entity::find_by_id(self.0.notification_id)
             .one(db)
             .await
             .map_err(service::Error::from)
             .gql()?
-            .ok_or_else(|| async_graphql::Error::new("the notification is gone"))?;
-        Ok(ID(row.user_id.to_string()))
+            .ok_or_else(|| async_graphql::Error::new("the notification is gone"))
     }
 }
 

@@ -256,6 +256,7 @@ impl Drop for TestDatabase {
 }
 
 pub mod notify;
+pub mod ws;
 
 /// Rows that queries can return, written straight to the database.
 pub mod seed {

@@ -200,3 +200,36 @@ async fn quiet_hours_hold_a_goal_alert_back_and_the_next_digest_carries_it() {
     assert_eq!(inbox_now.len(), 1);
     assert_eq!(inbox_now[0]["kind"], "DAILY_DIGEST");
 }
+
+#[tokio::test]
+async fn a_goal_alert_is_pushed_to_the_fans_notification_subscription() {
+    use crate::common::ws::{next_json, open, send, wait_for_open_subscriptions};
+
+    let app = TestApp::spawn_worker(&[]).await;
+    let world = world(&app).await;
+    let (fan, _) = fan(
+        &app,
+        &world,
+        "push@example.com",
+        json!({ "liveAlerts": { "enabled": true, "kinds": ["GOAL"] } }),
+    )
+    .await;
+    let mut socket = open(
+        &app,
+        json!({ "authorization": format!("Bearer {}", fan.token) }),
+    )
+    .await;
+    send(
+        &mut socket,
+        json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { notificationReceived { kind title } }" } }),
+    )
+    .await;
+    wait_for_open_subscriptions(&app, "1").await;
+
+    let match_id = live_match(&app, &world).await;
+    goal(&app, &world, &match_id).await;
+    assert_eq!(
+        next_json(&mut socket).await,
+        json!({ "id": "1", "type": "next", "payload": { "data": { "notificationReceived": { "kind": "LIVE_EVENT", "title": "Goal 23' (Saka)" } } } })
+    );
+}

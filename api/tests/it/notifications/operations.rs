@@ -81,3 +81,43 @@ async fn bad_operations_input_gets_clear_errors() {
         .await;
     assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
 }
+
+#[tokio::test]
+async fn a_job_that_fails_every_attempt_is_listed_for_admins() {
+    let app = crate::common::TestApp::spawn_worker(&[]).await;
+    let world = world(&app).await;
+    // A digest for an account that does not exist can never succeed.
+    app.jobs
+        .queue
+        .push_digest(
+            worker::queue::DigestJob {
+                user_id: 987_654,
+                kind: service::notifications::period::DigestKind::Daily,
+                as_of: chrono::Utc::now(),
+            },
+            "2026-12-01",
+        )
+        .await
+        .unwrap();
+    let failed = crate::common::notify::wait_for(30, "the failed job", || async {
+        let data = crate::common::notify::ok(
+            &app,
+            &world.admin.token,
+            "{ failedJobs { queue id attempts args lastError failedAt } }",
+            json!({}),
+        )
+        .await;
+        data["failedJobs"].as_array()?.first().cloned()
+    })
+    .await;
+    assert_eq!(failed["queue"], "digests");
+    assert_eq!(failed["args"]["user_id"], 987_654);
+    assert_eq!(failed["attempts"], 4, "{failed}");
+    assert_eq!(failed["lastError"], "user not found");
+
+    let fan = accounts::user(&app.db, "nosy@example.com").await;
+    let body = app
+        .graphql_as(&fan.token, "{ failedJobs { id } }", json!({}))
+        .await;
+    assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
+}
