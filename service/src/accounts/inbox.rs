@@ -7,6 +7,8 @@
 //!
 //! Notifications `held` back during quiet hours are folded into the next
 //! digest rather than released one by one, so the inbox does not list them.
+//! Nor does it list those written while the user had the in-app channel
+//! off: they exist only as the record behind an email or webhook.
 
 use chrono::Utc;
 use entity::notification;
@@ -31,10 +33,27 @@ pub struct Page {
     pub total_count: u64,
 }
 
+/// The notifications delivered in-app: not held, and with an in-app delivery.
+pub fn in_app() -> sea_orm::Condition {
+    use entity::{DeliveryChannel, delivery};
+    use sea_orm::sea_query::Query;
+    sea_orm::Condition::all()
+        .add(notification::Column::Held.eq(false))
+        .add(
+            notification::Column::Id.in_subquery(
+                Query::select()
+                    .column(delivery::Column::NotificationId)
+                    .from(delivery::Entity)
+                    .and_where(delivery::Column::Channel.eq(DeliveryChannel::InApp))
+                    .to_owned(),
+            ),
+        )
+}
+
 fn visible(user_id: i64, unread_only: bool) -> Select<notification::Entity> {
     let mut select = notification::Entity::find()
         .filter(notification::Column::UserId.eq(user_id))
-        .filter(notification::Column::Held.eq(false));
+        .filter(in_app());
     if unread_only {
         select = select.filter(notification::Column::ReadAt.is_null());
     }
@@ -119,7 +138,7 @@ pub async fn mark_all_read(db: &impl ConnectionTrait, user_id: i64) -> Result<u6
     let result = notification::Entity::update_many()
         .col_expr(notification::Column::ReadAt, Expr::value(Utc::now()))
         .filter(notification::Column::UserId.eq(user_id))
-        .filter(notification::Column::Held.eq(false))
+        .filter(in_app())
         .filter(notification::Column::ReadAt.is_null())
         .exec(db)
         .await?;

@@ -235,7 +235,7 @@ pub async fn notifications(
                 let fresh = notification::Entity::find()
                     .filter(notification::Column::UserId.eq(user_id))
                     .filter(notification::Column::Id.gt(last_id))
-                    .filter(notification::Column::Held.eq(false))
+                    .filter(crate::accounts::inbox::in_app())
                     .order_by_asc(notification::Column::Id)
                     .all(&db)
                     .await?;

@@ -414,10 +414,11 @@ pub mod accounts {
 
 pub mod seed_notifications {
     use chrono::Utc;
-    use entity::notification;
+    use entity::{delivery, notification};
     use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 
-    /// A notification in `user_id`'s inbox.
+    /// A notification in `user_id`'s inbox (delivered in-app), or held
+    /// back for quiet hours (no delivery yet).
     pub async fn notification(
         db: &DatabaseConnection,
         user_id: i64,
@@ -426,7 +427,7 @@ pub mod seed_notifications {
         held: bool,
     ) -> notification::Model {
         let now = Utc::now();
-        notification::ActiveModel {
+        let row = notification::ActiveModel {
             user_id: Set(user_id),
             kind: Set(entity::NotificationKind::LiveEvent),
             dedupe_key: Set(format!("test:{title}")),
@@ -440,6 +441,22 @@ pub mod seed_notifications {
         }
         .insert(db)
         .await
-        .expect("insert notification")
+        .expect("insert notification");
+        if !held {
+            delivery::ActiveModel {
+                notification_id: Set(row.id),
+                channel: Set(entity::DeliveryChannel::InApp),
+                status: Set(entity::DeliveryStatus::Delivered),
+                attempts: Set(1),
+                delivered_at: Set(Some(now)),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(db)
+            .await
+            .expect("insert delivery");
+        }
+        row
     }
 }

@@ -86,14 +86,14 @@ async fn a_daily_digest_reaches_a_real_smtp_server_with_text_and_html_in_the_fan
 }
 
 #[tokio::test]
-async fn without_an_smtp_server_each_email_is_an_eml_file_in_the_outbox_folder() {
+async fn without_an_smtp_server_each_email_is_an_eml_file_and_in_app_off_keeps_the_inbox_empty() {
     let app = TestApp::spawn_worker(&[]).await;
     let world = world(&app).await;
     let (fan, _) = fan(
         &app,
         &world,
         "kim@example.com",
-        json!({ "dailyDigest": { "enabled": true }, "channels": { "email": true } }),
+        json!({ "dailyDigest": { "enabled": true }, "channels": { "email": true, "inApp": false } }),
     )
     .await;
     world.fixture(&app, at("2026-12-01T15:00:00Z")).await;
@@ -127,4 +127,6 @@ async fn without_an_smtp_server_each_email_is_an_eml_file_in_the_outbox_folder()
             .contains("15:00  Arsenal v Chelsea")
     );
     assert!(mail.body_html(0).unwrap().contains("<h1>Your daily digest"));
+    // In-app is off: the inbox stays empty.
+    assert!(inbox(&app, &fan.token).await.is_empty());
 }
