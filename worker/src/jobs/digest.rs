@@ -63,11 +63,13 @@ pub async fn dispatch_due(
     Ok(due.len())
 }
 
-/// The cron tick: every minute, both kinds.
+/// The cron tick, every minute: both kinds of digest, and the reminders
+/// of fixtures coming up.
 pub async fn tick(_tick: apalis_cron::Tick, ctx: Data<Context>) -> JobResult {
     let now = Utc::now();
     for kind in [DigestKind::Daily, DigestKind::Weekly] {
         dispatch_due(&ctx, kind, now, None).await?;
     }
+    super::reminder::queue_upcoming(&ctx, now).await?;
     Ok(())
 }

@@ -3,7 +3,9 @@
 //! cancelled does nothing: only the reminder for the current time speaks.
 
 use apalis::prelude::{Attempt, Data};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use entity::{MatchStatus, football_match};
+use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _};
 use service::notifications::alerts;
 
 use super::JobResult;
@@ -30,4 +32,29 @@ async fn remind(job: &ReminderJob, ctx: &Context) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Queues the reminder of every fixture that kicks off within the lead
+/// time (plus ten minutes) from `now`, whatever wrote it: the feed, whose
+/// outbox rows queue reminders as soon as a match is scheduled, but also
+/// `api import` and `--demo`, which write no outbox rows. The queue keeps
+/// one reminder per match and kick-off time, so queueing it again every
+/// minute adds nothing.
+pub async fn queue_upcoming(ctx: &Context, now: DateTime<Utc>) -> anyhow::Result<usize> {
+    let horizon = now + ctx.settings.reminder_lead + chrono::Duration::minutes(10);
+    let upcoming = football_match::Entity::find()
+        .filter(football_match::Column::Status.eq(MatchStatus::Scheduled))
+        .filter(football_match::Column::KickoffAt.gt(now))
+        .filter(football_match::Column::KickoffAt.lte(horizon))
+        .all(&ctx.db)
+        .await?;
+    for game in &upcoming {
+        let at = std::cmp::max(game.kickoff_at - ctx.settings.reminder_lead, now);
+        let job = ReminderJob {
+            match_id: game.id,
+            kickoff_at: game.kickoff_at,
+        };
+        ctx.queue.push_reminder(job, at).await?;
+    }
+    Ok(upcoming.len())
 }

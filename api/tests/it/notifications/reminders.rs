@@ -115,3 +115,25 @@ async fn postponing_or_cancelling_a_match_cancels_its_reminder() {
         "only the match still on"
     );
 }
+
+#[tokio::test]
+async fn an_imported_fixture_is_reminded_too() {
+    let (app, world, fan) = reminder_app().await;
+    // Written straight to the database, as `api import` does: no outbox row.
+    let kickoff = reminded_in(2);
+    let game = world.fixture(&app, kickoff).await;
+    // What the cron does each minute; twice, as two workers would.
+    for _ in 0..2 {
+        let queued = worker::jobs::reminder::queue_upcoming(&app.jobs, Utc::now())
+            .await
+            .unwrap();
+        assert_eq!(queued, 1);
+    }
+    let reminder = wait_for(15, "the reminder", || async {
+        reminders(&app, &fan.token).await.into_iter().next()
+    })
+    .await;
+    assert_eq!(reminder["payload"]["matchId"], game.id);
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(reminders(&app, &fan.token).await.len(), 1);
+}
