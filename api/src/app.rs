@@ -174,6 +174,7 @@ impl App {
             "SQL statements this process sent to the database",
             statements.0.clone(),
         );
+        jobs.metrics.register(&mut metrics);
         let rate_limits = Arc::new(RateLimits::from_config(&config));
         let accounts = AccountSettings::from_config(&config, rate_limits.clone());
         let state = AppState {

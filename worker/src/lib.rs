@@ -10,6 +10,7 @@
 
 pub mod channels;
 pub mod jobs;
+pub mod metrics;
 pub mod outbox;
 pub mod queue;
 
@@ -95,6 +96,7 @@ pub struct Context {
     pub mailer: channels::email::Mailer,
     pub webhooks: channels::webhook::Webhooks,
     pub settings: Arc<Settings>,
+    pub metrics: metrics::WorkerMetrics,
 }
 
 /// Where jobs live when there is no Redis and the database is not SQLite.
@@ -132,6 +134,7 @@ impl Context {
             mailer,
             webhooks,
             settings: Arc::new(settings),
+            metrics: metrics::WorkerMetrics::default(),
         })
     }
 }

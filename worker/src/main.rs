@@ -12,6 +12,11 @@ struct Cli {
     #[command(flatten)]
     config: Config,
 
+    /// Serve `/metrics` (Prometheus) and `/health` on this port, on `HOST`.
+    /// Unset: no HTTP server.
+    #[arg(long, env = "METRICS_PORT", global = true)]
+    metrics_port: Option<u16>,
+
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -75,6 +80,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 service::shutdown::signal().await;
                 stop.cancel();
             });
+            if let Some(port) = cli.metrics_port {
+                serve_metrics(&ctx, config.host, port, shutdown.clone()).await?;
+            }
             worker::run(ctx, shutdown).await
         }
         Some(Command::Digest { kind, as_of, user }) => {
@@ -99,4 +107,57 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `/metrics` and `/health` for the worker, until `shutdown`.
+async fn serve_metrics(
+    ctx: &worker::Context,
+    host: std::net::IpAddr,
+    port: u16,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    use axum::http::{StatusCode, header};
+    use axum::routing::get;
+
+    let mut registry = prometheus_client::registry::Registry::with_prefix("inthegame");
+    ctx.metrics.register(&mut registry);
+    let registry = std::sync::Arc::new(registry);
+    let router = axum::Router::new()
+        .route("/health", get(|| async { "ok" }))
+        .route(
+            "/metrics",
+            get(move || {
+                let registry = registry.clone();
+                async move {
+                    match worker::metrics::encode(&registry) {
+                        Some(body) => (
+                            StatusCode::OK,
+                            [(
+                                header::CONTENT_TYPE,
+                                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                            )],
+                            body,
+                        ),
+                        None => (
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            [(header::CONTENT_TYPE, "text/plain")],
+                            String::new(),
+                        ),
+                    }
+                }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind((host, port))
+        .await
+        .map_err(|e| anyhow::anyhow!("METRICS_PORT: cannot listen on {host}:{port}: {e}"))?;
+    tracing::info!(addr = %listener.local_addr()?, "metrics served");
+    tokio::spawn(async move {
+        let served = axum::serve(listener, router)
+            .with_graceful_shutdown(async move { shutdown.cancelled().await })
+            .await;
+        if let Err(err) = served {
+            tracing::warn!(error = %err, "the metrics server stopped");
+        }
+    });
+    Ok(())
 }

@@ -255,6 +255,17 @@ fn start(env: &[(String, String)]) -> Running {
 }
 
 /// Emails delivered, by the database's account.
+/// A plain HTTP/1.0 GET against the worker's metrics server.
+fn http_get(port: u16, path: &str) -> String {
+    use std::io::{Read as _, Write as _};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.contains(" 200 OK"), "{response}");
+    response
+}
+
 async fn delivered(db: &DatabaseConnection) -> u64 {
     delivery::Entity::find()
         .filter(delivery::Column::Channel.eq(entity::DeliveryChannel::Email))
@@ -312,11 +323,27 @@ async fn a_worker_killed_mid_batch_and_restarted_leaves_every_user_exactly_one_d
         "the kill came after the whole batch ({at_kill})"
     );
 
-    let mut second = start(&setup.env);
+    let metrics_port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let mut env = setup.env.clone();
+    env.push(("METRICS_PORT".to_owned(), metrics_port.to_string()));
+    let mut second = start(&env);
     wait(90, "every digest to be delivered", async || {
         delivered(&setup.db).await == USERS as u64
     })
     .await;
+    // The restarted worker counts what it delivered on its /metrics.
+    let metrics = http_get(metrics_port, "/metrics");
+    let line = metrics
+        .lines()
+        .find(|l| {
+            l.starts_with(r#"inthegame_deliveries_total{channel="EMAIL",outcome="delivered"}"#)
+        })
+        .unwrap_or_else(|| panic!("no delivered count in {metrics}"));
+    let count: u64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+    assert!(count >= 1, "{line}");
     second.kill();
 
     let runs = digest_run::Entity::find().count(&setup.db).await.unwrap();

@@ -29,15 +29,18 @@ pub async fn handle(job: DeliveryJob, ctx: Data<Context>) -> JobResult {
     match result {
         Ok(()) => {
             deliveries::delivered(&ctx.db, claimed.delivery.id, now).await?;
+            ctx.metrics.delivery(claimed.delivery.channel, "delivered");
             tracing::info!(delivery_id = claimed.delivery.id, channel = ?claimed.delivery.channel, attempt, "delivered");
         }
         Err(error) if attempt >= ctx.settings.max_attempts as i32 => {
             deliveries::failed(&ctx.db, claimed.delivery.id, &error, None, now).await?;
+            ctx.metrics.delivery(claimed.delivery.channel, "dead");
             tracing::warn!(delivery_id = claimed.delivery.id, channel = ?claimed.delivery.channel, attempt, %error, "delivery dead-lettered");
         }
         Err(error) => {
             let retry_at = now + ctx.settings.backoff(attempt as u32);
             deliveries::failed(&ctx.db, claimed.delivery.id, &error, Some(retry_at), now).await?;
+            ctx.metrics.delivery(claimed.delivery.channel, "retry");
             tracing::info!(delivery_id = claimed.delivery.id, channel = ?claimed.delivery.channel, attempt, %error, %retry_at, "delivery failed; will retry");
             ctx.queue
                 .push_delivery(claimed.delivery.id, Some(retry_at))

@@ -18,7 +18,7 @@ pub async fn handle(job: DigestJob, ctx: Data<Context>, attempt: Attempt) -> Job
 
 async fn build(job: &DigestJob, ctx: &Context) -> anyhow::Result<()> {
     let run = digest::run(&ctx.db, job.user_id, job.kind, job.as_of).await?;
-    match run.outcome {
+    let outcome = match &run.outcome {
         Outcome::Sent(written) => {
             tracing::info!(
                 user_id = job.user_id,
@@ -26,17 +26,19 @@ async fn build(job: &DigestJob, ctx: &Context) -> anyhow::Result<()> {
                 notification_id = written.notification.id,
                 "digest written"
             );
-            super::dispatch(ctx, std::slice::from_ref(&*written)).await;
+            super::dispatch(ctx, std::slice::from_ref(&**written)).await;
+            "sent"
         }
-        Outcome::NothingToReport => {
-            tracing::debug!(
-                user_id = job.user_id,
-                kind = job.kind.as_str(),
-                "nothing to report"
-            );
-        }
-        Outcome::AlreadyDone => {}
-    }
+        Outcome::NothingToReport => "nothing_to_report",
+        Outcome::AlreadyDone => "already_sent",
+    };
+    ctx.metrics
+        .digests
+        .get_or_create(&crate::metrics::DigestLabels {
+            kind: job.kind.as_str(),
+            outcome,
+        })
+        .inc();
     Ok(())
 }
 

@@ -15,6 +15,12 @@ use crate::Context;
 /// deliveries that sit pending without a job.
 pub async fn dispatch(ctx: &Context, written: &[Written]) {
     for w in written {
+        if !matches!(
+            w.notification.kind,
+            entity::NotificationKind::DailyDigest | entity::NotificationKind::WeeklyDigest
+        ) {
+            ctx.metrics.alerts.inc();
+        }
         if w.is_in_app() {
             ctx.bus
                 .publish(BusMessage::Notification {
@@ -60,6 +66,7 @@ pub async fn finish<T: serde::Serialize>(
     }
     let error = format!("{err:#}");
     tracing::error!(queue, attempts, %error, "job dead-lettered");
+    ctx.metrics.dead_jobs.inc();
     let args = serde_json::to_value(job).unwrap_or_default();
     service::dead_jobs::record(&ctx.db, queue, args, attempts as i32, &error).await?;
     Ok(())

@@ -64,6 +64,25 @@ async fn a_webhook_that_fails_twice_is_retried_and_delivered_once_with_a_valid_s
         body["notification"]["payload"]["fixtures"][0]["homeTeam"],
         "Arsenal"
     );
+
+    let metrics = app
+        .http
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        r#"inthegame_deliveries_total{channel="WEBHOOK",outcome="retry"} 2"#,
+        r#"inthegame_deliveries_total{channel="WEBHOOK",outcome="delivered"} 1"#,
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "{line} not in {metrics}"
+        );
+    }
 }
 
 #[tokio::test]
