@@ -139,14 +139,15 @@ pub struct NotificationSettings {
     #[arg(long, env = "DELIVERY_RETRY_BASE_MS", default_value_t = 5_000)]
     pub delivery_retry_base_ms: u64,
 
-    /// Seconds a webhook receiver has to answer.
+    /// Seconds a webhook receiver, or the SMTP server at each step, has
+    /// to answer before the attempt counts as failed.
     #[arg(
         long,
-        env = "WEBHOOK_TIMEOUT_SECS",
+        env = "DELIVERY_TIMEOUT_SECS",
         default_value_t = 10,
         value_parser = clap::value_parser!(u64).range(1..=120)
     )]
-    pub webhook_timeout_secs: u64,
+    pub delivery_timeout_secs: u64,
 
     /// A digest whose local time passed longer ago than this (say, while
     /// no worker ran) is skipped rather than sent late, in hours.

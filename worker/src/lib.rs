@@ -49,8 +49,9 @@ impl Settings {
     pub fn from_config(config: &Config) -> Self {
         let n = &config.notifications;
         let heartbeat = Duration::from_secs(n.job_heartbeat_secs);
-        let webhook_timeout = Duration::from_secs(n.webhook_timeout_secs);
-        let lease = chrono::Duration::from_std(webhook_timeout * 3).unwrap_or_default();
+        let timeout = Duration::from_secs(n.delivery_timeout_secs);
+        // Time enough for one attempt: connect, talk, and record the outcome.
+        let lease = chrono::Duration::from_std(timeout * 3).unwrap_or_default();
         // Each process needs a name of its own in the job store: jobs held
         // by a name that stopped beating are handed back to the queue by
         // the others (a restarted process is one of the others).
@@ -123,10 +124,10 @@ impl Context {
             n.smtp_url.as_deref(),
             &n.mail_from,
             n.mail_outbox_dir.clone(),
-            Duration::from_secs(n.webhook_timeout_secs.max(10)),
+            Duration::from_secs(n.delivery_timeout_secs),
         )?;
         let webhooks =
-            channels::webhook::Webhooks::new(Duration::from_secs(n.webhook_timeout_secs))?;
+            channels::webhook::Webhooks::new(Duration::from_secs(n.delivery_timeout_secs))?;
         Ok(Self {
             db,
             bus,

@@ -200,7 +200,7 @@ async fn setup(dir: &tempfile::TempDir, smtp_url: &str) -> Setup {
         ("SMTP_URL".to_owned(), smtp_url.to_owned()),
         ("JOB_POLL_MS".to_owned(), "100".to_owned()),
         ("JOB_HEARTBEAT_SECS".to_owned(), "1".to_owned()),
-        ("WEBHOOK_TIMEOUT_SECS".to_owned(), "1".to_owned()),
+        ("DELIVERY_TIMEOUT_SECS".to_owned(), "1".to_owned()),
         (
             "MAIL_OUTBOX_DIR".to_owned(),
             dir.path().join("outbox").display().to_string(),

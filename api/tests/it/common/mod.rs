@@ -55,7 +55,7 @@ impl TestApp {
             "1",
             "--delivery-retry-base-ms",
             "200",
-            "--webhook-timeout-secs",
+            "--delivery-timeout-secs",
             "2",
         ];
         args.extend_from_slice(extra);
