@@ -385,51 +385,32 @@ async fn the_digest_command_explains_bad_arguments() {
     let (smtp_url, _) = start_smtp();
     let setup = setup(&dir, &smtp_url).await;
 
-    let output = worker(
-        &setup.env,
-        &["digest", "--kind", "daily", "--as-of", "tomorrow"],
-    )
-    .output()
-    .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let digest = |as_of: &str, user: &str| {
+        let mut args = vec!["digest", "--kind", "daily", "--as-of", as_of];
+        if !user.is_empty() {
+            args.extend(["--user", user]);
+        }
+        let output = worker(&setup.env, &args).output().unwrap();
+        let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+        (
+            output.status.code(),
+            text(&output.stdout),
+            text(&output.stderr),
+        )
+    };
+
+    let (code, _, stderr) = digest("tomorrow", "");
+    assert_eq!(code, Some(2));
     assert!(stderr.contains("expected an RFC 3339 instant"), "{stderr}");
 
-    let output = worker(
-        &setup.env,
-        &[
-            "digest",
-            "--kind",
-            "daily",
-            "--as-of",
-            "2026-12-01T08:30:00Z",
-            "--user",
-            "nobody@example.com",
-        ],
-    )
-    .output()
-    .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let (code, _, stderr) = digest("2026-12-01T08:30:00Z", "nobody@example.com");
+    assert_eq!(code, Some(1));
     assert!(
         stderr.contains("no account has the email nobody@example.com"),
         "{stderr}"
     );
 
-    let output = worker(
-        &setup.env,
-        &[
-            "digest",
-            "--kind",
-            "daily",
-            "--as-of",
-            "2026-12-01T08:30:00Z",
-            "--user",
-            "fan3@example.com",
-        ],
-    )
-    .output()
-    .unwrap();
-    assert!(output.status.success(), "{output:?}");
-    assert!(String::from_utf8_lossy(&output.stdout).contains("queued 1 daily digest job(s)"));
+    let (code, stdout, stderr) = digest("2026-12-01T08:30:00Z", "fan3@example.com");
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("queued 1 daily digest job(s)"), "{stdout}");
 }
