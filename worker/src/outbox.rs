@@ -19,7 +19,6 @@ use service::notifications::{alerts, deliveries};
 use tokio_util::sync::CancellationToken;
 
 use crate::Context;
-use crate::queue::ReminderJob;
 
 const BATCH: u64 = 100;
 /// A row that failed this often is left for an operator, not retried forever.
@@ -65,6 +64,7 @@ pub async fn relay(ctx: &Context) -> anyhow::Result<usize> {
             .all(&ctx.db)
             .await?;
         let count = rows.len();
+        let mut failed = false;
         for row in rows {
             let update = outbox::Entity::update_many().filter(outbox::Column::Id.eq(row.id));
             match handle(ctx, &row).await {
@@ -76,6 +76,7 @@ pub async fn relay(ctx: &Context) -> anyhow::Result<usize> {
                     handled += 1;
                 }
                 Err(err) => {
+                    failed = true;
                     tracing::warn!(outbox_id = row.id, topic = %row.topic, attempt = row.attempts + 1, error = format!("{err:#}"), "outbox row failed");
                     update
                         .col_expr(
@@ -87,7 +88,8 @@ pub async fn relay(ctx: &Context) -> anyhow::Result<usize> {
                 }
             }
         }
-        if (count as u64) < BATCH {
+        // A row that failed is tried again at the next poll, not at once.
+        if failed || (count as u64) < BATCH {
             return Ok(handled);
         }
     }
@@ -128,21 +130,9 @@ async fn schedule_reminder(ctx: &Context, match_id: i64) -> anyhow::Result<()> {
         return Ok(());
     };
     let now = Utc::now();
-    if game.status != MatchStatus::Scheduled || game.kickoff_at <= now {
-        return Ok(());
+    if game.status == MatchStatus::Scheduled && game.kickoff_at > now {
+        crate::jobs::reminder::queue(ctx, &game, now).await?;
     }
-    // Scheduled at short notice: remind at once rather than not at all.
-    let at = std::cmp::max(game.kickoff_at - ctx.settings.reminder_lead, now);
-    ctx.queue
-        .push_reminder(
-            ReminderJob {
-                match_id,
-                kickoff_at: game.kickoff_at,
-            },
-            at,
-        )
-        .await?;
-    tracing::info!(match_id, kickoff_at = %game.kickoff_at, remind_at = %at, "kick-off reminder queued");
     Ok(())
 }
 

@@ -8,7 +8,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use entity::{competition, match_event, season, team};
+use entity::{competition, match_event, notification, season, team};
 use sea_orm::DatabaseConnection;
 
 /// One kind of row that can be fetched by a batch of ids.
@@ -96,6 +96,20 @@ impl Fetch for Competitions {
     }
 }
 
+pub struct Notifications;
+impl Fetch for Notifications {
+    type Row = notification::Model;
+    fn fetch(
+        db: &DatabaseConnection,
+        ids: &[i64],
+    ) -> impl Future<Output = service::Result<Vec<Self::Row>>> + Send {
+        service::notifications::deliveries::notifications_by_ids(db, ids)
+    }
+    fn key(row: &Self::Row) -> i64 {
+        row.id
+    }
+}
+
 /// A competition's seasons, keyed by competition id.
 pub struct SeasonsOfCompetition;
 impl Fetch for SeasonsOfCompetition {
@@ -139,6 +153,7 @@ pub fn register<Q, M, S>(
         .data(loader(ById::<Teams>(db.clone(), PhantomData)))
         .data(loader(ById::<Seasons>(db.clone(), PhantomData)))
         .data(loader(ById::<Competitions>(db.clone(), PhantomData)))
+        .data(loader(ById::<Notifications>(db.clone(), PhantomData)))
         .data(loader(GroupedBy::<SeasonsOfCompetition>(
             db.clone(),
             PhantomData,

@@ -33,21 +33,28 @@ pub struct Page {
     pub total_count: u64,
 }
 
-/// The notifications delivered in-app: not held, and with an in-app delivery.
+/// The notifications delivered in-app: not held, and with an in-app
+/// delivery. A correlated `EXISTS`, so each row is one lookup in the
+/// deliveries' `(notification_id, channel)` unique index.
 pub fn in_app() -> sea_orm::Condition {
     use entity::{DeliveryChannel, delivery};
-    use sea_orm::sea_query::Query;
+    use sea_orm::sea_query::{ExprTrait as _, Query};
     sea_orm::Condition::all()
         .add(notification::Column::Held.eq(false))
-        .add(
-            notification::Column::Id.in_subquery(
-                Query::select()
-                    .column(delivery::Column::NotificationId)
-                    .from(delivery::Entity)
-                    .and_where(delivery::Column::Channel.eq(DeliveryChannel::InApp))
-                    .to_owned(),
-            ),
-        )
+        .add(Expr::exists(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(delivery::Entity)
+                .and_where(
+                    Expr::col((delivery::Entity, delivery::Column::NotificationId))
+                        .equals((notification::Entity, notification::Column::Id)),
+                )
+                .and_where(
+                    Expr::col((delivery::Entity, delivery::Column::Channel))
+                        .eq(DeliveryChannel::InApp),
+                )
+                .to_owned(),
+        ))
 }
 
 fn visible(user_id: i64, unread_only: bool) -> Select<notification::Entity> {

@@ -16,7 +16,6 @@ use serde_json::json;
 
 use super::{Draft, Written, quiet_hours};
 use crate::Result;
-use crate::accounts::time::TimeZone;
 
 /// The alerts for one recorded match event. A correction (a goal taken
 /// back) goes to those who asked for the kind of event it corrects.
@@ -122,10 +121,7 @@ fn in_quiet_hours(preferences: &prefs::Model, user: &user::Model, now: DateTime<
     ) else {
         return false;
     };
-    let tz = TimeZone::parse(&user.time_zone)
-        .map(TimeZone::tz)
-        .unwrap_or(chrono_tz::UTC);
-    quiet_hours::contains(tz, start, end, now)
+    quiet_hours::contains(super::user_tz(user), start, end, now)
 }
 
 fn wants(preferences: &prefs::Model, kind: MatchEventKind) -> bool {

@@ -156,6 +156,17 @@ pub async fn stalled(
         .await?)
 }
 
+/// The notifications with these ids, in any order.
+pub async fn notifications_by_ids(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> Result<Vec<notification::Model>> {
+    Ok(notification::Entity::find()
+        .filter(notification::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?)
+}
+
 /// One page of deliveries, newest first, for admins.
 #[derive(Debug)]
 pub struct Page {

@@ -26,7 +26,6 @@ use serde_json::json;
 
 use super::period::{self, DigestKind, Occurrence};
 use super::{Draft, Written};
-use crate::accounts::time::TimeZone;
 use crate::{Error, Result};
 
 /// What a digest run did.
@@ -63,7 +62,7 @@ pub async fn run(
         .one(db)
         .await?
         .ok_or_else(|| Error::not_found("notification preferences"))?;
-    let tz = user_tz(&user);
+    let tz = super::user_tz(&user);
     let occurrence = occurrence(kind, &preferences, tz, as_of);
     // The claim is the transaction's first statement: on SQLite a write
     // first takes the write lock (waiting for it), where a read first
@@ -186,7 +185,7 @@ pub async fn due(
     let mut candidates = Vec::new();
     for (preferences, user) in rows {
         let Some(user) = user else { continue };
-        let occurrence = occurrence(kind, &preferences, user_tz(&user), now);
+        let occurrence = occurrence(kind, &preferences, super::user_tz(&user), now);
         if now - occurrence.at <= catch_up {
             candidates.push((user.id, occurrence));
         }
@@ -194,9 +193,12 @@ pub async fn due(
     if candidates.is_empty() {
         return Ok(candidates);
     }
+    // Candidates' periods are a handful of dates (or weeks) around `now`;
+    // only those periods' runs matter, however long the history grows.
+    let periods: HashSet<&str> = candidates.iter().map(|(_, o)| o.period.as_str()).collect();
     let done: HashSet<(i64, String)> = digest_run::Entity::find()
         .filter(digest_run::Column::Kind.eq(kind.notification_kind()))
-        .filter(digest_run::Column::UserId.is_in(candidates.iter().map(|(id, _)| *id)))
+        .filter(digest_run::Column::Period.is_in(periods))
         .all(db)
         .await?
         .into_iter()
@@ -205,12 +207,6 @@ pub async fn due(
     candidates
         .retain(|(user_id, occurrence)| !done.contains(&(*user_id, occurrence.period.clone())));
     Ok(candidates)
-}
-
-fn user_tz(user: &user::Model) -> Tz {
-    TimeZone::parse(&user.time_zone)
-        .map(TimeZone::tz)
-        .unwrap_or(chrono_tz::UTC)
 }
 
 fn local_time(raw: &str) -> chrono::NaiveTime {
@@ -236,7 +232,7 @@ fn weekday(day: entity::Weekday) -> chrono::Weekday {
 struct Content {
     fixtures: Vec<football_match::Model>,
     results: Vec<football_match::Model>,
-    positions: Vec<(team::Model, crate::standings::Row)>,
+    positions: Vec<crate::standings::Row>,
     held: Vec<notification::Model>,
     teams: HashMap<i64, team::Model>,
 }
@@ -359,9 +355,9 @@ async fn positions(
     db: &impl ConnectionTrait,
     teams: &[i64],
     as_of: DateTime<Utc>,
-) -> Result<Vec<(team::Model, crate::standings::Row)>> {
+) -> Result<Vec<crate::standings::Row>> {
     use football_match::Column as M;
-    let leagues: HashSet<i64> = competition::Entity::find()
+    let leagues: Vec<i64> = competition::Entity::find()
         .filter(competition::Column::Kind.eq(CompetitionKind::League))
         .all(db)
         .await?
@@ -371,22 +367,19 @@ async fn positions(
     let mut tables: HashMap<i64, Vec<crate::standings::Row>> = HashMap::new();
     let mut positions = Vec::new();
     for &team_id in teams {
-        let recent = football_match::Entity::find()
+        let latest = football_match::Entity::find()
+            .find_also_related(season::Entity)
             .filter(
                 Condition::any()
                     .add(M::HomeTeamId.eq(team_id))
                     .add(M::AwayTeamId.eq(team_id)),
             )
             .filter(M::KickoffAt.lte(as_of + chrono::Duration::days(7)))
-            .find_also_related(season::Entity)
+            .filter(season::Column::CompetitionId.is_in(leagues.iter().copied()))
             .order_by_desc(M::KickoffAt)
-            .all(db)
+            .one(db)
             .await?;
-        let Some(season) = recent
-            .into_iter()
-            .filter_map(|(_, season)| season)
-            .find(|s| leagues.contains(&s.competition_id))
-        else {
+        let Some((_, Some(season))) = latest else {
             continue;
         };
         let table = match tables.entry(season.id) {
@@ -396,7 +389,7 @@ async fn positions(
             }
         };
         if let Some(row) = table.iter().find(|r| r.team.id == team_id) {
-            positions.push((row.team.clone(), row.clone()));
+            positions.push(row.clone());
         }
     }
     Ok(positions)
@@ -448,10 +441,10 @@ fn render(kind: DigestKind, tz: Tz, occurrence: &Occurrence, content: &Content) 
     }
     if !content.positions.is_empty() {
         lines.push("League positions".to_owned());
-        lines.extend(content.positions.iter().map(|(team, row)| {
+        lines.extend(content.positions.iter().map(|row| {
             format!(
                 "  {}. {} ({} pts from {})",
-                row.position, team.name, row.points, row.played
+                row.position, row.team.name, row.points, row.played
             )
         }));
     }
@@ -494,9 +487,9 @@ fn render(kind: DigestKind, tz: Tz, occurrence: &Occurrence, content: &Content) 
         "timeZone": tz.name(),
         "fixtures": content.fixtures.iter().map(fixture_json).collect::<Vec<_>>(),
         "results": content.results.iter().map(result_json).collect::<Vec<_>>(),
-        "positions": content.positions.iter().map(|(team, row)| json!({
-            "teamId": team.id,
-            "team": team.name,
+        "positions": content.positions.iter().map(|row| json!({
+            "teamId": row.team.id,
+            "team": row.team.name,
             "position": row.position,
             "points": row.points,
             "played": row.played,

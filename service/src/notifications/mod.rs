@@ -84,7 +84,7 @@ pub async fn write(
     held: bool,
     now: DateTime<Utc>,
 ) -> Result<Option<Written>> {
-    let draft_key = draft.dedupe_key.clone();
+    let dedupe_key = draft.dedupe_key.clone();
     let row = notification::ActiveModel {
         user_id: Set(preferences.user_id),
         kind: Set(draft.kind),
@@ -98,7 +98,6 @@ pub async fn write(
         read_at: Set(None),
         ..Default::default()
     };
-    let dedupe_key = draft_key.clone();
     let result = notification::Entity::insert(row)
         .on_conflict_do_nothing_on([
             notification::Column::UserId,
@@ -146,6 +145,13 @@ pub async fn write(
         notification,
         deliveries,
     }))
+}
+
+/// The user's time zone; UTC if the stored name is no longer known.
+pub(crate) fn user_tz(user: &entity::user::Model) -> chrono_tz::Tz {
+    crate::accounts::time::TimeZone::parse(&user.time_zone)
+        .map(crate::accounts::time::TimeZone::tz)
+        .unwrap_or(chrono_tz::UTC)
 }
 
 /// True when an `ON CONFLICT DO NOTHING` insert wrote its row. (Its

@@ -49,12 +49,24 @@ pub async fn queue_upcoming(ctx: &Context, now: DateTime<Utc>) -> anyhow::Result
         .all(&ctx.db)
         .await?;
     for game in &upcoming {
-        let at = std::cmp::max(game.kickoff_at - ctx.settings.reminder_lead, now);
-        let job = ReminderJob {
-            match_id: game.id,
-            kickoff_at: game.kickoff_at,
-        };
-        ctx.queue.push_reminder(job, at).await?;
+        queue(ctx, game, now).await?;
     }
     Ok(upcoming.len())
+}
+
+/// Queues the reminder of a scheduled match for `KICKOFF_REMINDER_MINUTES`
+/// before its kick-off; one scheduled at short notice is reminded at once.
+pub async fn queue(
+    ctx: &Context,
+    game: &football_match::Model,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let at = std::cmp::max(game.kickoff_at - ctx.settings.reminder_lead, now);
+    let job = ReminderJob {
+        match_id: game.id,
+        kickoff_at: game.kickoff_at,
+    };
+    ctx.queue.push_reminder(job, at).await?;
+    tracing::debug!(match_id = game.id, kickoff_at = %game.kickoff_at, remind_at = %at, "kick-off reminder queued");
+    Ok(())
 }

@@ -102,15 +102,14 @@ impl OperationsMutation {
                 .await
                 .gql()?;
         let jobs = ctx.data_unchecked::<worker::Context>();
-        jobs.queue
-            .push_delivery(delivery.id, None)
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "queueing a redelivery failed");
-                async_graphql::Error::new(
-                    "the job queue is unavailable; the delivery will be picked up shortly",
-                )
-            })?;
+        if let Err(err) = jobs.queue.push_delivery(delivery.id, None).await {
+            // It is pending again either way: the worker's sweep queues it.
+            tracing::warn!(
+                delivery_id = delivery.id,
+                error = format!("{err:#}"),
+                "could not queue a redelivery; the sweep will"
+            );
+        }
         Ok(Delivery(delivery))
     }
 }

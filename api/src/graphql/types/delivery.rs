@@ -1,10 +1,9 @@
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{delivery, notification};
-use sea_orm::{DatabaseConnection, EntityTrait as _};
 
 use super::notification::Notification;
-use crate::graphql::error::GqlResultExt as _;
+use crate::graphql::loaders::{Notifications, load_one};
 
 /// How a notification leaves the system.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
@@ -78,13 +77,7 @@ impl Delivery {
 
 impl Delivery {
     async fn sent(&self, ctx: &Context<'_>) -> async_graphql::Result<notification::Model> {
-        let db = ctx.data_unchecked::<DatabaseConnection>();
-        notification::Entity::find_by_id(self.0.notification_id)
-            .one(db)
-            .await
-            .map_err(service::Error::from)
-            .gql()?
-            .ok_or_else(|| async_graphql::Error::new("the notification is gone"))
+        load_one::<Notifications>(ctx, self.0.notification_id).await
     }
 }
 

@@ -50,7 +50,19 @@ async fn a_daily_digest_reaches_a_real_smtp_server_with_text_and_html_in_the_fan
         mail.text
     );
     assert!(mail.text.contains("Arsenal 2-1 Chelsea"), "{}", mail.text);
-    assert!(!mail.text.contains("Thu"), "{}", mail.text);
+    assert_eq!(
+        mail.text.matches(" v ").count(),
+        1,
+        "only today's fixture: {}",
+        mail.text
+    );
+    assert_eq!(
+        sent["notification"]["payload"]["fixtures"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     assert!(
         mail.html.contains("<li>20:45  Arsenal v Chelsea</li>"),
         "{}",
