@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use axum::serve::ListenerExt as _;
 use sea_orm::DatabaseConnection;
 use service::Config;
 use tokio::net::TcpListener;
@@ -31,6 +32,13 @@ pub struct ServeOptions {
     /// proxies keep idle subscriptions open; 0 sends none.
     #[arg(long, env = "WS_KEEPALIVE_SECS", default_value_t = 15)]
     pub ws_keepalive_secs: u64,
+
+    /// Most websockets this process holds at once; past it an upgrade is
+    /// refused with HTTP 503 (`AT_CAPACITY`). Default: the open-files limit
+    /// (raised to its hard limit at start) minus 256, which leaves room for
+    /// plain HTTP, the database and Redis.
+    #[arg(long, env = "MAX_WEBSOCKETS")]
+    pub max_websockets: Option<usize>,
 
     /// Run the worker inside this process. Defaults to on without
     /// `REDIS_URL` (the embedded default) and off with it, where separate
@@ -113,6 +121,8 @@ pub struct AppState {
     pub limits: Limits,
     pub statements: StatementCounter,
     pub rate_limits: Arc<RateLimits>,
+    /// Connections and websockets held, against the descriptor limit.
+    pub capacity: Arc<crate::http::capacity::Capacity>,
     /// The job queue and the channels, for operations that queue work.
     pub jobs: worker::Context,
 }
@@ -176,6 +186,18 @@ impl App {
         );
         jobs.metrics.register(&mut metrics);
         let rate_limits = Arc::new(RateLimits::from_config(&config));
+        let (open_files, before) = crate::http::capacity::raise_open_files_limit();
+        let capacity = Arc::new(crate::http::capacity::Capacity::new(
+            open_files,
+            options.max_websockets,
+        ));
+        tracing::info!(
+            open_files,
+            raised_from = before,
+            max_connections = capacity.max_connections(),
+            max_websockets = capacity.max_websockets(),
+            "descriptor budget"
+        );
         let accounts = AccountSettings::from_config(&config, rate_limits.clone());
         let state = AppState {
             schema: graphql::build_schema(
@@ -191,6 +213,7 @@ impl App {
             limits: options.limits.clone(),
             statements,
             rate_limits,
+            capacity,
             bus,
             open_subscriptions,
             ws_keepalive: (options.ws_keepalive_secs > 0)
@@ -240,8 +263,13 @@ impl App {
     ) -> anyhow::Result<()> {
         let router = crate::http::router(self.state.clone());
         let shutdown = self.shutdown.clone();
-        axum::serve(
+        let listener = crate::http::capacity::CountingListener::new(
             self.listener,
+            self.state.capacity.clone(),
+        )
+        .tap_io(crate::http::capacity::Counted::set_nodelay);
+        axum::serve(
+            listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(async move {

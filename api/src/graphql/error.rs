@@ -33,6 +33,8 @@ pub mod code {
     /// The request did not parse or does not fit the schema.
     pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
     pub const RATE_LIMITED: &str = crate::rate_limit::RATE_LIMITED;
+    /// The process holds as many websockets as its descriptors allow.
+    pub const AT_CAPACITY: &str = "AT_CAPACITY";
 }
 
 pub fn to_graphql(err: service::Error) -> async_graphql::Error {

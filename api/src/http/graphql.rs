@@ -304,6 +304,19 @@ async fn upgrade(
     if let Err(retry) = state.rate_limits.check_request(caller.ip, None) {
         return auth::Refusal::RateLimited(retry).into_response(Format::Json.content_type());
     }
+    // Taken before the upgrade and held for the socket's life.
+    let Some(slot) = state.capacity.admit_websocket() else {
+        let mut response = coded_error(
+            Format::Json,
+            StatusCode::SERVICE_UNAVAILABLE,
+            code::AT_CAPACITY,
+            "this server holds as many live connections as it can; try again later or elsewhere",
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(5));
+        return response;
+    };
     let protocol = match GraphQLProtocol::from_request_parts(parts, &()).await {
         Ok(protocol) => protocol,
         Err(status) => {
@@ -344,11 +357,15 @@ async fn upgrade(
             let (outgoing, queued) = futures::channel::mpsc::channel::<Message>(16);
             tokio::spawn(write_with_keepalive(sink, queued, keepalive, transport_ws));
             let outgoing = futures::SinkExt::sink_map_err(outgoing, axum::Error::new);
-            GraphQLWebSocket::new_with_pair(outgoing, stream, schema, protocol)
+            let serve = GraphQLWebSocket::new_with_pair(outgoing, stream, schema, protocol)
                 .on_connection_init(move |payload| {
                     auth::on_connection_init(db, limits, ip, outcome, payload)
                 })
-                .serve()
+                .serve();
+            async move {
+                serve.await;
+                drop(slot);
+            }
         })
 }
 

@@ -2,6 +2,7 @@
 //! over websockets, GraphiQL for browsers) and the health probes.
 
 mod auth;
+pub mod capacity;
 mod graphql;
 mod probes;
 

@@ -5,6 +5,7 @@ mod common;
 mod accounts;
 mod authorization;
 mod binary;
+mod capacity;
 mod graphql_http;
 mod import;
 mod inbox;

@@ -11,7 +11,12 @@ pub type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 pub async fn open(app: &TestApp, init: Value) -> Socket {
-    let mut request = format!("ws://{}/graphql", app.addr)
+    open_at(app.addr, init).await
+}
+
+/// As `open`, to a server at `addr` (e.g. the `api` binary in a child process).
+pub async fn open_at(addr: std::net::SocketAddr, init: Value) -> Socket {
+    let mut request = format!("ws://{addr}/graphql")
         .into_client_request()
         .unwrap();
     request.headers_mut().insert(
