@@ -1,10 +1,12 @@
 //! The event bus: how a change committed by one api process reaches the
 //! subscriptions of every api process. One small trait, two transports:
 //! in-process for the embedded default, Redis PubSub across replicas.
-//! Either way, each process fans messages out to its own subscriptions
-//! through one local broadcast channel.
+//! Either way, each process routes messages to its own subscriptions by
+//! topic (a match, a user, every match), so an event wakes only the
+//! subscriptions that care about it.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use entity::{football_match, match_event};
 use fred::clients::SubscriberClient;
@@ -16,8 +18,32 @@ use tokio::sync::broadcast;
 use crate::config::RedisUrl;
 
 /// How many messages a slow subscription may fall behind before it is told
-/// it lagged (and refills from the database).
-const LOCAL_CAPACITY: usize = 4096;
+/// it lagged (and refills from the database), per kind of topic. A topic's
+/// channel allocates this many slots while anyone listens to it.
+const ALL_MATCHES_CAPACITY: usize = 4096;
+const MATCH_CAPACITY: usize = 1024;
+const USER_CAPACITY: usize = 16;
+
+/// What a local subscription listens to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Topic {
+    /// Changes to one match and its events.
+    Match(i64),
+    /// Changes to any match.
+    AllMatches,
+    /// One user's new notifications.
+    User(i64),
+}
+
+impl Topic {
+    fn capacity(self) -> usize {
+        match self {
+            Topic::Match(_) => MATCH_CAPACITY,
+            Topic::AllMatches => ALL_MATCHES_CAPACITY,
+            Topic::User(_) => USER_CAPACITY,
+        }
+    }
+}
 
 /// A change that subscriptions may care about.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -48,20 +74,109 @@ pub trait Transport: Send + Sync + 'static {
     fn publish<'a>(&'a self, message: &'a BusMessage) -> BoxFuture<'a, anyhow::Result<()>>;
 }
 
-/// The process's bus: publish after commit, subscribe to hear everything.
+/// This process's subscriptions by topic: one broadcast channel per topic
+/// that someone listens to, made on the first subscription and dropped
+/// with the last.
+#[derive(Default)]
+struct Router {
+    topics: Mutex<HashMap<Topic, broadcast::Sender<Delivery>>>,
+}
+
+impl Router {
+    fn subscribe(self: &Arc<Self>, topic: Topic) -> Subscription {
+        let mut topics = self.topics.lock().unwrap_or_else(|e| e.into_inner());
+        let rx = topics
+            .entry(topic)
+            .or_insert_with(|| broadcast::channel(topic.capacity()).0)
+            .subscribe();
+        Subscription {
+            rx: Some(rx),
+            topic,
+            router: self.clone(),
+        }
+    }
+
+    fn senders(&self, wanted: impl Fn(&Topic) -> bool) -> Vec<broadcast::Sender<Delivery>> {
+        let topics = self.topics.lock().unwrap_or_else(|e| e.into_inner());
+        topics
+            .iter()
+            .filter(|(topic, _)| wanted(topic))
+            .map(|(_, sender)| sender.clone())
+            .collect()
+    }
+
+    /// Hands a message to the subscriptions of its topics. Sending happens
+    /// outside the lock, which only guards the map.
+    fn route(&self, message: Arc<BusMessage>) {
+        let senders = match &*message {
+            BusMessage::Match { football_match, .. } => {
+                let id = football_match.id;
+                self.senders(|t| *t == Topic::Match(id) || *t == Topic::AllMatches)
+            }
+            BusMessage::Notification { user_id, .. } => {
+                let id = *user_id;
+                self.senders(|t| *t == Topic::User(id))
+            }
+        };
+        for sender in senders {
+            // No receivers: the last one left since; nothing to do.
+            let _ = sender.send(Delivery::Message(message.clone()));
+        }
+    }
+
+    /// Tells every subscription to refill from the database.
+    fn resync(&self) {
+        for sender in self.senders(|_| true) {
+            let _ = sender.send(Delivery::Resync);
+        }
+    }
+}
+
+/// A subscription to one topic. Dropping the last one of a topic drops the
+/// topic's channel.
+pub struct Subscription {
+    rx: Option<broadcast::Receiver<Delivery>>,
+    topic: Topic,
+    router: Arc<Router>,
+}
+
+impl Subscription {
+    pub async fn recv(&mut self) -> Result<Delivery, broadcast::error::RecvError> {
+        match &mut self.rx {
+            Some(rx) => rx.recv().await,
+            None => Err(broadcast::error::RecvError::Closed),
+        }
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        // Under the lock, so no one subscribes between the count and the removal.
+        let mut topics = self.router.topics.lock().unwrap_or_else(|e| e.into_inner());
+        drop(self.rx.take());
+        if topics
+            .get(&self.topic)
+            .is_some_and(|sender| sender.receiver_count() == 0)
+        {
+            topics.remove(&self.topic);
+        }
+    }
+}
+
+/// The process's bus: publish after commit, subscribe to hear a topic.
 #[derive(Clone)]
 pub struct Bus {
     transport: Arc<dyn Transport>,
-    local: broadcast::Sender<Delivery>,
+    router: Arc<Router>,
 }
 
 impl Bus {
     /// The embedded default: messages never leave the process.
     pub fn in_process() -> Self {
-        let (local, _) = broadcast::channel(LOCAL_CAPACITY);
+        let router = Arc::new(Router::default());
         Self {
-            transport: Arc::new(InProcess(local.clone())),
-            local,
+            transport: Arc::new(InProcess(router.clone())),
+            router,
         }
     }
 
@@ -69,7 +184,7 @@ impl Bus {
     /// one subscriber connection for the whole process that reconnects and
     /// resubscribes by itself.
     pub async fn redis(publisher: Client, url: &RedisUrl, prefix: &str) -> anyhow::Result<Self> {
-        let (local, _) = broadcast::channel(LOCAL_CAPACITY);
+        let router = Arc::new(Router::default());
         let channel = format!("{prefix}:live");
         let subscriber = crate::redis::subscriber(url).await?;
         subscriber
@@ -79,7 +194,7 @@ impl Bus {
         subscriber.manage_subscriptions();
 
         let mut messages = subscriber.message_rx();
-        let forward = local.clone();
+        let forward = router.clone();
         tokio::spawn(async move {
             loop {
                 match messages.recv().await {
@@ -88,28 +203,24 @@ impl Bus {
                             continue;
                         };
                         match serde_json::from_str::<BusMessage>(&text) {
-                            Ok(parsed) => {
-                                let _ = forward.send(Delivery::Message(Arc::new(parsed)));
-                            }
+                            Ok(parsed) => forward.route(Arc::new(parsed)),
                             Err(err) => tracing::warn!(error = %err, "unreadable bus message"),
                         }
                     }
                     // We fell behind Redis: whatever was skipped is in the database.
-                    Err(broadcast::error::RecvError::Lagged(_)) => {
-                        let _ = forward.send(Delivery::Resync);
-                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => forward.resync(),
                     Err(broadcast::error::RecvError::Closed) => break,
                 }
             }
         });
         let mut reconnects = subscriber.reconnect_rx();
-        let resync = local.clone();
+        let resync = router.clone();
         tokio::spawn(async move {
             while reconnects.recv().await.is_ok() {
                 tracing::info!(
                     "bus subscriber reconnected; subscriptions refill from the database"
                 );
-                let _ = resync.send(Delivery::Resync);
+                resync.resync();
             }
         });
         Ok(Self {
@@ -118,7 +229,7 @@ impl Bus {
                 channel,
                 _subscriber: subscriber,
             }),
-            local,
+            router,
         })
     }
 
@@ -131,17 +242,27 @@ impl Bus {
         }
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Delivery> {
-        self.local.subscribe()
+    /// Hears `topic`'s messages from now on (and a `Resync` whenever the
+    /// transport may have dropped some).
+    pub fn subscribe(&self, topic: Topic) -> Subscription {
+        self.router.subscribe(topic)
+    }
+
+    /// How many topics have subscriptions in this process.
+    pub fn topics(&self) -> usize {
+        self.router
+            .topics
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
     }
 }
 
-struct InProcess(broadcast::Sender<Delivery>);
+struct InProcess(Arc<Router>);
 
 impl Transport for InProcess {
     fn publish<'a>(&'a self, message: &'a BusMessage) -> BoxFuture<'a, anyhow::Result<()>> {
-        // No receivers is fine: nobody is subscribed right now.
-        let _ = self.0.send(Delivery::Message(Arc::new(message.clone())));
+        self.0.route(Arc::new(message.clone()));
         Box::pin(async { Ok(()) })
     }
 }
@@ -160,5 +281,93 @@ impl Transport for RedisTransport {
             let _: i64 = self.client.publish(self.channel.as_str(), payload).await?;
             Ok(())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn match_changed(id: i64) -> BusMessage {
+        let at = chrono::DateTime::UNIX_EPOCH;
+        BusMessage::Match {
+            football_match: Box::new(football_match::Model {
+                id,
+                season_id: 1,
+                round: None,
+                matchday: None,
+                stage: None,
+                home_team_id: 1,
+                away_team_id: 2,
+                kickoff_at: at,
+                kickoff_time_known: true,
+                status: entity::MatchStatus::Live,
+                home_score: Some(0),
+                away_score: Some(0),
+                half_time_home: None,
+                half_time_away: None,
+                extra_time_home: None,
+                extra_time_away: None,
+                penalties_home: None,
+                penalties_away: None,
+                minute: Some(1),
+                last_event_seq: 1,
+                external_source: None,
+                external_ref: None,
+                created_at: at,
+                updated_at: at,
+            }),
+            competition_id: 1,
+            event: None,
+        }
+    }
+
+    fn match_id(delivery: Delivery) -> Option<i64> {
+        match delivery {
+            Delivery::Message(message) => match &*message {
+                BusMessage::Match { football_match, .. } => Some(football_match.id),
+                BusMessage::Notification { .. } => None,
+            },
+            Delivery::Resync => None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_match_change_reaches_that_match_and_every_match_topics_only() {
+        let bus = Bus::in_process();
+        let mut one = bus.subscribe(Topic::Match(1));
+        let mut two = bus.subscribe(Topic::Match(2));
+        let mut all = bus.subscribe(Topic::AllMatches);
+        let mut user = bus.subscribe(Topic::User(1));
+        bus.publish(match_changed(1)).await;
+        bus.publish(BusMessage::Notification {
+            user_id: 1,
+            notification_id: 9,
+        })
+        .await;
+        assert_eq!(match_id(one.recv().await.unwrap()), Some(1));
+        assert_eq!(match_id(all.recv().await.unwrap()), Some(1));
+        assert!(matches!(
+            user.recv().await.unwrap(),
+            Delivery::Message(m) if matches!(*m, BusMessage::Notification { user_id: 1, .. })
+        ));
+        // Nothing was routed to match 2.
+        assert!(two.rx.as_mut().unwrap().try_recv().is_err());
+        assert!(one.rx.as_mut().unwrap().try_recv().is_err());
+    }
+
+    #[tokio::test]
+    async fn a_topic_lives_as_long_as_its_subscriptions() {
+        let bus = Bus::in_process();
+        let first = bus.subscribe(Topic::Match(7));
+        let second = bus.subscribe(Topic::Match(7));
+        assert_eq!(bus.topics(), 1);
+        drop(first);
+        assert_eq!(bus.topics(), 1);
+        drop(second);
+        assert_eq!(bus.topics(), 0);
+        // Publishing to a topic nobody hears is fine.
+        bus.publish(match_changed(7)).await;
+        assert_eq!(bus.topics(), 0);
     }
 }

@@ -10,7 +10,7 @@ use futures::Stream;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use tokio::sync::broadcast::error::RecvError;
 
-use super::bus::{Bus, BusMessage, Delivery};
+use super::bus::{Bus, BusMessage, Delivery, Subscription, Topic};
 use crate::Result;
 
 /// Statuses in which a match is being played.
@@ -28,7 +28,7 @@ enum Next {
     Stop,
 }
 
-async fn next(rx: &mut tokio::sync::broadcast::Receiver<Delivery>) -> Next {
+async fn next(rx: &mut Subscription) -> Next {
     match rx.recv().await {
         Ok(Delivery::Message(message)) => Next::Deliver(message),
         Ok(Delivery::Resync) | Err(RecvError::Lagged(_)) => Next::Refill,
@@ -59,7 +59,7 @@ pub fn match_events(
 ) -> impl Stream<Item = Result<match_event::Model>> + Send + use<> {
     // Subscribe before reading the database, so nothing recorded in
     // between can fall through the seam.
-    let mut rx = bus.subscribe();
+    let mut rx = bus.subscribe(Topic::Match(match_id));
     async_stream::try_stream! {
         let mut last = after_seq;
         for event in events_after(&db, match_id, last).await? {
@@ -102,7 +102,7 @@ pub fn match_updates(
     bus: &Bus,
     match_id: i64,
 ) -> impl Stream<Item = Result<football_match::Model>> + Send + use<> {
-    let mut rx = bus.subscribe();
+    let mut rx = bus.subscribe(Topic::Match(match_id));
     async_stream::try_stream! {
         let Some(mut current) = football_match::Entity::find_by_id(match_id).one(&db).await? else {
             Err(crate::Error::not_found("match"))?;
@@ -179,7 +179,7 @@ pub fn live_scores(
     bus: &Bus,
     filter: LiveFilter,
 ) -> impl Stream<Item = Result<football_match::Model>> + Send + use<> {
-    let mut rx = bus.subscribe();
+    let mut rx = bus.subscribe(Topic::AllMatches);
     async_stream::try_stream! {
         for m in live_now(&db, &filter).await? {
             yield m;
@@ -213,7 +213,7 @@ pub async fn notifications(
     bus: &Bus,
     user_id: i64,
 ) -> Result<impl Stream<Item = Result<notification::Model>> + Send + use<>> {
-    let mut rx = bus.subscribe();
+    let mut rx = bus.subscribe(Topic::User(user_id));
     // Read eagerly: a notification written after the caller subscribed must
     // not be mistaken for one that already existed.
     let mut last_id = notification::Entity::find()
