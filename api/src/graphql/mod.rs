@@ -3,6 +3,7 @@
 
 pub mod connection;
 pub mod error;
+pub mod field_order;
 pub mod guards;
 pub mod loaders;
 pub mod mutation;

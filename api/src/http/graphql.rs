@@ -18,6 +18,7 @@ use serde_json::json;
 use super::auth::{self, Caller};
 use crate::AppState;
 use crate::graphql::error::code;
+use crate::graphql::field_order::InQueryOrder;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const APPLICATION_JSON: &str = "application/json";
@@ -169,7 +170,11 @@ async fn execute(
         Err(refusal) => return refusal.into_response(format.content_type()),
     };
     let timeout = Duration::from_millis(state.limits.request_timeout_ms);
-    let Ok(mut response) = tokio::time::timeout(timeout, state.schema.execute(request)).await
+    let Ok(mut response) = tokio::time::timeout(
+        timeout,
+        crate::graphql::field_order::execute(&state.schema, request),
+    )
+    .await
     else {
         return coded_error(
             format,
@@ -184,28 +189,41 @@ async fn execute(
     let never_executed = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
-    let (mut status, body) = if never_executed {
-        let status = match format {
-            Format::GraphQLResponseJson => StatusCode::BAD_REQUEST,
-            Format::Json => StatusCode::OK,
-        };
-        (status, json!({ "errors": response.errors }))
-    } else {
-        (
-            StatusCode::OK,
-            serde_json::to_value(&response).unwrap_or_default(),
-        )
+    let status = match (never_executed, format) {
+        (true, Format::GraphQLResponseJson) => StatusCode::BAD_REQUEST,
+        _ if is_rate_limited(&response) => StatusCode::TOO_MANY_REQUESTS,
+        _ => StatusCode::OK,
     };
-    if is_rate_limited(&response) {
-        status = StatusCode::TOO_MANY_REQUESTS;
-    }
-    let mut http = (status, body.to_string()).into_response();
+    let mut http = (status, response_body(&response, never_executed)).into_response();
     http.headers_mut()
         .insert(header::CONTENT_TYPE, format.content_type());
     for (name, value) in response.http_headers.iter() {
         http.headers_mut().insert(name.clone(), value.clone());
     }
     http
+}
+
+/// The response as JSON, written once straight from async-graphql's value,
+/// whose objects keep the query's field order (a detour through
+/// `serde_json::Value` would sort them by name).
+fn response_body(response: &async_graphql::Response, never_executed: bool) -> Vec<u8> {
+    #[derive(serde::Serialize)]
+    struct ErrorsOnly<'a> {
+        errors: &'a [async_graphql::ServerError],
+    }
+    let written = if never_executed {
+        serde_json::to_vec(&ErrorsOnly {
+            errors: &response.errors,
+        })
+    } else {
+        serde_json::to_vec(response)
+    };
+    written.unwrap_or_else(|err| {
+        tracing::error!(error = %err, "could not serialise a GraphQL response");
+        json!({ "errors": [{ "message": "internal error", "extensions": { "code": code::INTERNAL } }] })
+            .to_string()
+            .into_bytes()
+    })
 }
 
 /// A resolver refused a sign-in attempt for its rate (it also set `Retry-After`).
@@ -357,11 +375,12 @@ async fn upgrade(
             let (outgoing, queued) = futures::channel::mpsc::channel::<Message>(16);
             tokio::spawn(write_with_keepalive(sink, queued, keepalive, transport_ws));
             let outgoing = futures::SinkExt::sink_map_err(outgoing, axum::Error::new);
-            let serve = GraphQLWebSocket::new_with_pair(outgoing, stream, schema, protocol)
-                .on_connection_init(move |payload| {
-                    auth::on_connection_init(db, limits, ip, outcome, payload)
-                })
-                .serve();
+            let serve =
+                GraphQLWebSocket::new_with_pair(outgoing, stream, InQueryOrder(schema), protocol)
+                    .on_connection_init(move |payload| {
+                        auth::on_connection_init(db, limits, ip, outcome, payload)
+                    })
+                    .serve();
             async move {
                 serve.await;
                 drop(slot);
