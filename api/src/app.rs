@@ -110,6 +110,9 @@ impl StatementCounter {
 #[derive(Clone)]
 pub struct AppState {
     pub schema: AppSchema,
+    /// The schema for websockets: identical live subscriptions share one
+    /// execution.
+    pub subscriptions: graphql::shared::SharedExecutor,
     pub db: DatabaseConnection,
     pub redis: Option<fred::clients::Client>,
     pub bus: service::live::bus::Bus,
@@ -199,15 +202,24 @@ impl App {
             "descriptor budget"
         );
         let accounts = AccountSettings::from_config(&config, rate_limits.clone());
+        let schema = graphql::build_schema(
+            db.clone(),
+            &options.limits,
+            accounts,
+            bus.clone(),
+            open_subscriptions.clone(),
+            jobs.clone(),
+        );
+        let subscriptions =
+            graphql::shared::SharedExecutor::new(schema.clone(), open_subscriptions.clone());
+        metrics.register(
+            "shared_executions",
+            "Live subscriptions executed once for all their subscribers in this process",
+            subscriptions.executions(),
+        );
         let state = AppState {
-            schema: graphql::build_schema(
-                db.clone(),
-                &options.limits,
-                accounts,
-                bus.clone(),
-                open_subscriptions.clone(),
-                jobs.clone(),
-            ),
+            subscriptions,
+            schema,
             db: db.clone(),
             redis,
             limits: options.limits.clone(),

@@ -331,7 +331,7 @@ async fn upgrade(
         Ok(upgrade) => upgrade,
         Err(rejection) => return rejection.into_response(),
     };
-    let schema = state.schema.clone();
+    let executor = state.subscriptions.clone();
     let (db, limits, ip) = (state.db.clone(), state.rate_limits.clone(), caller.ip);
     let transport_ws = speaks_graphql_transport_ws(&parts.headers);
     let keepalive = state.ws_keepalive;
@@ -357,7 +357,7 @@ async fn upgrade(
             let (outgoing, queued) = futures::channel::mpsc::channel::<Message>(16);
             tokio::spawn(write_with_keepalive(sink, queued, keepalive, transport_ws));
             let outgoing = futures::SinkExt::sink_map_err(outgoing, axum::Error::new);
-            let serve = GraphQLWebSocket::new_with_pair(outgoing, stream, schema, protocol)
+            let serve = GraphQLWebSocket::new_with_pair(outgoing, stream, executor, protocol)
                 .on_connection_init(move |payload| {
                     auth::on_connection_init(db, limits, ip, outcome, payload)
                 })
