@@ -27,9 +27,9 @@ pub struct ServeOptions {
     #[arg(long, env = "SKIP_MIGRATIONS", default_value_t = false)]
     pub skip_migrations: bool,
 
-    /// Seconds between the server's keep-alive pings on each websocket
-    /// (`ping` in graphql-transport-ws, `ka` in the legacy protocol), so
-    /// proxies keep idle subscriptions open; 0 sends none.
+    /// Seconds of silence after which a websocket gets the server's
+    /// keep-alive ping (`ping` in graphql-transport-ws, `ka` in the legacy
+    /// protocol), so proxies keep idle subscriptions open; 0 sends none.
     #[arg(long, env = "WS_KEEPALIVE_SECS", default_value_t = 15)]
     pub ws_keepalive_secs: u64,
 
@@ -110,11 +110,15 @@ impl StatementCounter {
 #[derive(Clone)]
 pub struct AppState {
     pub schema: AppSchema,
+    /// The schema for websockets: identical live subscriptions share one
+    /// execution.
+    pub subscriptions: graphql::shared::SharedExecutor,
     pub db: DatabaseConnection,
     pub redis: Option<fred::clients::Client>,
     pub bus: service::live::bus::Bus,
     pub open_subscriptions: crate::graphql::OpenSubscriptions,
-    pub ws_keepalive: Option<std::time::Duration>,
+    /// The shared clock of the websockets' keep-alive pings.
+    pub ws_keepalive: Option<crate::http::keepalive::Keepalive>,
     /// This process's metrics, served at `/metrics`. Kept per app rather
     /// than global, so that several apps in one process report their own.
     pub metrics: Arc<Registry>,
@@ -199,15 +203,24 @@ impl App {
             "descriptor budget"
         );
         let accounts = AccountSettings::from_config(&config, rate_limits.clone());
+        let schema = graphql::build_schema(
+            db.clone(),
+            &options.limits,
+            accounts,
+            bus.clone(),
+            open_subscriptions.clone(),
+            jobs.clone(),
+        );
+        let subscriptions =
+            graphql::shared::SharedExecutor::new(schema.clone(), open_subscriptions.clone());
+        metrics.register(
+            "shared_executions",
+            "Live subscriptions executed once for all their subscribers in this process",
+            subscriptions.executions(),
+        );
         let state = AppState {
-            schema: graphql::build_schema(
-                db.clone(),
-                &options.limits,
-                accounts,
-                bus.clone(),
-                open_subscriptions.clone(),
-                jobs.clone(),
-            ),
+            subscriptions,
+            schema,
             db: db.clone(),
             redis,
             limits: options.limits.clone(),
@@ -216,8 +229,11 @@ impl App {
             capacity,
             bus,
             open_subscriptions,
-            ws_keepalive: (options.ws_keepalive_secs > 0)
-                .then(|| std::time::Duration::from_secs(options.ws_keepalive_secs)),
+            ws_keepalive: (options.ws_keepalive_secs > 0).then(|| {
+                crate::http::keepalive::Keepalive::start(std::time::Duration::from_secs(
+                    options.ws_keepalive_secs,
+                ))
+            }),
             metrics: Arc::new(metrics),
             jobs: jobs.clone(),
         };

@@ -10,6 +10,7 @@ pub mod mutation;
 pub mod page_batch;
 pub mod query;
 pub mod scalars;
+pub mod shared;
 pub mod subscription;
 pub mod types;
 

@@ -5,8 +5,10 @@
 //! subscription protocols; a GET from a browser gets GraphiQL.
 
 use async_graphql::http::{GraphiQLSource, parse_query_string};
+use async_graphql::http::{WebSocketProtocols, WsMessage};
 use async_graphql::parser::types::OperationType;
-use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use async_graphql_axum::GraphQLProtocol;
+use futures::StreamExt as _;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message};
@@ -16,9 +18,9 @@ use axum::response::{Html, IntoResponse, Response};
 use serde_json::json;
 
 use super::auth::{self, Caller};
+use super::keepalive::SocketClock;
 use crate::AppState;
 use crate::graphql::error::code;
-use crate::graphql::field_order::InQueryOrder;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const APPLICATION_JSON: &str = "application/json";
@@ -335,31 +337,35 @@ async fn upgrade(
             .insert(header::RETRY_AFTER, HeaderValue::from(5));
         return response;
     };
-    let protocol = match GraphQLProtocol::from_request_parts(parts, &()).await {
-        Ok(protocol) => protocol,
-        Err(status) => {
-            return (
-                status,
-                "ask for the graphql-transport-ws or graphql-ws subprotocol",
-            )
-                .into_response();
-        }
-    };
+    if let Err(status) = GraphQLProtocol::from_request_parts(parts, &()).await {
+        return (
+            status,
+            "ask for the graphql-transport-ws or graphql-ws subprotocol",
+        )
+            .into_response();
+    }
     let upgrade = match WebSocketUpgrade::from_request_parts(parts, &()).await {
         Ok(upgrade) => upgrade,
         Err(rejection) => return rejection.into_response(),
     };
-    let schema = state.schema.clone();
+    let executor = state.subscriptions.clone();
     let (db, limits, ip) = (state.db.clone(), state.rate_limits.clone(), caller.ip);
     let transport_ws = speaks_graphql_transport_ws(&parts.headers);
-    let keepalive = state.ws_keepalive;
+    // The same choice `GraphQLProtocol` made: the first one listed.
+    let protocol = if transport_ws {
+        WebSocketProtocols::GraphQLWS
+    } else {
+        WebSocketProtocols::SubscriptionsTransportWS
+    };
+    let clock = state.ws_keepalive.as_ref().map(|k| k.watch());
     upgrade
         .read_buffer_size(WS_BUFFER_SIZE)
         .write_buffer_size(WS_BUFFER_SIZE)
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |stream| {
+        .on_upgrade(move |socket| async move {
+            let _slot = slot;
             let outcome = auth::InitOutcome::default();
-            let (sink, stream) = futures::StreamExt::split(stream);
+            let (sink, input) = futures::StreamExt::split(socket);
             // async-graphql closes a refused `connection_init` with 1002 and
             // a subscribe before the handshake with 1011; graphql-transport-ws
             // asks for 4403 and 4401, which this sink puts in their place.
@@ -370,54 +376,73 @@ async fn upgrade(
                     futures::future::ready(Ok::<_, axum::Error>(message))
                 }
             });
-            // async-graphql writes into a channel; one writer task owns the
-            // socket and adds the server's keep-alive pings between messages.
-            let (outgoing, queued) = futures::channel::mpsc::channel::<Message>(16);
-            tokio::spawn(write_with_keepalive(sink, queued, keepalive, transport_ws));
-            let outgoing = futures::SinkExt::sink_map_err(outgoing, axum::Error::new);
-            let serve =
-                GraphQLWebSocket::new_with_pair(outgoing, stream, InQueryOrder(schema), protocol)
-                    .on_connection_init(move |payload| {
-                        auth::on_connection_init(db, limits, ip, outcome, payload)
+            // As async-graphql-axum's `GraphQLWebSocket::serve`, driven here
+            // so that this one task also sends the keep-alive pings: no
+            // writer task, channel or timer per socket.
+            let input = input
+                .take_while(|frame| futures::future::ready(frame.is_ok()))
+                .filter_map(|frame| {
+                    futures::future::ready(match frame {
+                        Ok(message @ (Message::Text(_) | Message::Binary(_))) => {
+                            Some(message.into_data())
+                        }
+                        _ => None,
                     })
-                    .serve();
-            async move {
-                serve.await;
-                drop(slot);
-            }
+                });
+            let messages = async_graphql::http::WebSocket::new(executor, input, protocol)
+                .on_connection_init(move |payload| {
+                    auth::on_connection_init(db, limits, ip, outcome, payload)
+                })
+                .map(|message| match message {
+                    WsMessage::Text(text) => Message::Text(text.into()),
+                    WsMessage::Close(code, reason) => Message::Close(Some(CloseFrame {
+                        code,
+                        reason: reason.into(),
+                    })),
+                });
+            write_with_keepalive(sink, messages, clock, transport_ws).await;
         })
 }
 
-/// Forwards async-graphql's messages to the socket, and every `keepalive`
-/// of silence after the handshake sends the protocol's keep-alive.
+/// Writes async-graphql's messages to the socket, and after the handshake
+/// the protocol's keep-alive whenever the shared clock finds the socket
+/// silent for an interval.
 async fn write_with_keepalive(
     mut socket: impl futures::Sink<Message, Error = axum::Error> + Unpin,
-    mut queued: futures::channel::mpsc::Receiver<Message>,
-    keepalive: Option<Duration>,
+    messages: impl futures::Stream<Item = Message>,
+    mut clock: Option<SocketClock>,
     transport_ws: bool,
 ) {
-    use futures::{SinkExt as _, StreamExt as _};
+    use futures::SinkExt as _;
     let ping = if transport_ws {
         r#"{"type":"ping"}"#
     } else {
         r#"{"type":"ka"}"#
     };
+    let mut messages = std::pin::pin!(messages);
     let mut handshake_done = false;
     loop {
-        let wait = keepalive
-            .filter(|_| handshake_done)
-            .unwrap_or(Duration::from_secs(3600));
-        let message = match tokio::time::timeout(wait, queued.next()).await {
-            Ok(Some(message)) => message,
-            Ok(None) => break,
-            Err(_) if handshake_done && keepalive.is_some() => Message::Text(ping.into()),
-            Err(_) => continue,
+        let ping_due = async {
+            match (&mut clock, handshake_done) {
+                (Some(clock), true) => clock.ping_due().await,
+                _ => std::future::pending().await,
+            }
+        };
+        let message = tokio::select! {
+            message = messages.next() => match message {
+                Some(message) => message,
+                None => break,
+            },
+            () = ping_due => Message::Text(ping.into()),
         };
         let closing = matches!(message, Message::Close(_));
         // The first text frame is the ack (or the refusal).
         handshake_done |= matches!(message, Message::Text(_));
         if socket.send(message).await.is_err() || closing {
             break;
+        }
+        if let Some(clock) = &mut clock {
+            clock.sent();
         }
     }
     let _ = socket.close().await;

@@ -4,6 +4,7 @@
 mod auth;
 pub mod capacity;
 mod graphql;
+pub mod keepalive;
 mod probes;
 
 use std::time::Duration;

@@ -516,8 +516,84 @@ mod websocket {
     use serde_json::json;
     use service::live::bus::BusMessage;
 
-    use crate::common::ws::{next_json, open, send, wait_for_open_subscriptions};
+    use crate::common::ws::{
+        Socket, next_json, open, send, wait_for_metric, wait_for_open_subscriptions,
+    };
     use crate::common::{TestApp, accounts, seed_notifications};
+
+    const EVENTS: &str = "subscription($m: ID!, $a: Int!) { matchEvents(matchId: $m, afterSeq: $a) { seq kind team { name } } }";
+
+    async fn subscribe_events(app: &TestApp, match_id: &str, after_seq: i64) -> Socket {
+        let mut socket = open(app, json!({})).await;
+        send(
+            &mut socket,
+            json!({ "id": "1", "type": "subscribe", "payload": {
+            "query": EVENTS, "variables": { "m": match_id, "a": after_seq } } }),
+        )
+        .await;
+        socket
+    }
+
+    async fn seqs_and_kinds(socket: &mut Socket, n: usize) -> Vec<(i64, String)> {
+        let mut seen = Vec::new();
+        for _ in 0..n {
+            let message = next_json(socket).await;
+            let event = &message["payload"]["data"]["matchEvents"];
+            seen.push((
+                event["seq"].as_i64().unwrap_or_else(|| panic!("{message}")),
+                event["kind"].as_str().unwrap_or_default().to_owned(),
+            ));
+        }
+        seen
+    }
+
+    #[tokio::test]
+    async fn subscribers_of_one_match_share_one_execution_and_each_gets_every_event_after_its_after_seq()
+     {
+        let f = super::fixture().await;
+        f.start().await;
+        let goal =
+            |x: &str| json!({ "kind": "GOAL", "minute": 9, "teamId": f.home, "externalId": x });
+        f.record(goal("g1")).await;
+        let mut early = Vec::new();
+        for _ in 0..3 {
+            early.push(subscribe_events(&f.app, &f.match_id, 0).await);
+        }
+        wait_for_open_subscriptions(&f.app, "3").await;
+        wait_for_metric(&f.app, "inthegame_shared_executions 1").await;
+        f.record(goal("g2")).await;
+        let all = vec![
+            (1, "KICK_OFF".to_owned()),
+            (2, "GOAL".to_owned()),
+            (3, "GOAL".to_owned()),
+        ];
+        for socket in &mut early {
+            assert_eq!(seqs_and_kinds(socket, 3).await, all);
+        }
+        // A late subscriber to the same document replays from its afterSeq;
+        // another afterSeq is an execution of its own.
+        let mut late = subscribe_events(&f.app, &f.match_id, 0).await;
+        assert_eq!(seqs_and_kinds(&mut late, 3).await, all);
+        let mut resumed = subscribe_events(&f.app, &f.match_id, 2).await;
+        assert_eq!(
+            seqs_and_kinds(&mut resumed, 1).await,
+            vec![(3, "GOAL".to_owned())]
+        );
+        wait_for_metric(&f.app, "inthegame_shared_executions 2").await;
+        wait_for_open_subscriptions(&f.app, "5").await;
+        f.record(goal("g3")).await;
+        for socket in early.iter_mut().chain([&mut late, &mut resumed]) {
+            assert_eq!(
+                seqs_and_kinds(socket, 1).await,
+                vec![(4, "GOAL".to_owned())]
+            );
+        }
+        drop(early);
+        drop(late);
+        drop(resumed);
+        wait_for_open_subscriptions(&f.app, "0").await;
+        wait_for_metric(&f.app, "inthegame_shared_executions 0").await;
+    }
 
     #[tokio::test]
     async fn the_server_sends_keep_alive_pings_at_the_configured_interval() {

@@ -55,7 +55,11 @@ pub async fn next_json(socket: &mut Socket) -> Value {
 
 /// Polls `/metrics` until the open-subscriptions gauge reads `value`.
 pub async fn wait_for_open_subscriptions(app: &TestApp, value: &str) {
-    let expected = format!("inthegame_open_subscriptions {value}");
+    wait_for_metric(app, &format!("inthegame_open_subscriptions {value}")).await;
+}
+
+/// Polls `/metrics` until a line reads `expected`.
+pub async fn wait_for_metric(app: &TestApp, expected: &str) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     loop {
         let metrics = app
