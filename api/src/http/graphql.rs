@@ -169,8 +169,7 @@ async fn execute(
         Err(refusal) => return refusal.into_response(format.content_type()),
     };
     let timeout = Duration::from_millis(state.limits.request_timeout_ms);
-    let Ok(mut response) = tokio::time::timeout(timeout, state.schema.execute(request)).await
-    else {
+    let Ok(response) = tokio::time::timeout(timeout, state.schema.execute(request)).await else {
         return coded_error(
             format,
             StatusCode::SERVICE_UNAVAILABLE,
@@ -178,12 +177,9 @@ async fn execute(
             &format!("the request took longer than {} ms", timeout.as_millis()),
         );
     };
-    label_request_errors(&mut response);
-    // Parse and validation failures carry no path and produce no data: the
-    // request never executed, which the spec answers with a 4xx.
-    let never_executed = response.data == async_graphql::Value::Null
-        && !response.errors.is_empty()
-        && response.errors.iter().all(|e| e.path.is_empty());
+    // Requests that never executed (parse, validation, limits, input that
+    // does not fit its types) are answered with a 4xx.
+    let never_executed = crate::graphql::coded_errors::never_executed(&response);
     let (mut status, body) = if never_executed {
         let status = match format {
             Format::GraphQLResponseJson => StatusCode::BAD_REQUEST,
@@ -217,26 +213,6 @@ fn is_rate_limited(response: &async_graphql::Response) -> bool {
             .and_then(|x| x.get("code"))
             .is_some_and(|c| *c == code)
     })
-}
-
-/// Gives the errors async-graphql raises before execution a stable code,
-/// so clients can tell a limit from a typo.
-fn label_request_errors(response: &mut async_graphql::Response) {
-    for error in &mut response.errors {
-        if !error.path.is_empty() {
-            continue;
-        }
-        let code = match error.message.as_str() {
-            "Query is nested too deep." => code::QUERY_TOO_DEEP,
-            "Query is too complex." => code::QUERY_TOO_COMPLEX,
-            _ if response.data == async_graphql::Value::Null => code::GRAPHQL_VALIDATION_FAILED,
-            _ => continue,
-        };
-        let extensions = error.extensions.get_or_insert_with(Default::default);
-        if extensions.get("code").is_none() {
-            extensions.set("code", code);
-        }
-    }
 }
 
 fn coded_error(format: Format, status: StatusCode, code: &str, message: &str) -> Response {
@@ -322,7 +298,10 @@ async fn upgrade(
     let (db, limits, ip) = (state.db.clone(), state.rate_limits.clone(), caller.ip);
     let transport_ws = speaks_graphql_transport_ws(&parts.headers);
     let keepalive = state.ws_keepalive;
+    let ws_limits = super::ws_limits::Settings::from_limits(&state.limits);
     upgrade
+        .max_message_size(ws_limits.max_bytes)
+        .max_frame_size(ws_limits.max_bytes)
         .read_buffer_size(WS_BUFFER_SIZE)
         .write_buffer_size(WS_BUFFER_SIZE)
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
@@ -343,7 +322,8 @@ async fn upgrade(
             // socket and adds the server's keep-alive pings between messages.
             let (outgoing, queued) = futures::channel::mpsc::channel::<Message>(16);
             tokio::spawn(write_with_keepalive(sink, queued, keepalive, transport_ws));
-            let outgoing = futures::SinkExt::sink_map_err(outgoing, axum::Error::new);
+            let (outgoing, stream) =
+                super::ws_limits::guard(ws_limits, transport_ws, outgoing, stream);
             GraphQLWebSocket::new_with_pair(outgoing, stream, schema, protocol)
                 .on_connection_init(move |payload| {
                     auth::on_connection_init(db, limits, ip, outcome, payload)

@@ -5,6 +5,7 @@ mod common;
 mod accounts;
 mod authorization;
 mod binary;
+mod coded_errors;
 mod graphql_http;
 mod import;
 mod inbox;
