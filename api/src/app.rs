@@ -40,6 +40,19 @@ pub struct ServeOptions {
     #[arg(long, env = "MAX_WEBSOCKETS")]
     pub max_websockets: Option<usize>,
 
+    /// Origins whose web pages may call `/graphql` from a browser: `*` for
+    /// any (the API is public, and bearer tokens are sent by the page, not
+    /// by the browser as cookies are), or a comma-separated list such as
+    /// `https://app.example.com,https://admin.example.com`. `/metrics` and
+    /// the probes never allow cross-origin reads.
+    #[arg(
+        long,
+        env = "CORS_ALLOWED_ORIGINS",
+        default_value = "*",
+        value_parser = crate::http::cors::AllowedOrigins::parse
+    )]
+    pub cors_allowed_origins: crate::http::cors::AllowedOrigins,
+
     /// Run the worker inside this process. Defaults to on without
     /// `REDIS_URL` (the embedded default) and off with it, where separate
     /// `worker` processes do the work.
@@ -70,6 +83,26 @@ pub struct Limits {
     #[arg(long, env = "MAX_QUERY_COMPLEXITY", default_value_t = 5000)]
     pub max_query_complexity: usize,
 
+    /// Most lexical tokens a document may have, counted before it is
+    /// parsed (`TOO_MANY_TOKENS`).
+    #[arg(long, env = "MAX_QUERY_TOKENS", default_value_t = 2000)]
+    pub max_query_tokens: usize,
+
+    /// Most fields, fragment spreads and inline fragments a document may
+    /// select once its fragments are expanded, counted before validation
+    /// (`QUERY_TOO_COMPLEX`): stops fragments that spread each other
+    /// exponentially.
+    #[arg(long, env = "MAX_QUERY_SELECTIONS", default_value_t = 1000)]
+    pub max_query_selections: usize,
+
+    /// Most aliases a document may have, fragments expanded (`TOO_MANY_ALIASES`).
+    #[arg(long, env = "MAX_QUERY_ALIASES", default_value_t = 50)]
+    pub max_query_aliases: usize,
+
+    /// Most directives a document may have, fragments expanded (`TOO_MANY_DIRECTIVES`).
+    #[arg(long, env = "MAX_QUERY_DIRECTIVES", default_value_t = 50)]
+    pub max_query_directives: usize,
+
     /// Largest request body, in bytes (`REQUEST_TOO_LARGE`).
     #[arg(long, env = "MAX_REQUEST_BYTES", default_value_t = 65_536)]
     pub max_request_bytes: usize,
@@ -77,6 +110,20 @@ pub struct Limits {
     /// Longest a request may run, in milliseconds (`TIMEOUT`).
     #[arg(long, env = "REQUEST_TIMEOUT_MS", default_value_t = 10_000)]
     pub request_timeout_ms: u64,
+
+    /// Seconds a client has to send a request's headers, and an idle
+    /// keep-alive connection to start its next request, before the
+    /// connection is closed.
+    #[arg(
+        long,
+        env = "HEADER_READ_TIMEOUT_SECS",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..=300)
+    )]
+    pub header_read_timeout_secs: u64,
+
+    #[command(flatten)]
+    pub websocket: crate::http::ws_limits::WsLimits,
 
     /// Answer introspection queries (GraphiQL needs them).
     #[arg(long, env = "INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
@@ -88,8 +135,14 @@ impl Default for Limits {
         Self {
             max_query_depth: 15,
             max_query_complexity: 5000,
+            max_query_tokens: 2000,
+            max_query_selections: 1000,
+            max_query_aliases: 50,
+            max_query_directives: 50,
             max_request_bytes: 65_536,
             request_timeout_ms: 10_000,
+            header_read_timeout_secs: 10,
+            websocket: Default::default(),
             introspection: true,
         }
     }
@@ -123,6 +176,7 @@ pub struct AppState {
     /// than global, so that several apps in one process report their own.
     pub metrics: Arc<Registry>,
     pub limits: Limits,
+    pub cors: crate::http::cors::AllowedOrigins,
     pub statements: StatementCounter,
     pub rate_limits: Arc<RateLimits>,
     /// Connections and websockets held, against the descriptor limit.
@@ -224,6 +278,7 @@ impl App {
             db: db.clone(),
             redis,
             limits: options.limits.clone(),
+            cors: options.cors_allowed_origins.clone(),
             statements,
             rate_limits,
             capacity,
@@ -284,16 +339,13 @@ impl App {
             self.state.capacity.clone(),
         )
         .tap_io(crate::http::capacity::Counted::set_nodelay);
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+        let header_read_timeout =
+            std::time::Duration::from_secs(self.state.limits.header_read_timeout_secs);
+        crate::http::server::serve(listener, router, header_read_timeout, async move {
             signal.await;
             shutdown.cancel();
         })
-        .await
-        .context("serving HTTP")?;
+        .await;
         self.shutdown.cancel();
         if let Some(worker) = self.worker {
             worker.await.context("worker task panicked")??;

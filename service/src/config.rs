@@ -149,6 +149,13 @@ pub struct NotificationSettings {
     )]
     pub delivery_timeout_secs: u64,
 
+    /// Let webhooks reach private, loopback and link-local addresses
+    /// (localhost, 10/8, 192.168/16, 169.254/16, fc00::/7, ...). Off, such
+    /// a `webhookUrl` is refused when set, and a name that resolves there
+    /// is refused when a delivery is sent. For development and tests only.
+    #[arg(long, env = "ALLOW_PRIVATE_WEBHOOKS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub allow_private_webhooks: bool,
+
     /// A digest whose local time passed longer ago than this (say, while
     /// no worker ran) is skipped rather than sent late, in hours.
     #[arg(

@@ -23,6 +23,7 @@ use apalis_cron::CronScheduler;
 use sea_orm::DatabaseConnection;
 use service::Config;
 use service::live::bus::Bus;
+use service::notifications::webhook_targets::WebhookTargets;
 use tokio_util::sync::CancellationToken;
 
 pub use queue::Queue;
@@ -126,8 +127,10 @@ impl Context {
             n.mail_outbox_dir.clone(),
             Duration::from_secs(n.delivery_timeout_secs),
         )?;
-        let webhooks =
-            channels::webhook::Webhooks::new(Duration::from_secs(n.delivery_timeout_secs))?;
+        let webhooks = channels::webhook::Webhooks::new(
+            Duration::from_secs(n.delivery_timeout_secs),
+            WebhookTargets::from_setting(n.allow_private_webhooks),
+        )?;
         Ok(Self {
             db,
             bus,

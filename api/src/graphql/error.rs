@@ -23,6 +23,9 @@ pub mod code {
     pub const INTERNAL: &str = "INTERNAL";
     pub const QUERY_TOO_DEEP: &str = "QUERY_TOO_DEEP";
     pub const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
+    pub const TOO_MANY_TOKENS: &str = "TOO_MANY_TOKENS";
+    pub const TOO_MANY_ALIASES: &str = "TOO_MANY_ALIASES";
+    pub const TOO_MANY_DIRECTIVES: &str = "TOO_MANY_DIRECTIVES";
     pub const REQUEST_TOO_LARGE: &str = "REQUEST_TOO_LARGE";
     pub const TIMEOUT: &str = "TIMEOUT";
     /// HTTP-level refusals, before any GraphQL runs.

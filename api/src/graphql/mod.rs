@@ -1,7 +1,9 @@
 //! The GraphQL schema: query roots, object types, loaders and the mapping
 //! from service errors to GraphQL errors.
 
+pub mod coded_errors;
 pub mod connection;
+pub mod document_limits;
 pub mod error;
 pub mod field_order;
 pub mod guards;
@@ -37,6 +39,14 @@ pub fn build_schema(
         MutationRoot::default(),
         SubscriptionRoot,
     )
+    .extension(coded_errors::CodedErrors)
+    .extension(document_limits::DocumentLimits {
+        tokens: limits.max_query_tokens,
+        selections: limits.max_query_selections,
+        aliases: limits.max_query_aliases,
+        directives: limits.max_query_directives,
+    })
+    .limit_recursive_depth(document_limits::MAX_NESTING)
     .limit_depth(limits.max_query_depth)
     .limit_complexity(limits.max_query_complexity);
     if !limits.introspection {

@@ -172,7 +172,7 @@ async fn execute(
         Err(refusal) => return refusal.into_response(format.content_type()),
     };
     let timeout = Duration::from_millis(state.limits.request_timeout_ms);
-    let Ok(mut response) = tokio::time::timeout(
+    let Ok(response) = tokio::time::timeout(
         timeout,
         crate::graphql::field_order::execute(&state.schema, request),
     )
@@ -185,12 +185,9 @@ async fn execute(
             &format!("the request took longer than {} ms", timeout.as_millis()),
         );
     };
-    label_request_errors(&mut response);
-    // Parse and validation failures carry no path and produce no data: the
-    // request never executed, which the spec answers with a 4xx.
-    let never_executed = response.data == async_graphql::Value::Null
-        && !response.errors.is_empty()
-        && response.errors.iter().all(|e| e.path.is_empty());
+    // Requests that never executed (parse, validation, limits, input that
+    // does not fit its types) are answered with a 4xx.
+    let never_executed = crate::graphql::coded_errors::never_executed(&response);
     let status = match (never_executed, format) {
         (true, Format::GraphQLResponseJson) => StatusCode::BAD_REQUEST,
         _ if is_rate_limited(&response) => StatusCode::TOO_MANY_REQUESTS,
@@ -237,26 +234,6 @@ fn is_rate_limited(response: &async_graphql::Response) -> bool {
             .and_then(|x| x.get("code"))
             .is_some_and(|c| *c == code)
     })
-}
-
-/// Gives the errors async-graphql raises before execution a stable code,
-/// so clients can tell a limit from a typo.
-fn label_request_errors(response: &mut async_graphql::Response) {
-    for error in &mut response.errors {
-        if !error.path.is_empty() {
-            continue;
-        }
-        let code = match error.message.as_str() {
-            "Query is nested too deep." => code::QUERY_TOO_DEEP,
-            "Query is too complex." => code::QUERY_TOO_COMPLEX,
-            _ if response.data == async_graphql::Value::Null => code::GRAPHQL_VALIDATION_FAILED,
-            _ => continue,
-        };
-        let extensions = error.extensions.get_or_insert_with(Default::default);
-        if extensions.get("code").is_none() {
-            extensions.set("code", code);
-        }
-    }
 }
 
 fn coded_error(format: Format, status: StatusCode, code: &str, message: &str) -> Response {
@@ -358,7 +335,10 @@ async fn upgrade(
         WebSocketProtocols::SubscriptionsTransportWS
     };
     let clock = state.ws_keepalive.as_ref().map(|k| k.watch());
+    let ws_limits = super::ws_limits::Settings::from_limits(&state.limits);
     upgrade
+        .max_message_size(ws_limits.max_bytes)
+        .max_frame_size(ws_limits.max_bytes)
         .read_buffer_size(WS_BUFFER_SIZE)
         .write_buffer_size(WS_BUFFER_SIZE)
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
@@ -378,7 +358,9 @@ async fn upgrade(
             });
             // As async-graphql-axum's `GraphQLWebSocket::serve`, driven here
             // so that this one task also sends the keep-alive pings: no
-            // writer task, channel or timer per socket.
+            // writer task or timer per socket.
+            let (input, outgoing, refusals) =
+                super::ws_limits::guard(ws_limits, transport_ws, input);
             let input = input
                 .take_while(|frame| futures::future::ready(frame.is_ok()))
                 .filter_map(|frame| {
@@ -399,17 +381,19 @@ async fn upgrade(
                         code,
                         reason: reason.into(),
                     })),
-                });
-            write_with_keepalive(sink, messages, clock, transport_ws).await;
+                })
+                .inspect(move |message| outgoing.observe(message));
+            write_with_keepalive(sink, messages, refusals, clock, transport_ws).await;
         })
 }
 
-/// Writes async-graphql's messages to the socket, and after the handshake
-/// the protocol's keep-alive whenever the shared clock finds the socket
-/// silent for an interval.
+/// Writes async-graphql's messages and the limits' refusals to the socket,
+/// and after the handshake the protocol's keep-alive whenever the shared
+/// clock finds the socket silent for an interval.
 async fn write_with_keepalive(
     mut socket: impl futures::Sink<Message, Error = axum::Error> + Unpin,
     messages: impl futures::Stream<Item = Message>,
+    mut refusals: futures::channel::mpsc::Receiver<Message>,
     mut clock: Option<SocketClock>,
     transport_ws: bool,
 ) {
@@ -429,9 +413,16 @@ async fn write_with_keepalive(
             }
         };
         let message = tokio::select! {
+            biased;
+            Some(refusal) = refusals.next() => refusal,
             message = messages.next() => match message {
                 Some(message) => message,
-                None => break,
+                // A refusal that closes the socket ends async-graphql's
+                // input, and so its messages, in the same poll: write it.
+                None => match refusals.try_recv() {
+                    Ok(refusal) => refusal,
+                    _ => break,
+                },
             },
             () = ping_due => Message::Text(ping.into()),
         };

@@ -3,16 +3,19 @@
 
 mod auth;
 pub mod capacity;
+pub mod cors;
 mod graphql;
 pub mod keepalive;
 mod probes;
+pub mod server;
+pub mod ws_limits;
 
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::{HeaderName, Request};
+use axum::http::{HeaderName, HeaderValue, Request, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use tower_http::cors::CorsLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
@@ -47,13 +50,52 @@ pub fn router(state: AppState) -> Router {
             },
         );
     Router::new()
-        .route("/graphql", get(graphql::get).post(graphql::post))
+        .route(
+            "/graphql",
+            get(graphql::get)
+                .post(graphql::post)
+                .fallback(method_not_allowed)
+                .layer(state.cors.layer()),
+        )
         .route("/health", get(probes::health))
         .route("/ready", get(probes::ready))
         .route("/metrics", get(probes::metrics))
         .layer(trace)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-        .layer(CorsLayer::permissive())
+        .fallback(not_found)
         .with_state(state)
+}
+
+/// Any path but ours: still a coded JSON answer.
+async fn not_found() -> Response {
+    refusal(
+        StatusCode::NOT_FOUND,
+        crate::graphql::error::code::NOT_FOUND,
+        "no such path; GraphQL is served at /graphql",
+    )
+}
+
+/// PUT, DELETE, ... on `/graphql`.
+async fn method_not_allowed() -> Response {
+    let mut response = refusal(
+        StatusCode::METHOD_NOT_ALLOWED,
+        crate::graphql::error::code::METHOD_NOT_ALLOWED,
+        "send GraphQL requests with GET or POST",
+    );
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+    response
+}
+
+fn refusal(status: StatusCode, code: &str, message: &str) -> Response {
+    let body =
+        serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    let mut response = (status, body.to_string()).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    response
 }

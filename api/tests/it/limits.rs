@@ -104,3 +104,102 @@ async fn introspection_can_be_turned_off() {
     );
     default.stop().await;
 }
+
+/// `{ ...F0 } fragment F0 on Query { ...F1 ...F1 } ...`: each level doubles
+/// what the document selects once its fragments are expanded.
+fn doubling_fragments(levels: usize) -> String {
+    let mut query = "{ ...F0 }".to_owned();
+    for i in 0..levels {
+        query.push_str(&format!(
+            " fragment F{i} on Query {{ ...F{n} ...F{n} }}",
+            n = i + 1
+        ));
+    }
+    query.push_str(&format!(" fragment F{levels} on Query {{ __typename }}"));
+    query
+}
+
+#[tokio::test]
+async fn fragments_that_double_at_every_level_are_refused_before_they_expand() {
+    let app = TestApp::spawn().await;
+    let query = doubling_fragments(30);
+    assert!(query.len() < 1300, "{} bytes", query.len());
+    // Expanded, this is 2^30 selections: were it validated, this request
+    // would not come back at all, so a hang is the failure.
+    let (status, body) = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        post(&app, json!({ "query": query }).to_string()),
+    )
+    .await
+    .expect("refused without expanding the fragments");
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(code(&body), "QUERY_TOO_COMPLEX", "{body}");
+    assert!(body.get("data").is_none(), "{body}");
+
+    // A few levels are an ordinary query.
+    let (status, body) = post(&app, json!({ "query": doubling_fragments(4) }).to_string()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["__typename"], "Query", "{body}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn each_limit_on_a_document_refuses_with_its_own_code() {
+    let app = TestApp::spawn().await;
+    let cases = [
+        (
+            format!("{{ {} }}", "__typename ".repeat(2001)),
+            "TOO_MANY_TOKENS",
+        ),
+        (
+            format!(
+                "{{ {} }}",
+                (0..51)
+                    .map(|i| format!("a{i}: __typename "))
+                    .collect::<String>()
+            ),
+            "TOO_MANY_ALIASES",
+        ),
+        (
+            format!("{{ __typename {} }}", "@skip(if: false) ".repeat(51)),
+            "TOO_MANY_DIRECTIVES",
+        ),
+        (
+            format!(
+                "{{ ...F }} fragment F on Query {{ {} }}",
+                "__typename ".repeat(1001)
+            ),
+            "QUERY_TOO_COMPLEX",
+        ),
+        (
+            format!(
+                "{{ ...F0 }} {} fragment F40 on Query {{ __typename }}",
+                (0..40)
+                    .map(|i| format!("fragment F{i} on Query {{ ...F{} }} ", i + 1))
+                    .collect::<String>()
+            ),
+            "QUERY_TOO_DEEP",
+        ),
+    ];
+    for (query, expected) in cases {
+        let (status, body) = post(&app, json!({ "query": query }).to_string()).await;
+        assert_eq!(status, 400, "{expected}: {body}");
+        assert_eq!(code(&body), expected, "{body}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn document_limits_are_settings() {
+    let app = TestApp::spawn_with_options(|options| options.limits.max_query_aliases = 1).await;
+    let (status, body) = post(
+        &app,
+        json!({ "query": "{ a: __typename b: __typename }" }).to_string(),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(code(&body), "TOO_MANY_ALIASES", "{body}");
+    let (status, _) = post(&app, json!({ "query": "{ a: __typename }" }).to_string()).await;
+    assert_eq!(status, 200);
+    app.stop().await;
+}

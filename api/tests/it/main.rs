@@ -6,6 +6,7 @@ mod accounts;
 mod authorization;
 mod binary;
 mod capacity;
+mod coded_errors;
 mod field_order;
 mod graphql_http;
 mod import;

@@ -19,6 +19,7 @@ use sea_orm::{
 };
 
 use super::{FieldErrors, LocalTime, TimeZone, token};
+use crate::notifications::webhook_targets::{PRIVATE_TARGET, WebhookTargets};
 use crate::{Error, Result};
 
 /// The event kinds a user can ask live alerts for.
@@ -70,7 +71,7 @@ impl Preferences {
 pub struct WebhookUrl(url::Url);
 
 impl WebhookUrl {
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str, targets: WebhookTargets) -> Result<Self, String> {
         let raw = raw.trim();
         if raw.is_empty() {
             return Err("must not be empty; send null to remove the webhook".into());
@@ -85,8 +86,11 @@ impl WebhookUrl {
                 url.scheme()
             ));
         }
-        if url.host_str().is_none_or(str::is_empty) {
+        let Some(host) = url.host().filter(|h| !matches!(h, url::Host::Domain(""))) else {
             return Err("must name a host".into());
+        };
+        if !targets.allows_host(&host) {
+            return Err(PRIVATE_TARGET.into());
         }
         if !url.username().is_empty() || url.password().is_some() {
             return Err("must not contain a user name or password".into());
@@ -188,7 +192,12 @@ pub async fn get(db: &impl ConnectionTrait, user_id: i64) -> Result<Preferences>
 /// written, and every broken rule is reported under its input path (such
 /// as `dailyDigest.time`).
 #[tracing::instrument(skip_all, fields(user_id = user_id), err(level = "info"))]
-pub async fn update(db: &impl TransactionTrait, user_id: i64, update: Update) -> Result<Updated> {
+pub async fn update(
+    db: &impl TransactionTrait,
+    user_id: i64,
+    update: Update,
+    targets: WebhookTargets,
+) -> Result<Updated> {
     let txn = db.begin().await?;
     lock_row(&txn, user_id).await?;
     let user = user::Entity::find_by_id(user_id)
@@ -233,7 +242,7 @@ pub async fn update(db: &impl TransactionTrait, user_id: i64, update: Update) ->
     let webhook_url = match &update.webhook_url {
         Change::Keep => Change::Keep,
         Change::Clear => Change::Clear,
-        Change::Set(raw) => match errors.check("webhookUrl", WebhookUrl::parse(raw)) {
+        Change::Set(raw) => match errors.check("webhookUrl", WebhookUrl::parse(raw, targets)) {
             Some(url) => Change::Set(url.as_str().to_owned()),
             None => Change::Keep,
         },
@@ -385,26 +394,45 @@ mod tests {
 
     #[test]
     fn an_https_url_is_accepted() {
-        let url = WebhookUrl::parse(" https://hooks.example.com/itg?x=1 ").unwrap();
+        let url = WebhookUrl::parse(" https://hooks.example.com/itg?x=1 ", PUBLIC).unwrap();
         assert_eq!(url.as_str(), "https://hooks.example.com/itg?x=1");
     }
 
+    const PUBLIC: WebhookTargets = WebhookTargets::PublicOnly;
+
     #[test]
     fn an_http_url_is_accepted() {
-        assert!(WebhookUrl::parse("http://127.0.0.1:9000/hook").is_ok());
+        assert!(WebhookUrl::parse("http://hooks.example.com:9000/hook", PUBLIC).is_ok());
+    }
+
+    #[test]
+    fn a_private_address_is_refused_unless_private_targets_are_allowed() {
+        for raw in [
+            "http://127.0.0.1:9000/hook",
+            "http://localhost/hook",
+            "http://169.254.169.254/latest/meta-data",
+            "http://10.0.0.1/",
+            "http://192.168.1.1/",
+            "http://[::1]:8080/",
+            "http://0.0.0.0/",
+        ] {
+            let err = WebhookUrl::parse(raw, PUBLIC).unwrap_err();
+            assert!(err.contains("private"), "{raw}: {err}");
+            assert!(WebhookUrl::parse(raw, WebhookTargets::Any).is_ok(), "{raw}");
+        }
     }
 
     #[test]
     fn another_scheme_is_refused_by_name() {
-        let err = WebhookUrl::parse("ftp://example.com/hook").unwrap_err();
+        let err = WebhookUrl::parse("ftp://example.com/hook", PUBLIC).unwrap_err();
         assert!(err.contains("http:// or https://"), "{err}");
-        assert!(WebhookUrl::parse("javascript:alert(1)").is_err());
+        assert!(WebhookUrl::parse("javascript:alert(1)", PUBLIC).is_err());
     }
 
     #[test]
     fn text_that_is_not_a_url_is_refused() {
         assert!(
-            WebhookUrl::parse("not a url")
+            WebhookUrl::parse("not a url", PUBLIC)
                 .unwrap_err()
                 .contains("not a valid URL")
         );
@@ -412,13 +440,17 @@ mod tests {
 
     #[test]
     fn an_empty_url_is_refused_with_how_to_remove_it() {
-        assert!(WebhookUrl::parse("  ").unwrap_err().contains("null"));
+        assert!(
+            WebhookUrl::parse("  ", PUBLIC)
+                .unwrap_err()
+                .contains("null")
+        );
     }
 
     #[test]
     fn credentials_in_the_url_are_refused() {
         assert!(
-            WebhookUrl::parse("https://user:pass@example.com/")
+            WebhookUrl::parse("https://user:pass@example.com/", PUBLIC)
                 .unwrap_err()
                 .contains("user name or password")
         );
@@ -427,7 +459,11 @@ mod tests {
     #[test]
     fn a_url_longer_than_2048_characters_is_refused() {
         let raw = format!("https://example.com/{}", "a".repeat(2048));
-        assert!(WebhookUrl::parse(&raw).unwrap_err().contains("2048"));
+        assert!(
+            WebhookUrl::parse(&raw, PUBLIC)
+                .unwrap_err()
+                .contains("2048")
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod deliveries;
 pub mod digest;
 pub mod period;
 pub mod quiet_hours;
+pub mod webhook_targets;
 
 use chrono::{DateTime, Utc};
 use entity::{

@@ -6,12 +6,15 @@
 //! is `X-InTheGame-Timestamp` (Unix seconds). `X-InTheGame-Delivery` is the
 //! same on every attempt of one delivery, for receivers that deduplicate.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
 use hmac::{Hmac, Mac as _};
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use serde_json::json;
 use service::notifications::deliveries::Claimed;
+use service::notifications::webhook_targets::{PRIVATE_TARGET, WebhookTargets};
 use sha2::Sha256;
 
 pub const TIMESTAMP_HEADER: &str = "X-InTheGame-Timestamp";
@@ -22,18 +25,29 @@ pub const DELIVERY_HEADER: &str = "X-InTheGame-Delivery";
 #[derive(Clone)]
 pub struct Webhooks {
     client: reqwest::Client,
+    targets: WebhookTargets,
 }
 
 impl Webhooks {
-    pub fn new(timeout: Duration) -> anyhow::Result<Self> {
+    pub fn new(timeout: Duration, targets: WebhookTargets) -> anyhow::Result<Self> {
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
             // A redirect would send the signed body somewhere else.
             .redirect(reqwest::redirect::Policy::none())
+            // Connects only to the addresses the targets allow, whatever
+            // the name resolved to when the URL was set.
+            .dns_resolver(Arc::new(CheckedResolver(targets)))
+            // A proxy would resolve the name itself, out of our sight.
+            .no_proxy()
             .user_agent(concat!("InTheGame-Webhooks/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Self { client })
+        Ok(Self { client, targets })
+    }
+
+    /// Which addresses webhooks may reach.
+    pub fn targets(&self) -> WebhookTargets {
+        self.targets
     }
 
     /// Posts one delivery; any answer but 2xx is a failure.
@@ -48,6 +62,13 @@ impl Webhooks {
             .webhook_secret
             .as_deref()
             .ok_or("the user has no webhook secret")?;
+        // An address literal never reaches the resolver: check it here.
+        let host_allowed = reqwest::Url::parse(url)
+            .ok()
+            .and_then(|u| u.host().map(|h| self.targets.allows_host(&h)));
+        if host_allowed != Some(true) {
+            return Err(format!("POST {url}: refused: the URL {PRIVATE_TARGET}"));
+        }
         let notification = &claimed.notification;
         let body = json!({
             "deliveryId": claimed.delivery.id,
@@ -72,7 +93,7 @@ impl Webhooks {
             .body(body)
             .send()
             .await
-            .map_err(|e| format!("POST {url}: {}", without_url(&e)))?;
+            .map_err(|e| format!("POST {url}: {}", outcome(&e)))?;
         let status = response.status();
         if status.is_success() {
             Ok(())
@@ -91,26 +112,59 @@ pub fn signature(secret: &str, timestamp: &str, body: &str) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-fn without_url(err: &reqwest::Error) -> String {
-    let kind = if err.is_timeout() {
+/// What went wrong, in words that do not map the receiver's network: the
+/// error's detail (a refused port, a DNS answer) goes to the log only.
+fn outcome(err: &reqwest::Error) -> &'static str {
+    let mut detail = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        if cause.is::<PrivateAddress>() {
+            return "refused: the host resolves only to private network addresses";
+        }
+        detail = format!("{detail}: {cause}");
+        source = cause.source();
+    }
+    tracing::info!(error = detail, "webhook attempt failed");
+    if err.is_timeout() {
         "timed out"
     } else if err.is_connect() {
         "could not connect"
     } else {
         "failed"
-    };
-    let mut source = std::error::Error::source(err);
-    let mut detail = String::new();
-    while let Some(cause) = source {
-        detail = cause.to_string();
-        source = cause.source();
-    }
-    if detail.is_empty() {
-        kind.to_owned()
-    } else {
-        format!("{kind}: {detail}")
     }
 }
+
+/// Resolves names with the system resolver and keeps only the addresses
+/// the targets allow, so a name that points at a private network (at
+/// once, or after the URL was set) is never connected to.
+struct CheckedResolver(WebhookTargets);
+
+impl Resolve for CheckedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let targets = self.0;
+        Box::pin(async move {
+            let addrs = tokio::net::lookup_host((name.as_str(), 0)).await?;
+            let allowed: Vec<_> = addrs
+                .filter(|addr| targets.allows_address(addr.ip()))
+                .collect();
+            if allowed.is_empty() {
+                return Err(Box::new(PrivateAddress) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(allowed.into_iter()) as Addrs)
+        })
+    }
+}
+
+#[derive(Debug)]
+struct PrivateAddress;
+
+impl std::fmt::Display for PrivateAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the host resolves only to private network addresses")
+    }
+}
+
+impl std::error::Error for PrivateAddress {}
 
 #[cfg(test)]
 mod tests {

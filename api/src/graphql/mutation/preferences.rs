@@ -22,8 +22,9 @@ impl PreferencesMutation {
         input: NotificationPreferencesInput,
     ) -> async_graphql::Result<UpdateNotificationPreferencesPayload> {
         let db = ctx.data_unchecked::<DatabaseConnection>();
+        let targets = ctx.data_unchecked::<worker::Context>().webhooks.targets();
         let updated =
-            service::accounts::preferences::update(db, viewer(ctx)?.user.id, input.into())
+            service::accounts::preferences::update(db, viewer(ctx)?.user.id, input.into(), targets)
                 .await
                 .gql()?;
         Ok(UpdateNotificationPreferencesPayload {

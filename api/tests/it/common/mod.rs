@@ -92,6 +92,10 @@ impl TestApp {
                 format!("test-{}", uuid::Uuid::new_v4().simple()),
             ]);
         }
+        if !extra.contains(&"--allow-private-webhooks") {
+            // Test receivers listen on 127.0.0.1.
+            args.extend(["--allow-private-webhooks".to_owned(), "true".to_owned()]);
+        }
         args.extend(extra.iter().map(|a| (*a).to_owned()));
         let config = TestCli::try_parse_from(args).expect("test config").config;
         service::telemetry::init(&config);
