@@ -195,12 +195,12 @@ where
                         open
                     };
                     if still_open {
+                        let text = format!("the request took longer than {} ms", settings.request_timeout.as_millis());
+                        let _ = replies.send(error_message(transport_ws, &id, code::TIMEOUT, &text)).await;
                         // Stops the operation inside async-graphql, as the
                         // client's own `complete` (or `stop`) would.
                         let stop = if transport_ws { "complete" } else { "stop" };
                         yield Ok(Message::Text(json!({ "type": stop, "id": id }).to_string().into()));
-                        let text = format!("the request took longer than {} ms", settings.request_timeout.as_millis());
-                        let _ = replies.send(error_message(transport_ws, &id, code::TIMEOUT, &text)).await;
                     }
                 }
             }

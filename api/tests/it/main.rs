@@ -20,4 +20,6 @@ mod probes;
 mod queries;
 mod rate_limits;
 mod schema;
+mod transport;
 mod websocket_auth;
+mod websocket_limits;

@@ -178,4 +178,23 @@ mod tests {
             "sha256=49f24e537407743fa4a0242bb63b94b9a47ee99cbbe071ccd8a22550ae411686"
         );
     }
+
+    #[tokio::test]
+    async fn a_name_that_resolves_only_to_this_machine_is_not_connected_to() {
+        let name: Name = "localhost".parse().unwrap();
+        let err = CheckedResolver(WebhookTargets::PublicOnly)
+            .resolve(name)
+            .await
+            .err()
+            .expect("refused");
+        assert!(err.is::<PrivateAddress>(), "{err}");
+
+        let name: Name = "localhost".parse().unwrap();
+        let addrs: Vec<_> = CheckedResolver(WebhookTargets::Any)
+            .resolve(name)
+            .await
+            .unwrap()
+            .collect();
+        assert!(addrs.iter().all(|a| a.ip().is_loopback()) && !addrs.is_empty());
+    }
 }

@@ -144,3 +144,84 @@ async fn a_webhook_that_always_fails_is_dead_lettered_visible_to_admins_and_rede
         .await;
     assert_eq!(error_code(&again), Some("BAD_USER_INPUT"), "{again}");
 }
+
+#[tokio::test]
+async fn without_private_targets_a_loopback_webhook_is_refused_when_set_and_when_sent() {
+    let receiver = WebhookReceiver::start(Answer::FailFirst(0)).await;
+    let app = TestApp::spawn_worker(&[
+        "--allow-private-webhooks",
+        "false",
+        "--delivery-max-attempts",
+        "1",
+    ])
+    .await;
+    let world = world(&app).await;
+
+    // When set: address literals and names of this machine.
+    let fan_account = crate::common::accounts::user(&app.db, "ssrf@example.com").await;
+    for url in [
+        receiver.url.as_str(),
+        "http://localhost:8002/graphql",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.1/hook",
+        "http://192.168.1.1/hook",
+        "http://[::1]:8080/hook",
+        "http://0.0.0.0/hook",
+    ] {
+        let body = app
+            .graphql_as(
+                &fan_account.token,
+                "mutation($input: NotificationPreferencesInput!) {
+                   updateNotificationPreferences(input: $input) { webhookSecret }
+                 }",
+                json!({ "input": { "webhookUrl": url } }),
+            )
+            .await;
+        assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{url}: {body}");
+        let messages = crate::common::field_errors(&body, "webhookUrl");
+        assert!(
+            messages.iter().any(|m| m.contains("private")),
+            "{url}: {body}"
+        );
+    }
+
+    // When sent: a URL that pointed elsewhere when it was set (a name
+    // that now resolves to this machine looks the same to the worker).
+    let user_id = webhook_fan_at(&app, &world, "https://hooks.example.com/itg").await;
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &app.db,
+        &format!(
+            "UPDATE notification_preferences SET webhook_url = '{}' WHERE user_id = {user_id}",
+            receiver.url
+        ),
+    )
+    .await
+    .unwrap();
+    world
+        .send_digest(&app, "DAILY", user_id, "2026-12-01T09:00:00Z")
+        .await;
+    let dead = wait_for(20, "the webhook to be refused", || {
+        webhook_delivery(&app, &world, "DEAD")
+    })
+    .await;
+    let error = dead["lastError"].as_str().unwrap();
+    assert!(error.contains("refused"), "{error}");
+    assert!(!error.contains("os error"), "{error}");
+    assert_eq!(receiver.requests(), 0, "nothing reached the receiver");
+}
+
+async fn webhook_fan_at(app: &TestApp, world: &World, url: &str) -> i64 {
+    let (fan, _) = fan(
+        app,
+        world,
+        "hook@example.com",
+        json!({
+            "dailyDigest": { "enabled": true },
+            "channels": { "webhook": true, "inApp": false },
+            "webhookUrl": url,
+        }),
+    )
+    .await;
+    world.fixture(app, at("2026-12-01T15:00:00Z")).await;
+    fan.id
+}
