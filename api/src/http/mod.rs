@@ -1,8 +1,10 @@
 //! HTTP routes and middleware: GraphQL (queries over HTTP, subscriptions
-//! over websockets, GraphiQL for browsers) and the health probes.
+//! over websockets, GraphiQL for browsers), the scoreboard page and the
+//! health probes.
 
 mod auth;
 mod graphql;
+mod pages;
 mod probes;
 
 use std::time::Duration;
@@ -49,6 +51,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(probes::health))
         .route("/ready", get(probes::ready))
         .route("/metrics", get(probes::metrics))
+        .merge(pages::router())
         .layer(trace)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
