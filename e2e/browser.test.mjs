@@ -181,6 +181,8 @@ describe('The scoreboard at /', () => {
     const card = page.locator(`.match[data-id="${match.matchId}"]`);
     await card.locator('.score', { hasText: '0 – 0' }).waitFor({ timeout: 15_000 });
     await page.getByText('Live: scores update as they happen.').waitFor({ timeout: 15_000 });
+    // The standings of a league season (here a test league's, its teams level).
+    await page.locator('#standings tbody tr').first().waitFor({ timeout: 15_000 });
     await page.evaluate(() => {
       window.notReloaded = true;
     });

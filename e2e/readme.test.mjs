@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { API_BIN, createDatabase, eventually, run, startServer } from './harness.mjs';
+import { API_BIN, createDatabase, eventually, gql, run, startServer } from './harness.mjs';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const readme = await readFile(path.join(ROOT, 'README.md'), 'utf8');
@@ -93,6 +93,23 @@ describe("the README's commands and examples", () => {
     // No terminal here to ask for the password on.
     const output = await sh(`${local(command)} --password 'correct horse battery'`);
     assert.match(output, /you@example\.com/);
+  });
+
+  test('the register, follow and digest mutations work as written', async () => {
+    const graphql = blocks('graphql');
+    const register = graphql.find((b) => b.includes('register(input:'));
+    const { register: account } = await gql(server.url, register);
+    assert.equal(account.user.role, 'USER');
+    const { team } = await gql(server.url, '{ team(slug: "arsenal-fc") { id } }');
+    const follow = graphql.find((b) => b.includes('followTeam('));
+    const data = await gql(server.url, follow.replace('teamId: "1"', `teamId: "${team.id}"`), {}, {
+      token: account.token,
+    });
+    assert.equal(data.followTeam.team.name, 'Arsenal FC');
+    assert.deepEqual(data.updateNotificationPreferences.preferences.dailyDigest, {
+      enabled: true,
+      time: '08:00',
+    });
   });
 
   test('the curl example answers', async () => {

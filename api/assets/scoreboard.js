@@ -184,20 +184,23 @@
 
   // ---------------------------------------------------------- standings
 
-  async function loadSeasons(preferred) {
-    const { competitions } = await query(`{ competitions { code name kind seasons { id label } } }`);
+  /** Fills the season picker; shows the league season with the most results. */
+  async function loadSeasons() {
+    const { competitions } = await query(`{ competitions { name kind seasons { id label
+      matches(first: 1, filter: { status: [FINISHED] }) { totalCount } } } }`);
     const select = $('season');
+    let best;
     for (const competition of competitions) {
       const group = el('optgroup', { label: competition.name });
       for (const season of competition.seasons) {
         group.append(el('option', { value: season.id, textContent: `${competition.name} ${season.label}` }));
+        const played = season.matches.totalCount;
+        if (competition.kind === 'LEAGUE' && (!best || played > best.played)) best = { id: season.id, played };
       }
       if (group.children.length) select.append(group);
     }
-    const league = competitions.find((c) => c.kind === 'LEAGUE' && c.seasons.length);
-    const fallback = league ? league.seasons[0].id : select.value;
-    select.value = [...select.options].some((o) => o.value === preferred) ? preferred : fallback;
-    select.addEventListener('change', loadStandings);
+    if (best) select.value = best.id;
+    select.addEventListener('change', () => loadStandings().catch(report));
     await loadStandings();
   }
 
@@ -215,9 +218,10 @@
         {},
         el('td', { textContent: row.position }),
         el('th', { scope: 'row', className: 'team', textContent: row.team.name }),
-        ...[row.played, row.won, row.drawn, row.lost, row.goalDifference, row.points].map((n) =>
-          el('td', { textContent: n }),
-        ),
+        el('td', { textContent: row.played }),
+        ...[row.won, row.drawn, row.lost].map((n) => el('td', { className: 'wdl', textContent: n })),
+        el('td', { textContent: row.goalDifference }),
+        el('td', { textContent: row.points }),
       ),
     );
     document.querySelector('#standings tbody').replaceChildren(...rows);
@@ -267,8 +271,7 @@
         complete: () => {},
       },
     );
-    const firstLive = data.live.nodes[0];
-    await loadSeasons(firstLive && firstLive.season.id);
+    await loadSeasons();
   }
 
   start().catch(report);
