@@ -1,4 +1,5 @@
 # Multi-stage build: one image holds both binaries; compose picks the command.
+# curl is there for compose's healthchecks (/ready, the worker's /health).
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
 COPY . .
@@ -6,7 +7,7 @@ RUN cargo build --release --locked -p api -p worker
 
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates \
+ && apt-get install -y --no-install-recommends ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --create-home --home-dir /app inthegame
 WORKDIR /app

@@ -65,9 +65,19 @@ pub struct ServeOptions {
     pub demo: bool,
 
     /// With `--demo`: how many milliseconds one minute of play lasts in the
-    /// live replays of real matches; 0 turns the replays off.
-    #[arg(long, env = "DEMO_MINUTE_MS", default_value_t = 1000)]
+    /// live replays of real matches, 0 to 60000 (real time); 0 turns the
+    /// replays off.
+    #[arg(long, env = "DEMO_MINUTE_MS", default_value_t = 1000, value_parser = parse_demo_minute_ms)]
     pub demo_minute_ms: u64,
+}
+
+fn parse_demo_minute_ms(raw: &str) -> Result<u64, String> {
+    const RANGE: &str =
+        "expected milliseconds per minute of play, from 0 (no replays) to 60000 (real time)";
+    match raw.trim().parse::<u64>() {
+        Ok(ms) if ms <= 60_000 => Ok(ms),
+        _ => Err(RANGE.to_owned()),
+    }
 }
 
 /// Bounds on what one request may cost. Each refusal is a GraphQL error

@@ -30,10 +30,38 @@ pub async fn connect(url: &DatabaseUrl) -> anyhow::Result<DatabaseConnection> {
     } else {
         options.max_connections(20);
     }
-    let db = Database::connect(options)
-        .await
-        .map_err(|e| anyhow::anyhow!("DATABASE_URL: cannot connect to {url}: {e}"))?;
+    let db = match Database::connect(options).await {
+        Ok(db) => db,
+        Err(err) => {
+            let cause = match unreachable_because(url).await {
+                Some(cause) => cause,
+                None => err.to_string(),
+            };
+            anyhow::bail!("DATABASE_URL: cannot connect to {url}: {cause}");
+        }
+    };
     Ok(db)
+}
+
+/// The pool retries a server it cannot reach until its timeout, and then
+/// says only "pool timed out"; one plain TCP connection tells the operator
+/// why. `None` when the server's port answers (the pool's error, such as
+/// an unknown database or a bad password, then says what is wrong).
+async fn unreachable_because(url: &DatabaseUrl) -> Option<String> {
+    if url.is_sqlite() {
+        return None;
+    }
+    let parsed = url::Url::parse(url.expose()).ok()?;
+    let address = format!("{}:{}", parsed.host_str()?, parsed.port().unwrap_or(5432));
+    let wait = Duration::from_secs(5);
+    match tokio::time::timeout(wait, tokio::net::TcpStream::connect(&address)).await {
+        Ok(Ok(_)) => None,
+        Ok(Err(err)) if err.kind() == std::io::ErrorKind::ConnectionRefused => Some(format!(
+            "connection refused by {address}: is PostgreSQL running and listening there?"
+        )),
+        Ok(Err(err)) => Some(format!("cannot reach {address}: {err}")),
+        Err(_) => Some(format!("no answer from {address} within {wait:?}")),
+    }
 }
 
 /// Applies every pending migration.

@@ -90,9 +90,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 Kind::Daily => DigestKind::Daily,
                 Kind::Weekly => DigestKind::Weekly,
             };
-            let user_id = match user {
+            let user_id = match &user {
                 Some(email) => Some(
-                    service::accounts::find_by_email(&ctx.db, &email)
+                    service::accounts::find_by_email(&ctx.db, email)
                         .await?
                         .ok_or_else(|| anyhow::anyhow!("--user: no account has the email {email}"))?
                         .id,
@@ -104,6 +104,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 "queued {queued} {} digest job(s) as of {as_of}",
                 kind.as_str()
             );
+            if let (Some(user_id), Some(email)) = (user_id, &user) {
+                use service::notifications::digest;
+                if queued == 0 {
+                    let catch_up = ctx.settings.digest_catch_up;
+                    let why = digest::why_not_due(&ctx.db, kind, as_of, catch_up, user_id).await?;
+                    println!("none for {email}: {why}");
+                } else if !digest::follows_a_team(&ctx.db, user_id).await? {
+                    println!("{email} follows no team, so the digest will have nothing to report");
+                }
+            }
             Ok(())
         }
     }

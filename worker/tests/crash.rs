@@ -413,4 +413,94 @@ async fn the_digest_command_explains_bad_arguments() {
     let (code, stdout, stderr) = digest("2026-12-01T08:30:00Z", "fan3@example.com");
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stdout.contains("queued 1 daily digest job(s)"), "{stdout}");
+    assert!(!stdout.contains("follows no team"), "{stdout}");
+}
+
+/// `--user` says why no job was queued, or that the one queued will be empty.
+#[tokio::test]
+async fn the_digest_command_says_why_it_queued_nothing_for_a_user() {
+    let dir = tempfile::tempdir().unwrap();
+    let (smtp_url, _) = start_smtp();
+    let setup = setup(&dir, &smtp_url).await;
+    let user_id = |email: &str| {
+        let db = setup.db.clone();
+        let email = email.to_owned();
+        async move {
+            service::accounts::find_by_email(&db, &email)
+                .await
+                .unwrap()
+                .unwrap()
+                .id
+        }
+    };
+    let digest = |as_of: &str, user: &str| {
+        let args = [
+            "digest", "--kind", "daily", "--as-of", as_of, "--user", user,
+        ];
+        let output = worker(&setup.env, &args).output().unwrap();
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+
+    // Their digest time is 08:00 in London; 20:00 is past the catch-up.
+    let stdout = digest("2026-12-01T20:00:00Z", "fan0@example.com");
+    assert!(stdout.contains("queued 0 daily digest job(s)"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "none for fan0@example.com: their last daily digest time before then, \
+             2026-12-01 08:00 (Europe/London), was more than DIGEST_CATCH_UP_HOURS (3 h) earlier"
+        ),
+        "{stdout}"
+    );
+
+    let fan1 = user_id("fan1@example.com").await;
+    let mut preferences: notification_preference::ActiveModel =
+        notification_preference::Entity::find_by_id(fan1)
+            .one(&setup.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .into();
+    preferences.daily_enabled = Set(false);
+    preferences.update(&setup.db).await.unwrap();
+    let stdout = digest("2026-12-01T08:30:00Z", "fan1@example.com");
+    assert!(
+        stdout.contains("none for fan1@example.com: their daily digest is off; updateNotificationPreferences turns it on"),
+        "{stdout}"
+    );
+
+    let fan2 = user_id("fan2@example.com").await;
+    digest_run::ActiveModel {
+        user_id: Set(fan2),
+        kind: Set(NotificationKind::DailyDigest),
+        period: Set("2026-12-01".into()),
+        notification_id: Set(None),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&setup.db)
+    .await
+    .unwrap();
+    let stdout = digest("2026-12-01T08:30:00Z", "fan2@example.com");
+    assert!(
+        stdout.contains(
+            "none for fan2@example.com: their daily digest for 2026-12-01 was already handled"
+        ),
+        "{stdout}"
+    );
+
+    let fan3 = user_id("fan3@example.com").await;
+    follow::Entity::delete_many()
+        .filter(follow::Column::UserId.eq(fan3))
+        .exec(&setup.db)
+        .await
+        .unwrap();
+    let stdout = digest("2026-12-01T08:30:00Z", "fan3@example.com");
+    assert!(stdout.contains("queued 1 daily digest job(s)"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "fan3@example.com follows no team, so the digest will have nothing to report"
+        ),
+        "{stdout}"
+    );
 }

@@ -33,6 +33,8 @@ pub mod code {
     pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
     pub const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";
     pub const NOT_ACCEPTABLE: &str = "NOT_ACCEPTABLE";
+    /// A subscription sent as an HTTP request instead of over a websocket.
+    pub const SUBSCRIPTION_OVER_HTTP: &str = "SUBSCRIPTION_OVER_HTTP";
     /// The request did not parse or does not fit the schema.
     pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
     pub const RATE_LIMITED: &str = crate::rate_limit::RATE_LIMITED;

@@ -4,7 +4,7 @@
 //! for queries only. A GET that asks for a websocket upgrade gets the
 //! subscription protocols; a GET from a browser gets GraphiQL.
 
-use async_graphql::http::{GraphiQLSource, parse_query_string};
+use async_graphql::http::parse_query_string;
 use async_graphql::http::{WebSocketProtocols, WsMessage};
 use async_graphql::parser::types::OperationType;
 use async_graphql_axum::GraphQLProtocol;
@@ -14,7 +14,7 @@ use std::time::Duration;
 use axum::extract::ws::{CloseFrame, Message};
 use axum::extract::{FromRequestParts, Request, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::auth::{self, Caller};
@@ -80,7 +80,7 @@ pub async fn get(State(state): State<AppState>, request: Request) -> Response {
     let query = parts.uri.query().unwrap_or_default();
     let has_query = url_has_param(query, "query");
     if !has_query && accepts_html(&parts.headers) {
-        return graphiql().into_response();
+        return super::pages::graphiql();
     }
     let Some(format) = negotiate(&parts.headers) else {
         return not_acceptable();
@@ -96,7 +96,7 @@ pub async fn get(State(state): State<AppState>, request: Request) -> Response {
             );
         }
     };
-    if is_mutation(&request) {
+    if selects(&request, OperationType::Mutation) {
         let mut response = coded_error(
             format,
             StatusCode::METHOD_NOT_ALLOWED,
@@ -166,6 +166,19 @@ async fn execute(
 ) -> Response {
     if let Some(name) = &request.operation_name {
         tracing::Span::current().record("operation", name.as_str());
+    }
+    if selects(&request, OperationType::Subscription) {
+        let status = match format {
+            Format::GraphQLResponseJson => StatusCode::BAD_REQUEST,
+            Format::Json => StatusCode::OK,
+        };
+        return coded_error(
+            format,
+            status,
+            code::SUBSCRIPTION_OVER_HTTP,
+            "subscriptions run over a websocket: connect to this URL with the \
+             graphql-transport-ws (or legacy graphql-ws) subprotocol",
+        );
     }
     let request = match auth::admit(state, &caller).await {
         Ok(viewer) => auth::attach(request, viewer, &caller),
@@ -256,7 +269,8 @@ fn not_acceptable() -> Response {
     response
 }
 
-fn is_mutation(request: &async_graphql::Request) -> bool {
+/// Whether the operation the request runs is of type `ty`.
+fn selects(request: &async_graphql::Request, ty: OperationType) -> bool {
     let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
         return false;
     };
@@ -266,11 +280,11 @@ fn is_mutation(request: &async_graphql::Request) -> bool {
             ops.get(name.as_str())
         }
         (async_graphql::parser::types::DocumentOperations::Multiple(ops), None) => {
-            // Ambiguous without a name; refuse if any of them is a mutation.
-            return ops.values().any(|op| op.node.ty == OperationType::Mutation);
+            // Ambiguous without a name; refuse if any of them is of that type.
+            return ops.values().any(|op| op.node.ty == ty);
         }
     };
-    selected.is_some_and(|op| op.node.ty == OperationType::Mutation)
+    selected.is_some_and(|op| op.node.ty == ty)
 }
 
 fn is_websocket_upgrade(headers: &HeaderMap) -> bool {
@@ -468,14 +482,4 @@ fn speaks_graphql_transport_ws(headers: &HeaderMap) -> bool {
             })
         })
         .unwrap_or(false)
-}
-
-fn graphiql() -> Html<String> {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql")
-            .title("InTheGame GraphiQL")
-            .finish(),
-    )
 }

@@ -1,11 +1,13 @@
 //! HTTP routes and middleware: GraphQL (queries over HTTP, subscriptions
-//! over websockets, GraphiQL for browsers) and the health probes.
+//! over websockets, GraphiQL for browsers), the scoreboard page and the
+//! health probes.
 
 mod auth;
 pub mod capacity;
 pub mod cors;
 mod graphql;
 pub mod keepalive;
+mod pages;
 mod probes;
 pub mod server;
 pub mod ws_limits;
@@ -60,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(probes::health))
         .route("/ready", get(probes::ready))
         .route("/metrics", get(probes::metrics))
+        .merge(pages::router())
         .layer(trace)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))

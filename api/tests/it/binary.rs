@@ -53,6 +53,20 @@ fn an_unreachable_database_is_refused_naming_database_url() {
     );
     assert!(stderr.starts_with("error: DATABASE_URL"), "{stderr}");
     assert!(!stderr.contains("secret"), "the password leaked: {stderr}");
+    assert!(
+        stderr.contains("connection refused by 127.0.0.1:1: is PostgreSQL running"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_bad_demo_minute_length_is_refused_with_its_range() {
+    let dir = tempfile::tempdir().unwrap();
+    for value in ["-1", "60001", "fast"] {
+        let stderr = fails_with_one_line(dir.path(), &[("DEMO_MINUTE_MS", value)]);
+        assert!(stderr.starts_with("error: DEMO_MINUTE_MS"), "{stderr}");
+        assert!(stderr.contains("from 0 (no replays) to 60000"), "{stderr}");
+    }
 }
 
 #[test]

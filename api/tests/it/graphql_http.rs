@@ -157,24 +157,3 @@ async fn a_client_that_accepts_neither_json_type_gets_406() {
     assert_eq!(response.status(), 406);
     app.stop().await;
 }
-
-#[tokio::test]
-async fn a_browser_gets_graphiql_wired_for_queries_and_subscriptions() {
-    let app = TestApp::spawn().await;
-    let response = app
-        .http
-        .get(app.url("/graphql"))
-        .header("accept", "text/html,application/xhtml+xml")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    assert!(content_type(&response).starts_with("text/html"));
-    let html = response.text().await.unwrap();
-    assert!(html.contains("graphiql"), "not GraphiQL");
-    assert!(
-        html.contains("subscriptionUrl"),
-        "GraphiQL is not wired for subscriptions"
-    );
-    app.stop().await;
-}

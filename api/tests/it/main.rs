@@ -15,6 +15,7 @@ mod limits;
 mod live;
 mod n_plus_one;
 mod notifications;
+mod pages;
 mod preferences;
 mod probes;
 mod queries;

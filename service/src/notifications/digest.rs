@@ -209,6 +209,57 @@ pub async fn due(
     Ok(candidates)
 }
 
+/// Why `due` finds no digest of `kind` for this user at `now`, in words
+/// for an operator who asked for that one user.
+pub async fn why_not_due(
+    db: &impl ConnectionTrait,
+    kind: DigestKind,
+    now: DateTime<Utc>,
+    catch_up: chrono::Duration,
+    user_id: i64,
+) -> Result<String> {
+    let (Some(preferences), Some(user)) = (
+        prefs::Entity::find_by_id(user_id).one(db).await?,
+        user::Entity::find_by_id(user_id).one(db).await?,
+    ) else {
+        return Err(Error::not_found("notification preferences"));
+    };
+    let enabled = match kind {
+        DigestKind::Daily => preferences.daily_enabled,
+        DigestKind::Weekly => preferences.weekly_enabled,
+    };
+    let kind_name = kind.as_str();
+    if !enabled {
+        return Ok(format!(
+            "their {kind_name} digest is off; updateNotificationPreferences turns it on"
+        ));
+    }
+    let tz = super::user_tz(&user);
+    let occurrence = occurrence(kind, &preferences, tz, now);
+    if now - occurrence.at > catch_up {
+        return Ok(format!(
+            "their last {kind_name} digest time before then, {} ({tz}), was more than \
+             DIGEST_CATCH_UP_HOURS ({} h) earlier",
+            occurrence.at.with_timezone(&tz).format("%Y-%m-%d %H:%M"),
+            catch_up.num_hours(),
+        ));
+    }
+    Ok(format!(
+        "their {kind_name} digest for {} was already handled",
+        occurrence.period
+    ))
+}
+
+/// Whether the user follows any team; without one a digest has nothing
+/// to report.
+pub async fn follows_a_team(db: &impl ConnectionTrait, user_id: i64) -> Result<bool> {
+    Ok(follow::Entity::find()
+        .filter(follow::Column::UserId.eq(user_id))
+        .one(db)
+        .await?
+        .is_some())
+}
+
 fn local_time(raw: &str) -> chrono::NaiveTime {
     chrono::NaiveTime::parse_from_str(raw, "%H:%M")
         .unwrap_or_else(|_| chrono::NaiveTime::from_hms_opt(8, 0, 0).expect("a valid time"))

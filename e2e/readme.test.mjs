@@ -1,0 +1,161 @@
+// The README is true: each command in its `sh` blocks is run here or by
+// CI (and a new one fails this test until it is), and its curl, fetch and
+// graphql-ws examples run here against a server with the demo data.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import { API_BIN, createDatabase, eventually, gql, run, startServer } from './harness.mjs';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const readme = await readFile(path.join(ROOT, 'README.md'), 'utf8');
+const blocks = (language) =>
+  [...readme.matchAll(new RegExp('```' + language + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]);
+
+/** One command per line, continuation lines joined. */
+const commands = blocks('sh')
+  .flatMap((block) => block.replace(/\\\n\s*/g, ' ').split('\n'))
+  .map((line) => line.replace(/\s+#.*$/, '').trim())
+  .filter(Boolean);
+
+/** Where each kind of README command runs. */
+const RUN_BY = [
+  [/^cargo run -p api -- --demo$/, 'e2e/browser.test.mjs and this file (DEMO=true)'],
+  [/^cargo test --workspace$/, '.ci/run, on both backends'],
+  [/^cargo run -p api -- import /, 'this file'],
+  [/^cargo run -p api -- create-user /, 'this file'],
+  [/^curl /, 'this file'],
+  [/^cargo run -p worker -- digest /, 'worker/tests/crash.rs (the digest command tests)'],
+  [/^export (DATABASE_URL|REDIS_URL)=/, '.ci/run (the PostgreSQL + Redis run)'],
+  // Not this exact line: the harness makes a database per run with psql.
+  [/^createdb /, 'e2e/harness.mjs (CREATE DATABASE per run)'],
+  [/^cargo run -p (api|worker)$/, '.ci/run and e2e/harness.mjs (the built binaries)'],
+  [/^cargo build -p api && cd e2e && npm ci$/, '.ci/run'],
+  [/^API_BIN=.* npm test$/, '.ci/run'],
+  [/^docker compose (--profile demo )?up --build$/, 'e2e/compose.test.mjs (schema check, no engine)'],
+];
+
+test('every command in the README is run by this test or by CI', () => {
+  assert.ok(commands.length > 5, 'no commands found');
+  const unknown = commands.filter((command) => !RUN_BY.some(([pattern]) => pattern.test(command)));
+  assert.deepEqual(unknown, [], 'README commands that nothing runs');
+});
+
+describe("the README's commands and examples", () => {
+  let database;
+  let server;
+  let cwd;
+
+  before(async () => {
+    database = await createDatabase();
+    cwd = await mkdtemp(path.join(tmpdir(), 'itg-e2e-readme-'));
+    server = await startServer({
+      databaseUrl: database.url,
+      name: 'readme',
+      env: { DEMO: 'true', DEMO_MINUTE_MS: '100' },
+      timeout: 120_000,
+    });
+  });
+
+  after(async () => {
+    await server?.stop();
+    await database?.drop();
+    await rm(cwd, { recursive: true, force: true });
+  });
+
+  /** A README command with the api binary for `cargo run` and this server's address. */
+  const local = (command) =>
+    command
+      .replace(/^cargo run -p api --/, API_BIN)
+      .replaceAll('http://127.0.0.1:8002', new URL(server.url).origin)
+      .replaceAll('ws://127.0.0.1:8002', new URL(server.wsUrl).origin);
+
+  const sh = (command) =>
+    run('bash', ['-c', command], {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: database.url, RUST_LOG: 'warn', NO_COLOR: '1' },
+      timeout: 120_000,
+    });
+
+  test('the import command loads the bundled season it names', async () => {
+    const command = commands.find((c) => c.startsWith('cargo run -p api -- import '));
+    const output = await sh(local(command));
+    // The demo imported the same file already: nothing changes.
+    assert.match(output, /-> PL 2023\/24/);
+    assert.match(output, /^matches\s+0\s+0\s+380\s+0$/m);
+  });
+
+  test('the create-user command makes an admin', async () => {
+    const command = commands.find((c) => c.startsWith('cargo run -p api -- create-user '));
+    // No terminal here to ask for the password on.
+    const output = await sh(`${local(command)} --password 'correct horse battery'`);
+    assert.match(output, /you@example\.com/);
+  });
+
+  test('the register, follow and digest mutations work as written', async () => {
+    const graphql = blocks('graphql');
+    const register = graphql.find((b) => b.includes('register(input:'));
+    const { register: account } = await gql(server.url, register);
+    assert.equal(account.user.role, 'USER');
+    const { team } = await gql(server.url, '{ team(slug: "arsenal-fc") { id } }');
+    const follow = graphql.find((b) => b.includes('followTeam('));
+    const data = await gql(server.url, follow.replace('teamId: "1"', `teamId: "${team.id}"`), {}, {
+      token: account.token,
+    });
+    assert.equal(data.followTeam.team.name, 'Arsenal FC');
+    assert.deepEqual(data.updateNotificationPreferences.preferences.dailyDigest, {
+      enabled: true,
+      time: '08:00',
+    });
+  });
+
+  test('the curl example answers', async () => {
+    const curls = commands.filter((c) => c.startsWith('curl '));
+    assert.ok(curls.length > 0);
+    for (const command of curls) {
+      const body = JSON.parse(await sh(local(command)));
+      assert.equal(body.errors, undefined, JSON.stringify(body));
+      assert.ok(body.data.competitions.some((c) => c.code === 'PL'), JSON.stringify(body));
+    }
+  });
+
+  test('the fetch example prints the competition', async () => {
+    const example = blocks('js').find((b) => b.includes('await fetch('));
+    const output = await runScript(local(example), { until: /Premier League/ });
+    assert.match(output, /seasons/);
+  });
+
+  test('the graphql-ws example prints live scores', async () => {
+    const example = blocks('js').find((b) => b.includes("from 'graphql-ws'"));
+    await runScript(local(example), { until: /^\d+' .+ \d+-\d+ .+$/m });
+  });
+});
+
+/**
+ * Runs a JavaScript example as a module from e2e/ (where its packages
+ * are), until its output matches `until`; an example that loops forever
+ * is then stopped.
+ */
+async function runScript(source, { until, timeout = 30_000 }) {
+  const file = path.join(new URL('.', import.meta.url).pathname, `.readme-example-${process.pid}.mjs`);
+  await writeFile(file, source);
+  const child = spawn(process.execPath, [file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  let exited = false;
+  child.on('exit', () => (exited = true));
+  try {
+    await eventually(() => until.test(output) || (exited && Promise.reject(new Error(output))), {
+      timeout,
+      what: `output matching ${until}`,
+    });
+    return output;
+  } finally {
+    child.kill('SIGKILL');
+    await rm(file, { force: true });
+  }
+}
