@@ -440,14 +440,20 @@ async fn write_with_keepalive(
             },
             () = ping_due => Message::Text(ping.into()),
         };
-        let closing = matches!(message, Message::Close(_));
-        // The first text frame is the ack (or the refusal).
-        handshake_done |= matches!(message, Message::Text(_));
-        if socket.send(message).await.is_err() || closing {
-            break;
-        }
-        if let Some(clock) = &mut clock {
-            clock.sent();
+        // A refusal queued while async-graphql produced `message` (a
+        // timed-out query's `TIMEOUT` before its `complete`) goes first.
+        let queued = std::iter::from_fn(|| refusals.try_recv().ok());
+        for message in queued.chain(std::iter::once(message)).collect::<Vec<_>>() {
+            let closing = matches!(message, Message::Close(_));
+            // The first text frame is the ack (or the refusal).
+            handshake_done |= matches!(message, Message::Text(_));
+            if socket.send(message).await.is_err() || closing {
+                let _ = socket.close().await;
+                return;
+            }
+            if let Some(clock) = &mut clock {
+                clock.sent();
+            }
         }
     }
     let _ = socket.close().await;
