@@ -129,7 +129,7 @@ pub struct App {
 impl App {
     /// Connects, migrates, binds, and starts the embedded worker if asked.
     pub async fn start(config: Config, options: ServeOptions) -> anyhow::Result<Self> {
-        let mut db = service::db::connect(&config.database_url).await?;
+        let mut db = service::db::connect(&config.database_url, config.pool_options()).await?;
         // Set before the connection is cloned: each clone keeps its own callback.
         let statements = StatementCounter::default();
         let counter = statements.0.clone();
@@ -174,7 +174,7 @@ impl App {
             "SQL statements this process sent to the database",
             statements.0.clone(),
         );
-        jobs.metrics.register(&mut metrics);
+        jobs.register_metrics(&mut metrics);
         let rate_limits = Arc::new(RateLimits::from_config(&config));
         let accounts = AccountSettings::from_config(&config, rate_limits.clone());
         let state = AppState {

@@ -196,8 +196,11 @@ async fn execute(
             serde_json::to_value(&response).unwrap_or_default(),
         )
     };
-    if is_rate_limited(&response) {
+    let unavailable = has_code(&response, code::UNAVAILABLE);
+    if has_code(&response, crate::rate_limit::RATE_LIMITED) {
         status = StatusCode::TOO_MANY_REQUESTS;
+    } else if unavailable {
+        status = StatusCode::SERVICE_UNAVAILABLE;
     }
     let mut http = (status, body.to_string()).into_response();
     http.headers_mut()
@@ -205,12 +208,19 @@ async fn execute(
     for (name, value) in response.http_headers.iter() {
         http.headers_mut().insert(name.clone(), value.clone());
     }
+    if unavailable && !http.headers().contains_key(header::RETRY_AFTER) {
+        http.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(crate::graphql::error::UNAVAILABLE_RETRY_AFTER_SECS),
+        );
+    }
     http
 }
 
-/// A resolver refused a sign-in attempt for its rate (it also set `Retry-After`).
-fn is_rate_limited(response: &async_graphql::Response) -> bool {
-    let code = async_graphql::Value::from(crate::rate_limit::RATE_LIMITED);
+/// Some error carries this `extensions.code`: a refused sign-in (the
+/// resolver also set `Retry-After`), or a database that is down.
+fn has_code(response: &async_graphql::Response, code: &str) -> bool {
+    let code = async_graphql::Value::from(code);
     response.errors.iter().any(|e| {
         e.extensions
             .as_ref()

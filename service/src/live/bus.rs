@@ -5,19 +5,32 @@
 //! through one local broadcast channel.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use entity::{football_match, match_event};
 use fred::clients::SubscriberClient;
 use fred::prelude::*;
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
 
 use crate::config::RedisUrl;
 
 /// How many messages a slow subscription may fall behind before it is told
 /// it lagged (and refills from the database).
 const LOCAL_CAPACITY: usize = 4096;
+
+/// How many committed changes may wait to be published. Past that, new
+/// ones are dropped (and logged): subscribers refill them from the database.
+const OUTGOING_CAPACITY: usize = 4096;
+
+/// Longest one publish may take, building its message included. A publish
+/// that takes longer is given up, so a bus that is down cannot pile up
+/// work; the subscribers' sequence refill covers what it carried.
+const PUBLISH_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// A message to publish, built once its turn comes.
+type Outgoing = BoxFuture<'static, Option<BusMessage>>;
 
 /// A change that subscriptions may care about.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -49,9 +62,13 @@ pub trait Transport: Send + Sync + 'static {
 }
 
 /// The process's bus: publish after commit, subscribe to hear everything.
+///
+/// Publishing never holds up the caller: a committed write is answered
+/// from its commit, and one background task per process publishes in the
+/// order the changes were handed over, each publish bounded in time.
 #[derive(Clone)]
 pub struct Bus {
-    transport: Arc<dyn Transport>,
+    outgoing: mpsc::Sender<Outgoing>,
     local: broadcast::Sender<Delivery>,
 }
 
@@ -59,10 +76,34 @@ impl Bus {
     /// The embedded default: messages never leave the process.
     pub fn in_process() -> Self {
         let (local, _) = broadcast::channel(LOCAL_CAPACITY);
-        Self {
-            transport: Arc::new(InProcess(local.clone())),
-            local,
-        }
+        Self::with_transport(Arc::new(InProcess(local.clone())), local)
+    }
+
+    fn with_transport(transport: Arc<dyn Transport>, local: broadcast::Sender<Delivery>) -> Self {
+        let (outgoing, mut queue) = mpsc::channel::<Outgoing>(OUTGOING_CAPACITY);
+        // Ends when the last clone of the bus is dropped.
+        tokio::spawn(async move {
+            while let Some(message) = queue.recv().await {
+                let sent = tokio::time::timeout(PUBLISH_TIMEOUT, async {
+                    match message.await {
+                        Some(message) => transport.publish(&message).await,
+                        None => Ok(()),
+                    }
+                })
+                .await;
+                match sent {
+                    Ok(Ok(())) => {}
+                    Ok(Err(err)) => {
+                        tracing::warn!(error = format!("{err:#}"), "publishing on the bus failed");
+                    }
+                    Err(_) => tracing::warn!(
+                        timeout_ms = PUBLISH_TIMEOUT.as_millis() as u64,
+                        "publishing on the bus timed out"
+                    ),
+                }
+            }
+        });
+        Self { outgoing, local }
     }
 
     /// Redis PubSub on `{prefix}:live`, publishing through `publisher`, with
@@ -112,22 +153,30 @@ impl Bus {
                 let _ = resync.send(Delivery::Resync);
             }
         });
-        Ok(Self {
-            transport: Arc::new(RedisTransport {
-                client: publisher,
-                channel,
-                _subscriber: subscriber,
-            }),
-            local,
-        })
+        let transport = RedisTransport {
+            client: publisher,
+            channel,
+            _subscriber: subscriber,
+        };
+        Ok(Self::with_transport(Arc::new(transport), local))
     }
 
-    /// Publishes a committed change. A failure is logged, not returned: the
-    /// change is already stored, and subscribers recover it from the
-    /// database when they see the gap.
-    pub async fn publish(&self, message: BusMessage) {
-        if let Err(err) = self.transport.publish(&message).await {
-            tracing::warn!(error = format!("{err:#}"), "publishing on the bus failed");
+    /// Hands a committed change over for publishing and returns at once.
+    /// A failure is logged, not returned: the change is already stored, and
+    /// subscribers recover it from the database when they see the gap or
+    /// when the bus reconnects.
+    pub fn publish(&self, message: BusMessage) {
+        self.publish_with(async move { Some(message) });
+    }
+
+    /// Like `publish`, for a message that takes some work to build (say, a
+    /// read): the work happens in the background, in publishing order.
+    pub fn publish_with(
+        &self,
+        message: impl std::future::Future<Output = Option<BusMessage>> + Send + 'static,
+    ) {
+        if self.outgoing.try_send(Box::pin(message)).is_err() {
+            tracing::warn!("the bus is backed up; a change was not published");
         }
     }
 
