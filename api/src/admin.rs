@@ -62,7 +62,7 @@ pub async fn create_user(
         Some(password) => password,
         None => prompt_password()?,
     };
-    let db = service::db::connect(&config.database_url).await?;
+    let db = service::db::connect(&config.database_url, config.pool_options()).await?;
     if !options.skip_migrations {
         service::db::migrate(&db).await?;
     }

@@ -207,7 +207,7 @@ pub struct App {
 impl App {
     /// Connects, migrates, binds, and starts the embedded worker if asked.
     pub async fn start(config: Config, options: ServeOptions) -> anyhow::Result<Self> {
-        let mut db = service::db::connect(&config.database_url).await?;
+        let mut db = service::db::connect(&config.database_url, config.pool_options()).await?;
         // Set before the connection is cloned: each clone keeps its own callback.
         let statements = StatementCounter::default();
         let counter = statements.0.clone();
@@ -252,7 +252,7 @@ impl App {
             "SQL statements this process sent to the database",
             statements.0.clone(),
         );
-        jobs.metrics.register(&mut metrics);
+        jobs.register_metrics(&mut metrics);
         let rate_limits = Arc::new(RateLimits::from_config(&config));
         let (open_files, before) = crate::http::capacity::raise_open_files_limit();
         let capacity = Arc::new(crate::http::capacity::Capacity::new(

@@ -108,7 +108,7 @@ async fn import(config: Config, args: ImportArgs) -> anyhow::Result<()> {
         Kind::League => entity::CompetitionKind::League,
         Kind::Cup => entity::CompetitionKind::Cup,
     });
-    let db = service::db::connect(&config.database_url).await?;
+    let db = service::db::connect(&config.database_url, config.pool_options()).await?;
     service::db::migrate(&db).await?;
     let report = service::import::import_openfootball(&db, &source_name, &json, &options).await?;
     print!("{report}");

@@ -29,6 +29,18 @@ pub struct Config {
     )]
     pub database_url: DatabaseUrl,
 
+    /// Longest a statement waits for a database connection, in
+    /// milliseconds. When the database is down, requests fail with
+    /// `UNAVAILABLE` after this long instead of waiting out the request
+    /// timeout; it also bounds opening a new PostgreSQL connection.
+    #[arg(
+        long,
+        env = "DATABASE_ACQUIRE_TIMEOUT_MS",
+        default_value_t = 2_000,
+        value_parser = clap::value_parser!(u64).range(100..=60_000)
+    )]
+    pub database_acquire_timeout_ms: u64,
+
     /// Redis for the event bus and jobs. Unset: an in-process bus and
     /// embedded job storage, for a single process.
     #[arg(long, env = "REDIS_URL", value_parser = parse_redis_url, hide_env_values = true)]
@@ -187,6 +199,13 @@ pub struct NotificationSettings {
 }
 
 impl Config {
+    /// How the database pool behaves when the database is slow or gone.
+    pub fn pool_options(&self) -> crate::db::PoolOptions {
+        crate::db::PoolOptions {
+            acquire_timeout: std::time::Duration::from_millis(self.database_acquire_timeout_ms),
+        }
+    }
+
     /// The SQLite file the database URL points at, if it points at one.
     pub fn sqlite_path(&self) -> Option<PathBuf> {
         self.database_url.sqlite_path()

@@ -1,16 +1,38 @@
-//! Opening the database and bringing its schema up to date.
+//! Opening the database, bringing its schema up to date, and telling a
+//! database that is down from one that refused a statement.
 
 use std::time::Duration;
 
 use anyhow::Context as _;
 use migration::MigratorTrait as _;
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::sqlx::{self, Connection as _};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr,
+    RuntimeErr, Statement,
+};
 
 use crate::config::DatabaseUrl;
 
+/// How the pool behaves when the database is slow or gone.
+#[derive(Clone, Copy, Debug)]
+pub struct PoolOptions {
+    /// Longest a statement waits for a connection before it fails as
+    /// unavailable. Short, so that an unreachable database fails requests
+    /// fast instead of holding them until the request timeout.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        Self {
+            acquire_timeout: Duration::from_secs(2),
+        }
+    }
+}
+
 /// Connects to the database, creating the SQLite file's folder first.
 /// Errors name `DATABASE_URL`, since that is what the operator must fix.
-pub async fn connect(url: &DatabaseUrl) -> anyhow::Result<DatabaseConnection> {
+pub async fn connect(url: &DatabaseUrl, pool: PoolOptions) -> anyhow::Result<DatabaseConnection> {
     if let Some(path) = url.sqlite_path()
         && let Some(dir) = path.parent()
         && !dir.as_os_str().is_empty()
@@ -20,13 +42,15 @@ pub async fn connect(url: &DatabaseUrl) -> anyhow::Result<DatabaseConnection> {
     }
     let mut options = ConnectOptions::new(url.expose());
     options
-        .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(10))
+        .connect_timeout(pool.acquire_timeout)
+        .acquire_timeout(pool.acquire_timeout)
         .sqlx_logging(false);
     if url.is_sqlite() {
         // One writer at a time is all SQLite allows; a small pool avoids
         // piling up writers behind the lock.
-        options.max_connections(4);
+        options
+            .max_connections(4)
+            .map_sqlx_sqlite_pool_opts(|pool| pool.after_release(release_sqlite));
     } else {
         options.max_connections(20);
     }
@@ -64,6 +88,36 @@ async fn unreachable_because(url: &DatabaseUrl) -> Option<String> {
     }
 }
 
+/// Decides whether a SQLite connection may go back to the pool.
+///
+/// When a COMMIT or ROLLBACK fails (a full disk, an I/O error), SQLite may
+/// or may not have ended the transaction by itself, and sqlx's count of
+/// open transactions on the connection stays above zero. Pooled again, such
+/// a connection turns the next `BEGIN` into a `SAVEPOINT` inside a
+/// transaction that is never committed: writes are answered but never
+/// stored, and the write lock it holds makes every other connection
+/// `database is locked`. So a connection that still counts a transaction
+/// once its user let go of it is closed (which rolls back whatever SQLite
+/// still holds) and the pool opens a fresh one.
+fn release_sqlite(
+    conn: &mut sqlx::SqliteConnection,
+    _: sqlx::pool::PoolConnectionMetadata,
+) -> futures::future::BoxFuture<'_, Result<bool, sqlx::Error>> {
+    Box::pin(async move {
+        // A dropped transaction queues its rollback on the connection's
+        // worker; the ping runs after it, so the count below is final.
+        conn.ping().await?;
+        if conn.is_in_transaction() {
+            tracing::warn!(
+                "closing a database connection whose transaction did not end cleanly \
+                 (a failed COMMIT or ROLLBACK)"
+            );
+            return Ok(false);
+        }
+        Ok(true)
+    })
+}
+
 /// Applies every pending migration.
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     migration::Migrator::up(db, None)
@@ -71,7 +125,95 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
         .context("applying database migrations")
 }
 
-/// True when the database answers a trivial query.
-pub async fn is_reachable(db: &DatabaseConnection) -> bool {
-    db.execute_unprepared("SELECT 1").await.is_ok()
+/// Checks that the database takes work now. On PostgreSQL it answers a
+/// query; on SQLite, where reads go on working on a full disk, it must
+/// also commit a write: the header's `user_version`, which nothing else
+/// uses, is written back unchanged.
+pub async fn probe(db: &DatabaseConnection) -> Result<(), DbErr> {
+    match db.get_database_backend() {
+        DatabaseBackend::Sqlite => {
+            let version = db
+                .query_one_raw(Statement::from_string(
+                    DatabaseBackend::Sqlite,
+                    "PRAGMA user_version",
+                ))
+                .await?
+                .map(|row| row.try_get_by_index::<i64>(0))
+                .transpose()?
+                .unwrap_or(0);
+            db.execute_unprepared(&format!("PRAGMA user_version = {version}"))
+                .await?;
+        }
+        _ => {
+            db.execute_unprepared("SELECT 1").await?;
+        }
+    }
+    Ok(())
+}
+
+/// True when the error says the database cannot be reached or cannot take
+/// work right now (no connection within the acquire timeout, a lost
+/// connection, a full disk, a lock held too long), as opposed to a
+/// statement it refused. Such an error is worth retrying later.
+pub fn is_unavailable(err: &DbErr) -> bool {
+    let runtime = match err {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(runtime) | DbErr::Exec(runtime) | DbErr::Query(runtime) => runtime,
+        _ => return false,
+    };
+    let RuntimeErr::SqlxError(err) = runtime else {
+        return false;
+    };
+    match err.as_ref() {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| unavailable_code(&code)),
+        _ => false,
+    }
+}
+
+/// SQLite result codes (the primary code is the low byte of an extended
+/// one) and PostgreSQL SQLSTATEs that mean "not now" rather than "no".
+fn unavailable_code(code: &str) -> bool {
+    if let Ok(sqlite) = code.parse::<i32>() {
+        // SQLITE_BUSY, SQLITE_LOCKED, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN.
+        return matches!(sqlite & 0xff, 5 | 6 | 10 | 13 | 14);
+    }
+    // Connection exceptions, insufficient resources (a full disk among
+    // them), and a server shutting down or starting up.
+    code.starts_with("08") || code.starts_with("53") || matches!(code, "57P01" | "57P02" | "57P03")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_and_a_held_lock_are_unavailable_but_a_constraint_is_not() {
+        assert!(unavailable_code("13"));
+        assert!(unavailable_code("5"));
+        assert!(unavailable_code("517"));
+        assert!(unavailable_code("778"));
+        assert!(!unavailable_code("2067"));
+        assert!(!unavailable_code("19"));
+    }
+
+    #[test]
+    fn a_lost_postgres_connection_is_unavailable_but_a_unique_violation_is_not() {
+        assert!(unavailable_code("08006"));
+        assert!(unavailable_code("57P01"));
+        assert!(unavailable_code("53100"));
+        assert!(!unavailable_code("23505"));
+    }
+
+    #[test]
+    fn a_pool_timeout_is_unavailable() {
+        assert!(is_unavailable(&DbErr::ConnectionAcquire(
+            sea_orm::ConnAcquireErr::Timeout
+        )));
+        assert!(!is_unavailable(&DbErr::RecordNotFound("x".into())));
+    }
 }

@@ -24,6 +24,11 @@ pub enum Error {
     /// Sign-in failed. Deliberately silent about which part was wrong.
     #[error("the email or password is wrong")]
     WrongCredentials,
+    /// A dependency (the database) cannot take work right now: it is
+    /// unreachable, out of space or locked. Nothing was written; the client
+    /// may retry later. The cause goes to the log.
+    #[error("the service is unavailable; try again shortly")]
+    Unavailable(#[source] anyhow::Error),
     /// Anything else. The cause goes to the log, never to the client.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -50,7 +55,11 @@ fn summarize(fields: &BTreeMap<String, Vec<String>>) -> String {
 
 impl From<sea_orm::DbErr> for Error {
     fn from(err: sea_orm::DbErr) -> Self {
-        Self::Internal(err.into())
+        if crate::db::is_unavailable(&err) {
+            Self::Unavailable(err.into())
+        } else {
+            Self::Internal(err.into())
+        }
     }
 }
 

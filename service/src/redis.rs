@@ -32,13 +32,10 @@ pub async fn connect(url: &RedisUrl) -> anyhow::Result<Client> {
     Ok(client)
 }
 
-/// True when Redis answers PING within a second.
-pub async fn is_reachable(client: &Client) -> bool {
+/// True when Redis answers PING within `timeout`.
+pub async fn is_reachable(client: &Client, timeout: Duration) -> bool {
     let ping = client.ping::<String>(None);
-    matches!(
-        tokio::time::timeout(Duration::from_secs(1), ping).await,
-        Ok(Ok(_))
-    )
+    matches!(tokio::time::timeout(timeout, ping).await, Ok(Ok(_)))
 }
 
 /// A PubSub connection.

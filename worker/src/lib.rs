@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod metrics;
 pub mod outbox;
 pub mod queue;
+pub mod supervisor;
 
 use std::str::FromStr as _;
 use std::sync::Arc;
@@ -99,6 +100,8 @@ pub struct Context {
     pub webhooks: channels::webhook::Webhooks,
     pub settings: Arc<Settings>,
     pub metrics: metrics::WorkerMetrics,
+    /// Which of the worker's loops run in this process, and which are down.
+    pub supervision: supervisor::Supervision,
 }
 
 /// Where jobs live when there is no Redis and the database is not SQLite.
@@ -139,55 +142,80 @@ impl Context {
             webhooks,
             settings: Arc::new(settings),
             metrics: metrics::WorkerMetrics::default(),
+            supervision: supervisor::Supervision::default(),
         })
     }
 }
 
 /// Runs the job workers, the digest cron and the outbox consumer until
-/// `shutdown` is cancelled; jobs in flight then finish or go back to the queue.
+/// `shutdown` is cancelled; jobs in flight then finish or go back to the
+/// queue. Each loop is supervised: one that stops on an error (its queue
+/// failed under it) starts again after a backoff.
 pub async fn run(ctx: Context, shutdown: CancellationToken) -> anyhow::Result<()> {
     tracing::info!(instance = %ctx.settings.instance, "worker started");
-    let outbox = tokio::spawn(outbox::run(ctx.clone(), shutdown.clone()));
-    let monitor = match ctx.queue.clone() {
+    let supervision = ctx.supervision.clone();
+    let outbox = {
+        let ctx = ctx.clone();
+        let stop = shutdown.clone();
+        supervision.supervise("outbox", shutdown.clone(), move |_| {
+            let (ctx, stop) = (ctx.clone(), stop.clone());
+            async move {
+                outbox::run(ctx, stop).await;
+                Ok(())
+            }
+        })
+    };
+    match ctx.queue.clone() {
         Queue::Redis {
             digests,
             deliveries,
             reminders,
-        } => register!(Monitor::new(), ctx, digests, deliveries, reminders),
+        } => supervise_jobs!(ctx, shutdown, outbox, digests, deliveries, reminders),
         Queue::Sqlite {
             digests,
             deliveries,
             reminders,
-        } => register!(Monitor::new(), ctx, digests, deliveries, reminders),
-    };
-    let stop = shutdown.clone();
-    let result = monitor
-        .shutdown_timeout(Duration::from_secs(30))
-        .run_with_signal(async move {
-            stop.cancelled().await;
-            Ok(())
-        })
-        .await;
-    shutdown.cancel();
-    outbox.await.ok();
+        } => supervise_jobs!(ctx, shutdown, outbox, digests, deliveries, reminders),
+    }
     tracing::info!("worker stopped");
-    result.map_err(|e| anyhow::anyhow!("job workers: {e}"))
+    Ok(())
 }
 
-/// Registers the three job workers and the digest cron on a monitor; a
-/// macro because the Redis and SQLite storages are different types.
-macro_rules! register {
-    ($monitor:expr, $ctx:expr, $digests:expr, $deliveries:expr, $reminders:expr) => {{
-        let ctx = $ctx.clone();
-        let poll = ctx.settings.poll;
-        let name = |job: &str| format!("{job}-{}", ctx.settings.instance);
-        let (digest_name, delivery_name, reminder_name, cron_name) = (
-            name("digests"),
-            name("deliveries"),
-            name("reminders"),
-            name("digest-cron"),
+impl Context {
+    /// Registers the worker's counters, the restarts of its loops among them.
+    pub fn register_metrics(&self, registry: &mut prometheus_client::registry::Registry) {
+        self.metrics.register(registry);
+        registry.register(
+            "worker_restarts",
+            "Worker loops started again after they stopped on an error, by loop",
+            self.supervision.restarts.clone(),
         );
-        let (c1, c2, c3, c4) = (ctx.clone(), ctx.clone(), ctx.clone(), ctx.clone());
+    }
+}
+
+/// Resolves when `shutdown` is cancelled: the signal that stops an apalis
+/// worker gracefully (it finishes the jobs it holds).
+async fn stopped(shutdown: CancellationToken) -> Result<(), std::io::Error> {
+    shutdown.cancelled().await;
+    Ok(())
+}
+
+/// Supervises the three job workers, the digest cron and `$outbox` side by
+/// side until shutdown; a macro because the Redis and SQLite storages are
+/// different types.
+macro_rules! supervise_jobs {
+    ($ctx:expr, $shutdown:expr, $outbox:expr, $digests:expr, $deliveries:expr, $reminders:expr) => {{
+        let ctx = $ctx.clone();
+        let supervision = ctx.supervision.clone();
+        let poll = ctx.settings.poll;
+        // A restarted worker takes a fresh name: the job store refuses a
+        // name whose last heartbeat is recent, and hands the jobs of the
+        // old one back once its heartbeats stop.
+        let instance = ctx.settings.instance.clone();
+        let name = move |job: &str, attempt: usize| match attempt {
+            0 => format!("{job}-{instance}"),
+            n => format!("{job}-{instance}-r{n}"),
+        };
         let schedule = cron::Schedule::from_str("0 * * * * *").expect("a valid cron expression");
         // Digest and reminder jobs fail only when the database does; retry
         // those a few times with exponential backoff before giving up.
@@ -202,35 +230,50 @@ macro_rules! register {
             .expect("a valid backoff")
             .make_backoff()
         };
-        $monitor
-            .register(move |_| {
-                WorkerBuilder::new(digest_name.clone())
-                    .backend($digests.clone().poll_with_interval(poll))
+        let stop = $shutdown.clone();
+        let (digests, deliveries, reminders) = ($digests, $deliveries, $reminders);
+        let (c1, c2, c3, c4) = (ctx.clone(), ctx.clone(), ctx.clone(), ctx.clone());
+        let (n1, n2, n3, n4) = (name.clone(), name.clone(), name.clone(), name);
+        let (s1, s2, s3, s4) = (stop.clone(), stop.clone(), stop.clone(), stop.clone());
+        tokio::join!(
+            $outbox,
+            supervision.supervise("digests", stop.clone(), move |attempt| {
+                let worker = WorkerBuilder::new(n1("digests", attempt))
+                    .backend(digests.clone().poll_with_interval(poll))
                     .data(c1.clone())
                     .concurrency(4)
                     .retry(RetryPolicy::retries(3).with_backoff(backoff()))
-                    .build(jobs::digest::handle)
-            })
-            .register(move |_| {
-                WorkerBuilder::new(delivery_name.clone())
-                    .backend($deliveries.clone().poll_with_interval(poll))
+                    .build(jobs::digest::handle);
+                let signal = stopped(s1.clone());
+                async move { Ok(worker.run_until(signal).await?) }
+            }),
+            supervision.supervise("deliveries", stop.clone(), move |attempt| {
+                let worker = WorkerBuilder::new(n2("deliveries", attempt))
+                    .backend(deliveries.clone().poll_with_interval(poll))
                     .data(c2.clone())
                     .concurrency(8)
-                    .build(jobs::delivery::handle)
-            })
-            .register(move |_| {
-                WorkerBuilder::new(reminder_name.clone())
-                    .backend($reminders.clone().poll_with_interval(poll))
+                    .build(jobs::delivery::handle);
+                let signal = stopped(s2.clone());
+                async move { Ok(worker.run_until(signal).await?) }
+            }),
+            supervision.supervise("reminders", stop.clone(), move |attempt| {
+                let worker = WorkerBuilder::new(n3("reminders", attempt))
+                    .backend(reminders.clone().poll_with_interval(poll))
                     .data(c3.clone())
                     .retry(RetryPolicy::retries(3).with_backoff(backoff()))
-                    .build(jobs::reminder::handle)
-            })
-            .register(move |_| {
-                WorkerBuilder::new(cron_name.clone())
+                    .build(jobs::reminder::handle);
+                let signal = stopped(s3.clone());
+                async move { Ok(worker.run_until(signal).await?) }
+            }),
+            supervision.supervise("digest-cron", stop.clone(), move |attempt| {
+                let worker = WorkerBuilder::new(n4("digest-cron", attempt))
                     .backend(CronScheduler::new(schedule.clone()))
                     .data(c4.clone())
-                    .build(jobs::digest::tick)
-            })
+                    .build(jobs::digest::tick);
+                let signal = stopped(s4.clone());
+                async move { Ok(worker.run_until(signal).await?) }
+            }),
+        );
     }};
 }
-use register;
+use supervise_jobs;

@@ -63,7 +63,7 @@ async fn main() {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = cli.config;
     service::telemetry::init(&config);
-    let db = service::db::connect(&config.database_url).await?;
+    let db = service::db::connect(&config.database_url, config.pool_options()).await?;
     let bus = match &config.redis_url {
         Some(url) => {
             let client = service::redis::connect(url).await?;
@@ -130,10 +130,30 @@ async fn serve_metrics(
     use axum::routing::get;
 
     let mut registry = prometheus_client::registry::Registry::with_prefix("inthegame");
-    ctx.metrics.register(&mut registry);
+    ctx.register_metrics(&mut registry);
     let registry = std::sync::Arc::new(registry);
+    let supervision = ctx.supervision.clone();
     let router = axum::Router::new()
-        .route("/health", get(|| async { "ok" }))
+        .route(
+            "/health",
+            get(move || {
+                let report = supervision.report();
+                async move {
+                    // Before the loops start, and after they stop, there is nothing down.
+                    let (up, loops) = report.unwrap_or((true, serde_json::json!({})));
+                    let status = if up {
+                        StatusCode::OK
+                    } else {
+                        StatusCode::SERVICE_UNAVAILABLE
+                    };
+                    let body = serde_json::json!({
+                        "status": if up { "ok" } else { "down" },
+                        "workers": loops,
+                    });
+                    (status, axum::Json(body))
+                }
+            }),
+        )
         .route(
             "/metrics",
             get(move || {

@@ -106,7 +106,9 @@ struct Setup {
 async fn setup(dir: &tempfile::TempDir, smtp_url: &str) -> Setup {
     let url = database(dir).await;
     let parsed = service::config::DatabaseUrl::parse(&url).unwrap();
-    let db = service::db::connect(&parsed).await.unwrap();
+    let db = service::db::connect(&parsed, Default::default())
+        .await
+        .unwrap();
     service::db::migrate(&db).await.unwrap();
 
     let now = Utc::now();

@@ -21,6 +21,8 @@ pub mod code {
     pub const FORBIDDEN: &str = "FORBIDDEN";
     pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
     pub const INTERNAL: &str = "INTERNAL";
+    /// A dependency is down or full; retry after `retryAfter` seconds.
+    pub const UNAVAILABLE: &str = "UNAVAILABLE";
     pub const QUERY_TOO_DEEP: &str = "QUERY_TOO_DEEP";
     pub const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
     pub const TOO_MANY_TOKENS: &str = "TOO_MANY_TOKENS";
@@ -71,12 +73,29 @@ pub fn to_graphql(err: service::Error) -> async_graphql::Error {
             async_graphql::Error::new(err.to_string())
                 .extend_with(|_, e| e.set("code", code::UNAUTHENTICATED))
         }
+        Error::Unavailable(cause) => {
+            tracing::warn!(error = format!("{cause:#}"), "dependency unavailable");
+            unavailable()
+        }
         Error::Internal(cause) => {
             tracing::error!(error = format!("{cause:#}"), "internal error");
             async_graphql::Error::new("internal error")
                 .extend_with(|_, e| e.set("code", code::INTERNAL))
         }
     }
+}
+
+/// Seconds a client should wait before retrying after `UNAVAILABLE`.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
+
+/// An `UNAVAILABLE` error. The HTTP handler answers it with 503 and
+/// `Retry-After`.
+pub fn unavailable() -> async_graphql::Error {
+    async_graphql::Error::new(service::Error::Unavailable(anyhow::anyhow!("")).to_string())
+        .extend_with(|_, e| {
+            e.set("code", code::UNAVAILABLE);
+            e.set("retryAfter", UNAVAILABLE_RETRY_AFTER_SECS);
+        })
 }
 
 /// A `BAD_USER_INPUT` error on one argument.

@@ -172,7 +172,7 @@ pub async fn load_one<F: Fetch>(
         Ok(None) => Err(internal(format!(
             "row {id} referenced by a foreign key is missing"
         ))),
-        Err(err) => Err(internal(format!("loading row {id}: {err}"))),
+        Err(err) => Err(load_failed(&err, format!("loading row {id}: {err}"))),
     }
 }
 
@@ -184,10 +184,20 @@ pub async fn load_group<F: Fetch>(
     let loader = ctx.data_unchecked::<DataLoader<GroupedBy<F>>>();
     match loader.load_one(id).await {
         Ok(rows) => Ok(rows.unwrap_or_default()),
-        Err(err) => Err(internal(format!("loading rows of {id}: {err}"))),
+        Err(err) => Err(load_failed(&err, format!("loading rows of {id}: {err}"))),
     }
 }
 
 fn internal(message: String) -> async_graphql::Error {
     super::error::to_graphql(service::Error::Internal(anyhow::anyhow!(message)))
+}
+
+/// A failed load keeps its kind: a database that is down is `UNAVAILABLE`.
+fn load_failed(err: &service::Error, message: String) -> async_graphql::Error {
+    match err {
+        service::Error::Unavailable(_) => {
+            super::error::to_graphql(service::Error::Unavailable(anyhow::anyhow!(message)))
+        }
+        _ => internal(message),
+    }
 }

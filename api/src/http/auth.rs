@@ -58,11 +58,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 pub enum Refusal {
     RateLimited(RetryAfter),
     Unauthenticated(&'static str),
+    /// The database did not answer; retry later.
+    Unavailable,
     Internal,
 }
 
 impl Refusal {
-    /// A GraphQL error response: 429 with `Retry-After`, 401 with
+    /// A GraphQL error response: 429 or 503 with `Retry-After`, 401 with
     /// `WWW-Authenticate`, or 500.
     pub fn into_response(self, content_type: HeaderValue) -> Response {
         let (status, message, code, retry) = match self {
@@ -77,6 +79,12 @@ impl Refusal {
                 message.to_owned(),
                 code::UNAUTHENTICATED,
                 None,
+            ),
+            Refusal::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                service::Error::Unavailable(anyhow::anyhow!("")).to_string(),
+                code::UNAVAILABLE,
+                Some(crate::graphql::error::UNAVAILABLE_RETRY_AFTER_SECS),
             ),
             Refusal::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -156,6 +164,10 @@ async fn authenticate(
             refuse_failed_token(limits, ip)?;
             Err(Refusal::Unauthenticated(BAD_TOKEN))
         }
+        Err(service::Error::Unavailable(err)) => {
+            tracing::warn!(error = format!("{err:#}"), "resolving a bearer token");
+            Err(Refusal::Unavailable)
+        }
         Err(err) => {
             tracing::error!(
                 error = format!("{:#}", anyhow::Error::from(err)),
@@ -201,6 +213,8 @@ pub const CLOSE_UNAUTHORIZED: u16 = 4401;
 pub const CLOSE_TOO_MANY: u16 = 4429;
 /// RFC 6455 "internal error".
 pub const CLOSE_INTERNAL: u16 = 1011;
+/// RFC 6455 "try again later": the database did not answer.
+pub const CLOSE_TRY_AGAIN: u16 = 1013;
 
 impl InitOutcome {
     pub fn close_code(&self) -> Option<u16> {
@@ -255,6 +269,12 @@ pub async fn on_connection_init(
         Err(Refusal::Unauthenticated(message)) => {
             outcome.refuse(CLOSE_FORBIDDEN);
             Err(async_graphql::Error::new(message))
+        }
+        Err(Refusal::Unavailable) => {
+            outcome.refuse(CLOSE_TRY_AGAIN);
+            Err(async_graphql::Error::new(
+                service::Error::Unavailable(anyhow::anyhow!("")).to_string(),
+            ))
         }
         Err(Refusal::Internal) => {
             outcome.refuse(CLOSE_INTERNAL);

@@ -201,9 +201,11 @@ async fn execute(
     // Requests that never executed (parse, validation, limits, input that
     // does not fit its types) are answered with a 4xx.
     let never_executed = crate::graphql::coded_errors::never_executed(&response);
+    let unavailable = has_code(&response, code::UNAVAILABLE);
     let status = match (never_executed, format) {
         (true, Format::GraphQLResponseJson) => StatusCode::BAD_REQUEST,
-        _ if is_rate_limited(&response) => StatusCode::TOO_MANY_REQUESTS,
+        _ if has_code(&response, crate::rate_limit::RATE_LIMITED) => StatusCode::TOO_MANY_REQUESTS,
+        _ if unavailable => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::OK,
     };
     let mut http = (status, response_body(&response, never_executed)).into_response();
@@ -211,6 +213,12 @@ async fn execute(
         .insert(header::CONTENT_TYPE, format.content_type());
     for (name, value) in response.http_headers.iter() {
         http.headers_mut().insert(name.clone(), value.clone());
+    }
+    if unavailable && !http.headers().contains_key(header::RETRY_AFTER) {
+        http.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(crate::graphql::error::UNAVAILABLE_RETRY_AFTER_SECS),
+        );
     }
     http
 }
@@ -238,9 +246,10 @@ fn response_body(response: &async_graphql::Response, never_executed: bool) -> Ve
     })
 }
 
-/// A resolver refused a sign-in attempt for its rate (it also set `Retry-After`).
-fn is_rate_limited(response: &async_graphql::Response) -> bool {
-    let code = async_graphql::Value::from(crate::rate_limit::RATE_LIMITED);
+/// Some error carries this `extensions.code`: a refused sign-in (the
+/// resolver also set `Retry-After`), or a database that is down.
+fn has_code(response: &async_graphql::Response, code: &str) -> bool {
+    let code = async_graphql::Value::from(code);
     response.errors.iter().any(|e| {
         e.extensions
             .as_ref()

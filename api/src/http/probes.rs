@@ -1,5 +1,7 @@
 //! Liveness and readiness, for load balancers and orchestrators.
 
+use std::time::Duration;
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -12,18 +14,42 @@ pub async fn health() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// The process can do its work: the database answers, and Redis when configured.
+/// Longest one dependency check may take, so that `/ready` answers within
+/// a second even when a dependency hangs.
+const CHECK_TIMEOUT: Duration = Duration::from_millis(800);
+
+/// The process can do its work: the database takes writes, Redis answers
+/// when configured, and the embedded worker's loops run when it has one.
+/// Checks run side by side, each bounded.
 pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    let database = service::db::is_reachable(&state.db).await;
-    let redis = match &state.redis {
-        Some(client) => Some(service::redis::is_reachable(client).await),
-        None => None,
+    let database = async {
+        match tokio::time::timeout(CHECK_TIMEOUT, service::db::probe(&state.db)).await {
+            Ok(Ok(())) => true,
+            Ok(Err(err)) => {
+                tracing::warn!(error = %err, "readiness: the database check failed");
+                false
+            }
+            Err(_) => false,
+        }
     };
-    let ready = database && redis.unwrap_or(true);
+    let redis = async {
+        match &state.redis {
+            Some(client) => Some(service::redis::is_reachable(client, CHECK_TIMEOUT).await),
+            None => None,
+        }
+    };
+    let (database, redis) = tokio::join!(database, redis);
+    // The embedded worker's loops, when this process runs them.
+    let workers = state.jobs.supervision.report();
+    let ready =
+        database && redis.unwrap_or(true) && workers.as_ref().is_none_or(|(all_up, _)| *all_up);
     let check = |ok: bool| if ok { "ok" } else { "unavailable" };
     let mut checks = json!({ "database": check(database) });
     if let Some(redis) = redis {
         checks["redis"] = json!(check(redis));
+    }
+    if let Some((_, loops)) = workers {
+        checks["workers"] = loops;
     }
     let status = if ready {
         StatusCode::OK

@@ -627,12 +627,10 @@ mod websocket {
         wait_for_open_subscriptions(&app, "1").await;
         for (user, title) in [(&bob, "for bob"), (&ada, "for ada")] {
             let n = seed_notifications::notification(&app.db, user.id, title, false, false).await;
-            app.bus
-                .publish(BusMessage::Notification {
-                    user_id: user.id,
-                    notification_id: n.id,
-                })
-                .await;
+            app.bus.publish(BusMessage::Notification {
+                user_id: user.id,
+                notification_id: n.id,
+            });
         }
         let received = next_json(&mut socket).await;
         assert_eq!(
@@ -665,12 +663,10 @@ mod websocket {
         assert!(logout["errors"].is_null(), "{logout}");
         let n =
             seed_notifications::notification(&app.db, ada.id, "after logout", false, false).await;
-        app.bus
-            .publish(BusMessage::Notification {
-                user_id: ada.id,
-                notification_id: n.id,
-            })
-            .await;
+        app.bus.publish(BusMessage::Notification {
+            user_id: ada.id,
+            notification_id: n.id,
+        });
 
         let answer = next_json(&mut socket).await;
         assert_eq!(answer["type"], "next", "{answer}");

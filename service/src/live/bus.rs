@@ -7,13 +7,14 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use entity::{football_match, match_event};
 use fred::clients::SubscriberClient;
 use fred::prelude::*;
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
 
 use crate::config::RedisUrl;
 
@@ -44,6 +45,18 @@ impl Topic {
         }
     }
 }
+
+/// How many committed changes may wait to be published. Past that, new
+/// ones are dropped (and logged): subscribers refill them from the database.
+const OUTGOING_CAPACITY: usize = 4096;
+
+/// Longest one publish may take, building its message included. A publish
+/// that takes longer is given up, so a bus that is down cannot pile up
+/// work; the subscribers' sequence refill covers what it carried.
+const PUBLISH_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// A message to publish, built once its turn comes.
+type Outgoing = BoxFuture<'static, Option<BusMessage>>;
 
 /// A change that subscriptions may care about.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -164,9 +177,13 @@ impl Drop for Subscription {
 }
 
 /// The process's bus: publish after commit, subscribe to hear a topic.
+///
+/// Publishing never holds up the caller: a committed write is answered
+/// from its commit, and one background task per process publishes in the
+/// order the changes were handed over, each publish bounded in time.
 #[derive(Clone)]
 pub struct Bus {
-    transport: Arc<dyn Transport>,
+    outgoing: mpsc::Sender<Outgoing>,
     router: Arc<Router>,
 }
 
@@ -174,10 +191,34 @@ impl Bus {
     /// The embedded default: messages never leave the process.
     pub fn in_process() -> Self {
         let router = Arc::new(Router::default());
-        Self {
-            transport: Arc::new(InProcess(router.clone())),
-            router,
-        }
+        Self::with_transport(Arc::new(InProcess(router.clone())), router)
+    }
+
+    fn with_transport(transport: Arc<dyn Transport>, router: Arc<Router>) -> Self {
+        let (outgoing, mut queue) = mpsc::channel::<Outgoing>(OUTGOING_CAPACITY);
+        // Ends when the last clone of the bus is dropped.
+        tokio::spawn(async move {
+            while let Some(message) = queue.recv().await {
+                let sent = tokio::time::timeout(PUBLISH_TIMEOUT, async {
+                    match message.await {
+                        Some(message) => transport.publish(&message).await,
+                        None => Ok(()),
+                    }
+                })
+                .await;
+                match sent {
+                    Ok(Ok(())) => {}
+                    Ok(Err(err)) => {
+                        tracing::warn!(error = format!("{err:#}"), "publishing on the bus failed");
+                    }
+                    Err(_) => tracing::warn!(
+                        timeout_ms = PUBLISH_TIMEOUT.as_millis() as u64,
+                        "publishing on the bus timed out"
+                    ),
+                }
+            }
+        });
+        Self { outgoing, router }
     }
 
     /// Redis PubSub on `{prefix}:live`, publishing through `publisher`, with
@@ -223,22 +264,30 @@ impl Bus {
                 resync.resync();
             }
         });
-        Ok(Self {
-            transport: Arc::new(RedisTransport {
-                client: publisher,
-                channel,
-                _subscriber: subscriber,
-            }),
-            router,
-        })
+        let transport = RedisTransport {
+            client: publisher,
+            channel,
+            _subscriber: subscriber,
+        };
+        Ok(Self::with_transport(Arc::new(transport), router))
     }
 
-    /// Publishes a committed change. A failure is logged, not returned: the
-    /// change is already stored, and subscribers recover it from the
-    /// database when they see the gap.
-    pub async fn publish(&self, message: BusMessage) {
-        if let Err(err) = self.transport.publish(&message).await {
-            tracing::warn!(error = format!("{err:#}"), "publishing on the bus failed");
+    /// Hands a committed change over for publishing and returns at once.
+    /// A failure is logged, not returned: the change is already stored, and
+    /// subscribers recover it from the database when they see the gap or
+    /// when the bus reconnects.
+    pub fn publish(&self, message: BusMessage) {
+        self.publish_with(async move { Some(message) });
+    }
+
+    /// Like `publish`, for a message that takes some work to build (say, a
+    /// read): the work happens in the background, in publishing order.
+    pub fn publish_with(
+        &self,
+        message: impl std::future::Future<Output = Option<BusMessage>> + Send + 'static,
+    ) {
+        if self.outgoing.try_send(Box::pin(message)).is_err() {
+            tracing::warn!("the bus is backed up; a change was not published");
         }
     }
 
@@ -339,12 +388,11 @@ mod tests {
         let mut two = bus.subscribe(Topic::Match(2));
         let mut all = bus.subscribe(Topic::AllMatches);
         let mut user = bus.subscribe(Topic::User(1));
-        bus.publish(match_changed(1)).await;
+        bus.publish(match_changed(1));
         bus.publish(BusMessage::Notification {
             user_id: 1,
             notification_id: 9,
-        })
-        .await;
+        });
         assert_eq!(match_id(one.recv().await.unwrap()), Some(1));
         assert_eq!(match_id(all.recv().await.unwrap()), Some(1));
         assert!(matches!(
@@ -367,7 +415,7 @@ mod tests {
         drop(second);
         assert_eq!(bus.topics(), 0);
         // Publishing to a topic nobody hears is fine.
-        bus.publish(match_changed(7)).await;
+        bus.publish(match_changed(7));
         assert_eq!(bus.topics(), 0);
     }
 }

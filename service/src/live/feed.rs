@@ -95,8 +95,7 @@ pub async fn record_event(
         bus,
         &recorded.football_match,
         Some(recorded.event.clone()),
-    )
-    .await;
+    );
     Ok(recorded)
 }
 
@@ -148,8 +147,7 @@ pub async fn cancel_event(
         bus,
         &recorded.football_match,
         Some(recorded.event.clone()),
-    )
-    .await;
+    );
     Ok(recorded)
 }
 
@@ -354,26 +352,30 @@ pub async fn enqueue(
     Ok(())
 }
 
-/// Publishes a committed change to a match.
-pub async fn publish(
-    db: &impl ConnectionTrait,
+/// Publishes a committed change to a match, in the background: the
+/// caller answers from its commit whatever the bus does.
+pub fn publish(
+    db: &DatabaseConnection,
     bus: &Bus,
     football_match: &football_match::Model,
     event: Option<match_event::Model>,
 ) {
-    let competition_id = match season::Entity::find_by_id(football_match.season_id)
-        .one(db)
-        .await
-    {
-        Ok(Some(season)) => season.competition_id,
-        _ => 0,
-    };
-    bus.publish(BusMessage::Match {
-        football_match: Box::new(football_match.clone()),
-        competition_id,
-        event,
-    })
-    .await;
+    let db = db.clone();
+    let football_match = football_match.clone();
+    bus.publish_with(async move {
+        let competition_id = match season::Entity::find_by_id(football_match.season_id)
+            .one(&db)
+            .await
+        {
+            Ok(Some(season)) => season.competition_id,
+            _ => 0,
+        };
+        Some(BusMessage::Match {
+            football_match: Box::new(football_match),
+            competition_id,
+            event,
+        })
+    });
 }
 
 /// Moves a live match's clock on without an event, as a feed does between
@@ -398,7 +400,7 @@ pub async fn set_minute(
         .one(db)
         .await?
         .ok_or_else(|| Error::not_found("match"))?;
-    publish(db, bus, &updated, None).await;
+    publish(db, bus, &updated, None);
     Ok(updated)
 }
 
@@ -461,7 +463,7 @@ pub async fn schedule_match(
     .await?;
     enqueue(&txn, "match_scheduled", json!({ "match_id": created.id })).await?;
     txn.commit().await?;
-    publish(db, bus, &created, None).await;
+    publish(db, bus, &created, None);
     Ok(created)
 }
 
@@ -543,7 +545,7 @@ async fn change_schedule(
     let updated = active.update(&txn).await?;
     enqueue(&txn, topic, json!({ "match_id": match_id })).await?;
     txn.commit().await?;
-    publish(db, bus, &updated, None).await;
+    publish(db, bus, &updated, None);
     Ok(updated)
 }
 

@@ -22,12 +22,10 @@ pub async fn dispatch(ctx: &Context, written: &[Written]) {
             ctx.metrics.alerts.inc();
         }
         if w.is_in_app() {
-            ctx.bus
-                .publish(BusMessage::Notification {
-                    user_id: w.notification.user_id,
-                    notification_id: w.notification.id,
-                })
-                .await;
+            ctx.bus.publish(BusMessage::Notification {
+                user_id: w.notification.user_id,
+                notification_id: w.notification.id,
+            });
         }
         for delivery in w.outgoing() {
             if let Err(err) = ctx.queue.push_delivery(delivery.id, None).await {
