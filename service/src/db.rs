@@ -178,7 +178,10 @@ pub fn is_unavailable(err: &DbErr) -> bool {
 /// SQLite result codes (the primary code is the low byte of an extended
 /// one) and PostgreSQL SQLSTATEs that mean "not now" rather than "no".
 fn unavailable_code(code: &str) -> bool {
-    if let Ok(sqlite) = code.parse::<i32>() {
+    // A SQLSTATE is always five characters, digits or not ("08006");
+    // SQLite's codes are shorter numbers.
+    let is_sqlstate = code.len() == 5;
+    if !is_sqlstate && let Ok(sqlite) = code.parse::<i32>() {
         // SQLITE_BUSY, SQLITE_LOCKED, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN.
         return matches!(sqlite & 0xff, 5 | 6 | 10 | 13 | 14);
     }
