@@ -241,6 +241,13 @@ export async function startServer({ databaseUrl, name = 'api', env = {}, timeout
     get alive() {
       return running.has(child);
     },
+    /** SIGKILL: no graceful shutdown, as when a machine dies. */
+    async kill() {
+      if (running.has(child)) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+    },
     stop() {
       stopped ??= (async () => {
         if (running.has(child)) {
