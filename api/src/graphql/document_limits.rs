@@ -26,6 +26,17 @@ use super::error::code;
 /// expanding every spread.
 pub const MAX_NESTING: usize = 32;
 
+/// Most `__schema` and `__type` fields a document may ask for, fragments
+/// expanded. GraphiQL asks once; each answer is the whole schema, which no
+/// other cost limit weighs.
+pub const MAX_INTROSPECTION: usize = 2;
+
+/// Deepest nesting of brackets (`{`, `[`, `(`) a document may have. The
+/// parser recurses on each, values included (a list in a list in a list
+/// ...), so a deep enough document would overflow its stack: this is
+/// checked before anything parses a document.
+pub const MAX_BRACKETS: usize = 64;
+
 /// The settings, from `Limits`.
 #[derive(Clone, Copy, Debug)]
 pub struct DocumentLimits {
@@ -59,10 +70,17 @@ impl Extension for DocumentLimits {
 
 impl DocumentLimits {
     fn check_tokens(&self, query: &str) -> ServerResult<()> {
-        if count_tokens(query, self.tokens) > self.tokens {
+        let scan = scan(query, self.tokens);
+        if scan.tokens > self.tokens {
             return Err(refusal(
                 code::TOO_MANY_TOKENS,
                 format!("the document has more than {} tokens", self.tokens),
+            ));
+        }
+        if scan.brackets > MAX_BRACKETS {
+            return Err(refusal(
+                code::QUERY_TOO_DEEP,
+                format!("the document nests brackets more than {MAX_BRACKETS} deep"),
             ));
         }
         Ok(())
@@ -111,6 +129,12 @@ impl DocumentLimits {
                 format!("the document has more than {} aliases", self.aliases),
             ));
         }
+        if cost.introspection > MAX_INTROSPECTION {
+            return Err(refusal(
+                code::QUERY_TOO_COMPLEX,
+                format!("the document asks for the schema more than {MAX_INTROSPECTION} times"),
+            ));
+        }
         if cost.directives > self.directives {
             return Err(refusal(
                 code::TOO_MANY_DIRECTIVES,
@@ -128,6 +152,7 @@ struct Cost {
     selections: usize,
     aliases: usize,
     directives: usize,
+    introspection: usize,
     height: usize,
 }
 
@@ -137,6 +162,7 @@ impl Cost {
         self.selections = self.selections.saturating_add(other.selections);
         self.aliases = self.aliases.saturating_add(other.aliases);
         self.directives = self.directives.saturating_add(other.directives);
+        self.introspection = self.introspection.saturating_add(other.introspection);
         self.height = self.height.max(other.height);
     }
 
@@ -178,6 +204,9 @@ impl<'a> Walk<'a> {
                 Selection::Field(field) => {
                     if field.node.alias.is_some() {
                         cost.aliases = cost.aliases.saturating_add(1);
+                    }
+                    if matches!(field.node.name.node.as_str(), "__schema" | "__type") {
+                        cost.introspection = cost.introspection.saturating_add(1);
                     }
                     self.selection_set(&field.node.selection_set.node, depth + 1)?
                 }
@@ -242,15 +271,31 @@ fn refusal(code: &str, message: String) -> ServerError {
     error
 }
 
-/// Counts the document's lexical tokens, stopping once past `max` so that
-/// a huge document costs no more than a small one. Strings and comments
-/// are skipped whole; anything the lexer does not know counts as a token
-/// and is left to the parser to refuse.
-pub fn count_tokens(source: &str, max: usize) -> usize {
+/// Whether a document can be parsed without risk to the parser's stack.
+pub fn parses_safely(query: &str) -> bool {
+    scan(query, usize::MAX).brackets <= MAX_BRACKETS
+}
+
+/// What a lexical pass over a document finds.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Scan {
+    /// Tokens, up to one past the `max` given.
+    pub tokens: usize,
+    /// The deepest nesting of brackets, up to one past `MAX_BRACKETS`.
+    pub brackets: usize,
+}
+
+/// Counts the document's lexical tokens and its deepest nesting of
+/// brackets, stopping once past a limit so that a huge document costs no
+/// more than a small one. Strings and comments are skipped whole;
+/// anything the lexer does not know counts as a token and is left to the
+/// parser to refuse.
+pub fn scan(source: &str, max_tokens: usize) -> Scan {
     let bytes = source.as_bytes();
     let mut i = 0;
     let mut tokens = 0;
-    while i < bytes.len() && tokens <= max {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    while i < bytes.len() && tokens <= max_tokens && deepest <= MAX_BRACKETS {
         match bytes[i] {
             b' ' | b'\t' | b'\n' | b'\r' | b',' => {
                 i += 1;
@@ -296,11 +341,23 @@ pub fn count_tokens(source: &str, max: usize) -> usize {
                     i += 1;
                 }
             }
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+                i += 1;
+            }
+            b'}' | b']' | b')' => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
             _ => i += 1,
         }
         tokens += 1;
     }
-    tokens
+    Scan {
+        tokens,
+        brackets: deepest,
+    }
 }
 
 #[cfg(test)]
@@ -366,6 +423,16 @@ mod tests {
     }
 
     #[test]
+    fn the_schema_may_be_asked_for_twice_at_most() {
+        assert_eq!(
+            check("{ __schema { queryType { name } } __type(name: \"Match\") { name } }"),
+            Ok(())
+        );
+        let thrice = "{ a: __schema { queryType { name } } b: __schema { queryType { name } } c: __type(name: \"Match\") { name } }";
+        assert_eq!(check(thrice), Err("\"QUERY_TOO_COMPLEX\"".into()));
+    }
+
+    #[test]
     fn directives_are_counted() {
         let directives = "@skip(if: false) ".repeat(51);
         let query = format!("{{ __typename {directives} }}");
@@ -394,6 +461,23 @@ mod tests {
         let deep =
             format!("{{ ...F b {{ c {{ d {{ ...F }} }} }} }} fragment F on Query {{ {body} }}");
         assert_eq!(check(&deep), Err("\"QUERY_TOO_DEEP\"".into()));
+    }
+
+    fn count_tokens(source: &str, max: usize) -> usize {
+        scan(source, max).tokens
+    }
+
+    #[test]
+    fn brackets_too_deep_for_the_parser_are_found_before_it_runs() {
+        let deep = format!(
+            "{{ teams(search: {}\"x\"{}) {{ totalCount }} }}",
+            "[".repeat(5000),
+            "]".repeat(5000)
+        );
+        assert!(!parses_safely(&deep));
+        assert_eq!(scan(&deep, usize::MAX).brackets, MAX_BRACKETS + 1);
+        assert!(parses_safely("{ a(b: [[1]], c: \"[[[[[[\") { d } }"));
+        assert_eq!(scan("{ a(b: [[1]]) { d } }", 100).brackets, 4);
     }
 
     #[test]

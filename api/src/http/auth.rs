@@ -261,14 +261,14 @@ pub async fn on_connection_init(
         }
         Err(Refusal::RateLimited(retry)) => {
             outcome.refuse(CLOSE_TOO_MANY);
-            Err(async_graphql::Error::new(format!(
-                "too many attempts; try again in {} s",
-                retry.seconds()
-            )))
+            Err(coded(
+                format!("too many attempts; try again in {} s", retry.seconds()),
+                code::RATE_LIMITED,
+            ))
         }
         Err(Refusal::Unauthenticated(message)) => {
             outcome.refuse(CLOSE_FORBIDDEN);
-            Err(async_graphql::Error::new(message))
+            Err(coded(message.to_owned(), code::UNAUTHENTICATED))
         }
         Err(Refusal::Unavailable) => {
             outcome.refuse(CLOSE_TRY_AGAIN);
@@ -278,9 +278,15 @@ pub async fn on_connection_init(
         }
         Err(Refusal::Internal) => {
             outcome.refuse(CLOSE_INTERNAL);
-            Err(async_graphql::Error::new("internal error"))
+            Err(coded("internal error".to_owned(), code::INTERNAL))
         }
     }
+}
+
+/// The legacy protocol sends this error as `connection_error`'s payload.
+fn coded(message: String, code: &'static str) -> async_graphql::Error {
+    use async_graphql::ErrorExtensions as _;
+    async_graphql::Error::new(message).extend_with(|_, e| e.set("code", code))
 }
 
 #[cfg(test)]

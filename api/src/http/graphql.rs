@@ -118,13 +118,37 @@ pub async fn post(State(state): State<AppState>, caller: Caller, request: Reques
         return not_acceptable();
     };
     let limit = state.limits.max_request_bytes;
-    let Ok(body) = axum::body::to_bytes(body, limit).await else {
-        return coded_error(
+    let too_large = || {
+        coded_error(
             format,
             StatusCode::PAYLOAD_TOO_LARGE,
             code::REQUEST_TOO_LARGE,
             &format!("the request body is larger than {limit} bytes"),
-        );
+        )
+    };
+    // Refused on its declared length, before waiting for a byte of it.
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return too_large();
+    }
+    // A body that trickles in is bounded like the request it carries.
+    let timeout = Duration::from_millis(state.limits.request_timeout_ms);
+    let body = match tokio::time::timeout(timeout, axum::body::to_bytes(body, limit)).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(_)) => return too_large(),
+        Err(_) => {
+            return coded_error(
+                format,
+                StatusCode::REQUEST_TIMEOUT,
+                code::TIMEOUT,
+                &format!(
+                    "the request body took longer than {} ms",
+                    timeout.as_millis()
+                ),
+            );
+        }
     };
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -280,6 +304,10 @@ fn not_acceptable() -> Response {
 
 /// Whether the operation the request runs is of type `ty`.
 fn selects(request: &async_graphql::Request, ty: OperationType) -> bool {
+    // A document too deep to parse is refused when it executes.
+    if !crate::graphql::document_limits::parses_safely(&request.query) {
+        return false;
+    }
     let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
         return false;
     };
@@ -405,7 +433,7 @@ async fn upgrade(
                         reason: reason.into(),
                     })),
                 })
-                .inspect(move |message| outgoing.observe(message));
+                .map(move |message| outgoing.message(message));
             write_with_keepalive(sink, messages, refusals, clock, transport_ws).await;
         })
 }

@@ -4,7 +4,7 @@
 //! the socket and async-graphql's protocol handling and adds:
 //!
 //! - `MAX_REQUEST_BYTES` per message: a larger one closes the socket with
-//!   1009 (message too big);
+//!   1009 (message too big); a broken frame closes it with 1002;
 //! - `WS_MESSAGES_PER_MINUTE`: past it the socket is closed with 4429;
 //! - `WS_MAX_OPERATIONS` open at once: one more is refused with an `error`
 //!   message (`TOO_MANY_OPERATIONS`) and the socket stays open;
@@ -59,6 +59,8 @@ impl Default for WsLimits {
 pub const TOO_MANY_OPERATIONS: &str = "TOO_MANY_OPERATIONS";
 /// WebSocket close code for a message over the size limit (RFC 6455).
 const CLOSE_TOO_BIG: u16 = 1009;
+/// A frame that breaks the WebSocket protocol, e.g. text that is not UTF-8.
+const CLOSE_PROTOCOL_ERROR: u16 = 1002;
 /// graphql-transport-ws's "too many requests".
 const CLOSE_RATE_LIMITED: u16 = 4429;
 
@@ -91,14 +93,15 @@ struct Operations {
     opened: u64,
 }
 
-/// Watches the messages the server sends, so that operations the server
-/// ended (completed, or refused with an `error`) stop counting.
+/// Sees the messages the server sends: operations the server ended
+/// (completed, or refused with an `error`) stop counting, and refusals
+/// that async-graphql writes without a code get one.
 #[derive(Clone)]
 pub struct Outgoing(Arc<Mutex<Operations>>);
 
 impl Outgoing {
-    pub fn observe(&self, message: &Message) {
-        ended_by_server(&self.0, message);
+    pub fn message(&self, message: Message) -> Message {
+        outgoing_message(&self.0, message)
     }
 }
 
@@ -135,7 +138,7 @@ fn guarded<S>(
     settings: Settings,
     transport_ws: bool,
     mut replies: Sender<Message>,
-    mut incoming: S,
+    incoming: S,
     operations: Arc<Mutex<Operations>>,
 ) -> impl Stream<Item = Result<Message, axum::Error>> + Send + 'static
 where
@@ -143,6 +146,7 @@ where
 {
     let rate = NonZeroU32::new(settings.messages_per_minute)
         .map(|n| DefaultDirectRateLimiter::direct(Quota::per_minute(n)));
+    let mut incoming = DrainOnDrop(Some(incoming));
     async_stream::stream! {
         let mut timers = FuturesUnordered::new();
         loop {
@@ -153,10 +157,13 @@ where
                         Some(Err(err)) => {
                             // tungstenite refuses a frame or message over
                             // the size limit; any other error ends the socket.
-                            if is_too_big(&err) {
-                                let reason = format!("{}: messages are limited to {} bytes", code::REQUEST_TOO_LARGE, settings.max_bytes);
-                                let _ = replies.send(close(CLOSE_TOO_BIG, reason)).await;
-                            }
+                            let frame = if is_too_big(&err) {
+                                close(CLOSE_TOO_BIG, format!("{}: messages are limited to {} bytes", code::REQUEST_TOO_LARGE, settings.max_bytes))
+                            } else {
+                                close(CLOSE_PROTOCOL_ERROR, format!("{}: not a valid websocket frame", code::BAD_REQUEST))
+                            };
+                            // Best effort: the socket may be gone already.
+                            let _ = replies.send(frame).await;
                             break;
                         }
                         None => break,
@@ -278,6 +285,9 @@ fn inspect(text: &str, settings: &Settings, operations: &Mutex<Operations>) -> V
 /// Whether the operation a request selects is a subscription. Documents
 /// that do not parse are answered by async-graphql at once.
 fn is_subscription(query: &str, operation_name: Option<&str>) -> bool {
+    if !crate::graphql::document_limits::parses_safely(query) {
+        return false;
+    }
     let Ok(document) = async_graphql::parser::parse_query(query) else {
         return false;
     };
@@ -289,24 +299,39 @@ fn is_subscription(query: &str, operation_name: Option<&str>) -> bool {
     operation.is_some_and(|op| op.node.ty == OperationType::Subscription)
 }
 
-/// Forgets the operations the server completed (or refused).
-fn ended_by_server(operations: &Mutex<Operations>, message: &Message) {
-    let Message::Text(text) = message else {
-        return;
+/// Forgets the operations the server completed (or refused), gives the
+/// legacy protocol's `connection_error` a code, and keeps close reasons
+/// within the 123 bytes a close frame can carry.
+fn outgoing_message(operations: &Mutex<Operations>, message: Message) -> Message {
+    let text = match message {
+        Message::Text(text) => text,
+        Message::Close(Some(frame)) => {
+            return close(frame.code, frame.reason.to_string());
+        }
+        other => return other,
     };
-    let text = text.as_str();
-    // Data messages are most of the traffic: only the short `complete` and
-    // `error` messages are parsed.
-    if !(text.starts_with(r#"{"type":"complete""#) || text.starts_with(r#"{"type":"error""#)) {
-        return;
+    let raw = text.as_str();
+    // Data messages are most of the traffic: only the short `complete`,
+    // `error` and `connection_error` messages are parsed.
+    if raw.starts_with(r#"{"type":"complete""#) || raw.starts_with(r#"{"type":"error""#) {
+        if let Ok(ClientMessage { id: Some(id), .. }) = serde_json::from_str(raw) {
+            operations
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .open
+                .remove(&id);
+        }
+    } else if raw.starts_with(r#"{"type":"connection_error""#)
+        && let Ok(mut value) = serde_json::from_str::<serde_json::Value>(raw)
+        && value["payload"].is_object()
+        && value["payload"]["extensions"]["code"].is_null()
+    {
+        // async-graphql's own refusals of the handshake (a second
+        // `connection_init`, say) come without one.
+        value["payload"]["extensions"] = json!({ "code": code::BAD_REQUEST });
+        return Message::Text(value.to_string().into());
     }
-    if let Ok(ClientMessage { id: Some(id), .. }) = serde_json::from_str(text) {
-        operations
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .open
-            .remove(&id);
-    }
+    Message::Text(text)
 }
 
 fn error_message(transport_ws: bool, id: &str, code: &str, text: &str) -> Message {
@@ -317,6 +342,60 @@ fn error_message(transport_ws: bool, id: &str, code: &str, text: &str) -> Messag
             .to_string()
             .into(),
     )
+}
+
+/// The socket's reading half. Whoever closes the socket (this module for
+/// a limit, async-graphql for a protocol error), dropping a socket with
+/// unread data resets the connection, and the client would never see the
+/// close frame saying why. So a half dropped before the client's own close
+/// is read out, for a moment at most, on a task of its own.
+struct DrainOnDrop<S>(Option<S>)
+where
+    S: Stream<Item = Result<Message, axum::Error>> + Send + Unpin + 'static;
+
+impl<S> Stream for DrainOnDrop<S>
+where
+    S: Stream<Item = Result<Message, axum::Error>> + Send + Unpin + 'static,
+{
+    type Item = Result<Message, axum::Error>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        let Some(inner) = self.0.as_mut() else {
+            return std::task::Poll::Ready(None);
+        };
+        let next = inner.poll_next_unpin(cx);
+        if let std::task::Poll::Ready(None | Some(Ok(Message::Close(_)))) = next {
+            // Closed from the client's side: nothing left to read.
+            self.0 = None;
+        }
+        next
+    }
+}
+
+impl<S> Drop for DrainOnDrop<S>
+where
+    S: Stream<Item = Result<Message, axum::Error>> + Send + Unpin + 'static,
+{
+    fn drop(&mut self) {
+        let Some(mut inner) = self.0.take() else {
+            return;
+        };
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                let _ = tokio::time::timeout(Duration::from_secs(1), async {
+                    while let Some(Ok(message)) = inner.next().await {
+                        if matches!(message, Message::Close(_)) {
+                            break;
+                        }
+                    }
+                })
+                .await;
+            });
+        }
+    }
 }
 
 fn close(code: u16, reason: String) -> Message {
