@@ -22,6 +22,9 @@ pub async fn connect(url: &DatabaseUrl) -> anyhow::Result<DatabaseConnection> {
     options
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(10))
+        // A ping before every statement would triple its round trips; a
+        // connection idle long enough to have been dropped is still checked.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .sqlx_logging(false);
     if url.is_sqlite() {
         // One writer at a time is all SQLite allows; a small pool avoids
