@@ -9,6 +9,12 @@ use service::import::{
 
 use api::ServeOptions;
 
+/// jemalloc: on the read path glibc's malloc and free took over a quarter of
+/// the CPU; see `bench/read/README.md`.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// InTheGame's GraphQL API server.
 #[derive(Parser)]
 #[command(name = "api", version, about)]

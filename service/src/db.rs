@@ -44,6 +44,9 @@ pub async fn connect(url: &DatabaseUrl, pool: PoolOptions) -> anyhow::Result<Dat
     options
         .connect_timeout(pool.acquire_timeout)
         .acquire_timeout(pool.acquire_timeout)
+        // A ping before every statement would triple its round trips; a
+        // connection idle long enough to have been dropped is still checked.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .sqlx_logging(false);
     if url.is_sqlite() {
         // One writer at a time is all SQLite allows; a small pool avoids

@@ -4,7 +4,10 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 use entity::{MatchStatus, football_match, points_adjustment, season, team};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::sea_query::Query;
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
+};
 
 use crate::{Error, Result};
 
@@ -18,6 +21,17 @@ pub enum Outcome {
     Won,
     Drawn,
     Lost,
+}
+
+/// What a table needs of a finished match: six columns, not the whole row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, FromQueryResult)]
+pub struct MatchResult {
+    pub id: i64,
+    pub kickoff_at: DateTime<Utc>,
+    pub home_team_id: i64,
+    pub away_team_id: i64,
+    pub home_score: i32,
+    pub away_score: i32,
 }
 
 /// One team's line in the table.
@@ -52,36 +66,59 @@ pub async fn table(
     season_id: i64,
     as_of: Option<DateTime<Utc>>,
 ) -> Result<Vec<Row>> {
-    season::Entity::find_by_id(season_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| Error::not_found("season"))?;
-    let matches = football_match::Entity::find()
-        .filter(football_match::Column::SeasonId.eq(season_id))
+    use football_match::Column as M;
+    let results = football_match::Entity::find()
+        .select_only()
+        .columns([
+            M::Id,
+            M::KickoffAt,
+            M::HomeTeamId,
+            M::AwayTeamId,
+            M::HomeScore,
+            M::AwayScore,
+        ])
+        .filter(M::SeasonId.eq(season_id))
+        .filter(M::Status.eq(MatchStatus::Finished))
+        .filter(M::HomeScore.is_not_null())
+        .filter(M::AwayScore.is_not_null())
+        .into_model::<MatchResult>()
         .all(db)
         .await?;
     let adjustments = points_adjustment::Entity::find()
         .filter(points_adjustment::Column::SeasonId.eq(season_id))
         .all(db)
         .await?;
-    let mut team_ids: Vec<i64> = matches
-        .iter()
-        .flat_map(|m| [m.home_team_id, m.away_team_id])
-        .chain(adjustments.iter().map(|a| a.team_id))
-        .collect();
-    team_ids.sort_unstable();
-    team_ids.dedup();
+    // Every team with a match in the season, played or not, or an adjustment.
+    let side = |column: M| {
+        Query::select()
+            .column(column)
+            .from(football_match::Entity)
+            .and_where(M::SeasonId.eq(season_id))
+            .to_owned()
+    };
     let teams = team::Entity::find()
-        .filter(team::Column::Id.is_in(team_ids))
+        .filter(
+            Condition::any()
+                .add(team::Column::Id.in_subquery(side(M::HomeTeamId)))
+                .add(team::Column::Id.in_subquery(side(M::AwayTeamId)))
+                .add(team::Column::Id.is_in(adjustments.iter().map(|a| a.team_id))),
+        )
         .all(db)
         .await?;
-    Ok(compute(teams, &matches, &adjustments, as_of))
+    // Only an empty table can mean that the season does not exist.
+    if teams.is_empty() {
+        season::Entity::find_by_id(season_id)
+            .one(db)
+            .await?
+            .ok_or_else(|| Error::not_found("season"))?;
+    }
+    Ok(compute(teams, &results, &adjustments, as_of))
 }
 
 /// The table from rows already loaded; pure, so the rules are easy to test.
 pub fn compute(
     teams: Vec<team::Model>,
-    matches: &[football_match::Model],
+    matches: &[MatchResult],
     adjustments: &[points_adjustment::Model],
     as_of: Option<DateTime<Utc>>,
 ) -> Vec<Row> {
@@ -105,17 +142,14 @@ pub fn compute(
         })
         .collect();
 
-    let mut results: Vec<&football_match::Model> = matches
+    let mut results: Vec<&MatchResult> = matches
         .iter()
-        .filter(|m| m.status == MatchStatus::Finished)
         .filter(|m| as_of.is_none_or(|at| m.kickoff_at + RESULT_AFTER_KICKOFF <= at))
         .collect();
     // Newest first, so form fills in the right order.
     results.sort_by_key(|m| std::cmp::Reverse((m.kickoff_at, m.id)));
     for m in results {
-        let (Some(home_goals), Some(away_goals)) = (m.home_score, m.away_score) else {
-            continue;
-        };
+        let (home_goals, away_goals) = (m.home_score, m.away_score);
         for (team_id, scored, conceded) in [
             (m.home_team_id, home_goals, away_goals),
             (m.away_team_id, away_goals, home_goals),
@@ -260,6 +294,17 @@ mod tests {
         }
     }
 
+    fn finished(id: i64, day: u32, home: i64, away: i64, score: (i32, i32)) -> MatchResult {
+        MatchResult {
+            id,
+            kickoff_at: Utc.with_ymd_and_hms(2024, 1, day, 15, 0, 0).unwrap(),
+            home_team_id: home,
+            away_team_id: away,
+            home_score: score.0,
+            away_score: score.1,
+        }
+    }
+
     fn adjustment(team_id: i64, points: i32, day: u32) -> points_adjustment::Model {
         let at = Utc.with_ymd_and_hms(2024, 1, day, 12, 0, 0).unwrap();
         points_adjustment::Model {
@@ -286,9 +331,9 @@ mod tests {
             team(4, "Dogs"),
         ];
         let matches = [
-            result(1, 1, 1, 4, (3, 1)), // Bees +2, 3 scored
-            result(2, 1, 2, 3, (2, 0)), // Ants +2, 2 scored
-            result(3, 2, 3, 4, (0, 0)),
+            finished(1, 1, 1, 4, (3, 1)), // Bees +2, 3 scored
+            finished(2, 1, 2, 3, (2, 0)), // Ants +2, 2 scored
+            finished(3, 2, 3, 4, (0, 0)),
         ];
         let table = compute(teams, &matches, &[], None);
         // Cats and Dogs both -2; Dogs scored one.
@@ -300,7 +345,7 @@ mod tests {
     #[test]
     fn equal_on_everything_falls_back_to_the_name() {
         let teams = vec![team(1, "Zebras"), team(2, "Yaks")];
-        let table = compute(teams, &[result(1, 1, 1, 2, (1, 1))], &[], None);
+        let table = compute(teams, &[finished(1, 1, 1, 2, (1, 1))], &[], None);
         assert_eq!(names(&table), ["Yaks", "Zebras"]);
     }
 
@@ -310,7 +355,7 @@ mod tests {
         let matches: Vec<_> = [(1, 0), (0, 1), (1, 1), (2, 0), (2, 0), (0, 3)]
             .into_iter()
             .enumerate()
-            .map(|(i, s)| result(i as i64 + 1, i as u32 + 1, 1, 2, s))
+            .map(|(i, s)| finished(i as i64 + 1, i as u32 + 1, 1, 2, s))
             .collect();
         let table = compute(teams, &matches, &[], None);
         let a = table.iter().find(|r| r.team.id == 1).unwrap();
@@ -322,7 +367,7 @@ mod tests {
     #[test]
     fn a_deduction_counts_only_from_when_it_took_effect() {
         let teams = vec![team(1, "A"), team(2, "B")];
-        let matches = [result(1, 1, 1, 2, (1, 0))];
+        let matches = [finished(1, 1, 1, 2, (1, 0))];
         let deduction = [adjustment(1, -4, 10)];
         let before = Utc.with_ymd_and_hms(2024, 1, 9, 0, 0, 0).unwrap();
         let after = Utc.with_ymd_and_hms(2024, 1, 11, 0, 0, 0).unwrap();
@@ -337,7 +382,7 @@ mod tests {
     #[test]
     fn a_result_counts_only_once_it_stood() {
         let teams = vec![team(1, "A"), team(2, "B")];
-        let matches = [result(1, 1, 1, 2, (1, 0))];
+        let matches = [finished(1, 1, 1, 2, (1, 0))];
         let during = Utc.with_ymd_and_hms(2024, 1, 1, 16, 0, 0).unwrap();
         let table = compute(teams, &matches, &[], Some(during));
         assert!(table.iter().all(|r| r.played == 0));

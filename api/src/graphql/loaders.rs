@@ -54,14 +54,13 @@ impl<F: Fetch> Loader<i64> for GroupedBy<F> {
     }
 }
 
+/// Shared rather than copied: a page references each team many times.
 pub struct Teams;
 impl Fetch for Teams {
-    type Row = team::Model;
-    fn fetch(
-        db: &DatabaseConnection,
-        ids: &[i64],
-    ) -> impl Future<Output = service::Result<Vec<Self::Row>>> + Send {
-        service::teams::by_ids(db, ids)
+    type Row = Arc<team::Model>;
+    async fn fetch(db: &DatabaseConnection, ids: &[i64]) -> service::Result<Vec<Self::Row>> {
+        let rows = service::teams::by_ids(db, ids).await?;
+        Ok(rows.into_iter().map(Arc::new).collect())
     }
     fn key(row: &Self::Row) -> i64 {
         row.id

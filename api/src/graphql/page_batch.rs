@@ -13,7 +13,7 @@ pub struct PageBatch {
     db: DatabaseConnection,
     match_ids: Vec<i64>,
     team_ids: Vec<i64>,
-    teams: OnceCell<HashMap<i64, team::Model>>,
+    teams: OnceCell<HashMap<i64, Arc<team::Model>>>,
     events: OnceCell<HashMap<i64, Vec<match_event::Model>>>,
 }
 
@@ -34,12 +34,12 @@ impl PageBatch {
         })
     }
 
-    pub async fn team(&self, id: i64) -> service::Result<Option<team::Model>> {
+    pub async fn team(&self, id: i64) -> service::Result<Option<Arc<team::Model>>> {
         let teams = self
             .teams
             .get_or_try_init(|| async {
                 let rows = service::teams::by_ids(&self.db, &self.team_ids).await?;
-                Ok::<_, service::Error>(rows.into_iter().map(|t| (t.id, t)).collect())
+                Ok::<_, service::Error>(rows.into_iter().map(|t| (t.id, Arc::new(t))).collect())
             })
             .await?;
         Ok(teams.get(&id).cloned())

@@ -183,7 +183,7 @@ impl FeedMutation {
         input: TeamInput,
     ) -> async_graphql::Result<Team> {
         let (db, _) = parts(ctx);
-        Ok(Team(feed::create_team(db, input.into()).await.gql()?))
+        Ok(Team::from(feed::create_team(db, input.into()).await.gql()?))
     }
 
     #[graphql(guard = "RoleGuard::feed()")]
@@ -195,7 +195,9 @@ impl FeedMutation {
     ) -> async_graphql::Result<Team> {
         let (db, _) = parts(ctx);
         let id = parse_id("teamId", &team_id)?;
-        Ok(Team(feed::update_team(db, id, input.into()).await.gql()?))
+        Ok(Team::from(
+            feed::update_team(db, id, input.into()).await.gql()?,
+        ))
     }
 
     #[graphql(guard = "RoleGuard::feed()")]
@@ -341,7 +343,7 @@ impl FeedMutation {
             .ok_or_else(|| crate::graphql::error::to_graphql(service::Error::not_found("team")))?;
         Ok(PointsAdjustment {
             id: ID(adjustment.id.to_string()),
-            team: Team(team),
+            team: Team::from(team),
             points: adjustment.points,
             reason: adjustment.reason,
             effective_at: adjustment.effective_at,

@@ -35,7 +35,7 @@ impl TeamQuery {
         Ok(from_page(
             page,
             service::teams::key,
-            Team,
+            Team::from,
             TeamTotal { search },
         ))
     }
@@ -53,6 +53,6 @@ impl TeamQuery {
             (None, Some(slug)) => service::teams::by_slug(db, &slug).await,
             _ => return Err(bad_input("id", "give exactly one of id or slug")),
         };
-        Ok(found.gql()?.map(Team))
+        Ok(found.gql()?.map(Team::from))
     }
 }

@@ -13,10 +13,10 @@ pub struct HeadToHead {
 #[Object]
 impl HeadToHead {
     async fn team_a(&self) -> Team {
-        Team(self.team_a.clone())
+        Team::from(self.team_a.clone())
     }
     async fn team_b(&self) -> Team {
-        Team(self.team_b.clone())
+        Team::from(self.team_b.clone())
     }
     async fn played(&self) -> u32 {
         self.record.played

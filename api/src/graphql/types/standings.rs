@@ -23,7 +23,7 @@ impl StandingRow {
         self.0.position
     }
     async fn team(&self) -> Team {
-        Team(self.0.team.clone())
+        Team::from(self.0.team.clone())
     }
     async fn played(&self) -> u32 {
         self.0.played

@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, Object};
 use entity::team;
@@ -6,8 +8,15 @@ use sea_orm::DatabaseConnection;
 use super::{Match, MatchConnection, MatchFilter, MatchOrder, match_connection};
 use crate::graphql::error::GqlResultExt as _;
 
-/// A club or national team.
-pub struct Team(pub team::Model);
+/// A club or national team. Shared, not copied, by every match that
+/// references it.
+pub struct Team(pub Arc<team::Model>);
+
+impl From<team::Model> for Team {
+    fn from(model: team::Model) -> Self {
+        Self(Arc::new(model))
+    }
+}
 
 #[Object]
 impl Team {

