@@ -35,6 +35,8 @@ const RUN_BY = [
   [/^cargo run -p (api|worker)$/, '.ci/run and e2e/harness.mjs (the built binaries)'],
   [/^cargo build -p api && cd e2e && npm ci$/, '.ci/run'],
   [/^API_BIN=.* npm test$/, '.ci/run'],
+  [/^cargo build --release -p api -p worker && cd e2e && npm ci$/, '.ci/run (the fault suite)'],
+  [/^API_BIN=.* npm run faults$/, '.ci/run (the fault suite)'],
   [/^docker compose (--profile demo )?up --build$/, 'e2e/compose.test.mjs (schema check, no engine)'],
 ];
 
