@@ -44,15 +44,17 @@ pub async fn connect(url: &DatabaseUrl, pool: PoolOptions) -> anyhow::Result<Dat
     options
         .connect_timeout(pool.acquire_timeout)
         .acquire_timeout(pool.acquire_timeout)
-        // A ping before every statement would triple its round trips; a
-        // connection idle long enough to have been dropped is still checked.
-        .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .sqlx_logging(false);
     if url.is_sqlite() {
         // One writer at a time is all SQLite allows; a small pool avoids
         // piling up writers behind the lock.
+        // A SQLite connection is a file handle no server can drop, so it
+        // needs no ping before each statement. PostgreSQL keeps sqlx's ping:
+        // after a server restart it finds the dead pooled connections
+        // before a request does.
         options
             .max_connections(4)
+            .test_before_acquire(false)
             .map_sqlx_sqlite_pool_opts(|pool| pool.after_release(release_sqlite));
     } else {
         options.max_connections(20);
