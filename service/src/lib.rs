@@ -21,6 +21,7 @@ pub mod shutdown;
 pub mod standings;
 pub mod teams;
 pub mod telemetry;
+pub mod values;
 
 pub use config::Config;
 pub use error::{Error, Result};

@@ -13,7 +13,6 @@ pub mod follows;
 pub mod inbox;
 mod password;
 pub mod preferences;
-pub mod time;
 pub mod token;
 
 use std::collections::BTreeMap;
@@ -30,7 +29,7 @@ use sea_orm::{
 pub use display_name::DisplayName;
 pub use email::Email;
 pub use password::Password;
-pub use time::{LocalTime, TimeZone};
+pub use crate::values::{LocalTime, TimeZone};
 
 use crate::{Error, Result};
 

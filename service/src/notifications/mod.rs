@@ -150,8 +150,8 @@ pub async fn write(
 
 /// The user's time zone; UTC if the stored name is no longer known.
 pub(crate) fn user_tz(user: &entity::user::Model) -> chrono_tz::Tz {
-    crate::accounts::time::TimeZone::parse(&user.time_zone)
-        .map(crate::accounts::time::TimeZone::tz)
+    crate::values::TimeZone::parse(&user.time_zone)
+        .map(crate::values::TimeZone::tz)
         .unwrap_or(chrono_tz::UTC)
 }
 
