@@ -1,0 +1,161 @@
+//! Fixtures: scheduling a match, and moving, postponing or cancelling it.
+//! Each change writes an outbox row, from which the worker queues the
+//! kick-off reminder.
+
+use chrono::{DateTime, Utc};
+use entity::{MatchStatus, football_match, season, team};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, QueryFilter, TransactionTrait,
+};
+use serde_json::json;
+
+use super::publish::{enqueue, publish};
+use crate::live::bus::Bus;
+use crate::{Error, Result};
+
+/// A fixture to schedule.
+#[derive(Clone, Debug)]
+pub struct NewMatch {
+    pub season_id: i64,
+    pub home_team_id: i64,
+    pub away_team_id: i64,
+    pub kickoff_at: DateTime<Utc>,
+    pub round: Option<String>,
+    pub matchday: Option<i32>,
+    pub stage: Option<String>,
+}
+
+pub async fn schedule_match(
+    db: &DatabaseConnection,
+    bus: &Bus,
+    input: NewMatch,
+) -> Result<football_match::Model> {
+    if input.home_team_id == input.away_team_id {
+        return Err(Error::invalid(
+            "input.awayTeamId",
+            "must differ from the home team",
+        ));
+    }
+    if input.matchday.is_some_and(|m| !(1..=99).contains(&m)) {
+        return Err(Error::invalid("input.matchday", "must be between 1 and 99"));
+    }
+    season::Entity::find_by_id(input.season_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::not_found("season"))?;
+    for (field, id) in [
+        ("input.homeTeamId", input.home_team_id),
+        ("input.awayTeamId", input.away_team_id),
+    ] {
+        if team::Entity::find_by_id(id).one(db).await?.is_none() {
+            return Err(Error::NotFound(format!("team ({field})")));
+        }
+    }
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let created = football_match::ActiveModel {
+        season_id: Set(input.season_id),
+        round: Set(input.round.filter(|r| !r.trim().is_empty())),
+        matchday: Set(input.matchday),
+        stage: Set(input.stage.filter(|s| !s.trim().is_empty())),
+        home_team_id: Set(input.home_team_id),
+        away_team_id: Set(input.away_team_id),
+        kickoff_at: Set(input.kickoff_at),
+        kickoff_time_known: Set(true),
+        status: Set(MatchStatus::Scheduled),
+        last_event_seq: Set(0),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    enqueue(&txn, "match_scheduled", json!({ "match_id": created.id })).await?;
+    txn.commit().await?;
+    publish(db, bus, &created, None);
+    Ok(created)
+}
+
+/// Moves a scheduled or postponed match to a new kick-off.
+pub async fn reschedule_match(
+    db: &DatabaseConnection,
+    bus: &Bus,
+    match_id: i64,
+    kickoff_at: DateTime<Utc>,
+) -> Result<football_match::Model> {
+    change_schedule(db, bus, match_id, "match_rescheduled", |m| match m.status {
+        MatchStatus::Scheduled | MatchStatus::Postponed => {
+            m.kickoff_at = kickoff_at;
+            m.status = MatchStatus::Scheduled;
+            Ok(())
+        }
+        _ => Err("only a scheduled or postponed match can be rescheduled".into()),
+    })
+    .await
+}
+
+pub async fn postpone_match(
+    db: &DatabaseConnection,
+    bus: &Bus,
+    match_id: i64,
+) -> Result<football_match::Model> {
+    change_schedule(db, bus, match_id, "match_postponed", |m| match m.status {
+        MatchStatus::Scheduled => {
+            m.status = MatchStatus::Postponed;
+            Ok(())
+        }
+        _ => Err("only a scheduled match can be postponed".into()),
+    })
+    .await
+}
+
+pub async fn cancel_match(
+    db: &DatabaseConnection,
+    bus: &Bus,
+    match_id: i64,
+) -> Result<football_match::Model> {
+    change_schedule(db, bus, match_id, "match_cancelled", |m| match m.status {
+        MatchStatus::Finished => Err("a finished match cannot be cancelled".into()),
+        MatchStatus::Cancelled => Err("the match is already cancelled".into()),
+        _ => {
+            m.status = MatchStatus::Cancelled;
+            Ok(())
+        }
+    })
+    .await
+}
+
+async fn change_schedule(
+    db: &DatabaseConnection,
+    bus: &Bus,
+    match_id: i64,
+    topic: &str,
+    change: impl FnOnce(&mut football_match::Model) -> std::result::Result<(), String>,
+) -> Result<football_match::Model> {
+    let txn = db.begin().await?;
+    // Touch first, to hold the write lock while we read and decide.
+    football_match::Entity::update_many()
+        .col_expr(football_match::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(football_match::Column::Id.eq(match_id))
+        .exec(&txn)
+        .await?;
+    let mut current = football_match::Entity::find_by_id(match_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| Error::not_found("match"))?;
+    if let Err(message) = change(&mut current) {
+        txn.rollback().await?;
+        return Err(Error::invalid("matchId", message));
+    }
+    let mut active = current.clone().into_active_model();
+    active.kickoff_at = Set(current.kickoff_at);
+    active.status = Set(current.status);
+    active.updated_at = Set(Utc::now());
+    let updated = active.update(&txn).await?;
+    enqueue(&txn, topic, json!({ "match_id": match_id })).await?;
+    txn.commit().await?;
+    publish(db, bus, &updated, None);
+    Ok(updated)
+}
