@@ -3,9 +3,8 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use service::Config;
-use service::import::{
-    CompetitionCode, CompetitionName, ImportOptions, LocalTimeZone, SeasonLabel,
-};
+use service::import::{CompetitionCode, CompetitionName, ImportOptions};
+use service::values::{SeasonLabel, TimeZone};
 
 use api::ServeOptions;
 
@@ -58,8 +57,8 @@ struct ImportArgs {
 
     /// The IANA time zone of the file's local kick-off times, such as
     /// `Europe/London`.
-    #[arg(long, value_parser = LocalTimeZone::parse)]
-    timezone: LocalTimeZone,
+    #[arg(long, value_parser = TimeZone::parse)]
+    timezone: TimeZone,
 
     /// The competition's name. Default: the file's `name` without its season.
     #[arg(long, value_parser = CompetitionName::parse)]

@@ -74,6 +74,23 @@ impl From<sea_orm::TransactionError<Error>> for Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Constraint violations as field errors.
+pub trait DbResultExt<T> {
+    /// A unique-constraint violation becomes a `field` error saying
+    /// `message`; anything else stays what it was. The database's own text
+    /// never reaches the client.
+    fn on_unique_violation(self, field: &str, message: &str) -> Result<T>;
+}
+
+impl<T> DbResultExt<T> for std::result::Result<T, sea_orm::DbErr> {
+    fn on_unique_violation(self, field: &str, message: &str) -> Result<T> {
+        self.map_err(|err| match err.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => Error::invalid(field, message),
+            _ => err.into(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,9 +7,9 @@ use entity::{
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use service::import::{
-    CompetitionCode, ImportError, ImportOptions, ImportReport, LocalTimeZone, SeasonLabel, Tally,
-    import_openfootball,
+    CompetitionCode, ImportError, ImportOptions, ImportReport, Tally, import_openfootball,
 };
+use service::values::{SeasonLabel, TimeZone};
 
 use crate::common::TestApp;
 
@@ -23,7 +23,7 @@ fn options(code: &str, season: &str, zone: &str) -> ImportOptions {
     ImportOptions::new(
         CompetitionCode::parse(code).unwrap(),
         SeasonLabel::parse(season).unwrap(),
-        LocalTimeZone::parse(zone).unwrap(),
+        TimeZone::parse(zone).unwrap(),
     )
 }
 
@@ -565,7 +565,7 @@ async fn the_import_command_refuses_a_bad_file_or_time_zone_in_one_line() {
         ),
         (
             vec![bad.as_str(), "--competition-code", "PL", "--season", "2023/24", "--timezone", "Mars/Olympus"],
-            "error: --timezone <TIMEZONE>: invalid value 'Mars/Olympus': 'Mars/Olympus' is not an IANA time zone: use a name such as Europe/London".to_owned(),
+            "error: --timezone <TIMEZONE>: invalid value 'Mars/Olympus': 'Mars/Olympus' is not an IANA time zone name such as Europe/London".to_owned(),
         ),
         (
             vec![bad.as_str(), "--competition-code", "PL", "--season", "2023-24", "--timezone", "Europe/London"],

@@ -21,16 +21,16 @@ use chrono::{Duration, Utc};
 use entity::{UserRole, api_token, user};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DbErr,
-    EntityTrait as _, PaginatorTrait as _, QueryFilter as _, SqlErr, TransactionSession as _,
-    TransactionTrait,
+    ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, ConnectionTrait, EntityTrait as _,
+    PaginatorTrait as _, QueryFilter as _, TransactionSession as _, TransactionTrait,
 };
 
+pub use crate::values::{LocalTime, TimeZone};
 pub use display_name::DisplayName;
 pub use email::Email;
 pub use password::Password;
-pub use crate::values::{LocalTime, TimeZone};
 
+use crate::error::DbResultExt as _;
 use crate::{Error, Result};
 
 /// `last_used_at` is refreshed at most this often, so that a busy client
@@ -175,18 +175,9 @@ async fn insert_user(
     }
     .insert(db)
     .await
-    .map_err(|err| on_unique_violation(err, "email", "is already registered"))?;
+    .on_unique_violation("email", "is already registered")?;
     preferences::create_defaults(db, user.id).await?;
     Ok(user)
-}
-
-/// A unique-constraint violation becomes a field error; anything else stays
-/// internal. The database's own text never reaches the client.
-pub(crate) fn on_unique_violation(err: DbErr, field: &str, message: &str) -> Error {
-    match err.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => Error::invalid(field, message),
-        _ => err.into(),
-    }
 }
 
 /// Checks the password and issues a new token. A wrong email and a wrong

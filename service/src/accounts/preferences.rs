@@ -138,7 +138,8 @@ pub struct Updated {
     pub new_webhook_secret: Option<String>,
 }
 
-fn defaults(user_id: i64) -> prefs::Model {
+/// What a user who never changed anything has.
+pub(crate) fn defaults(user_id: i64) -> prefs::Model {
     prefs::Model {
         user_id,
         daily_enabled: false,

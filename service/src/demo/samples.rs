@@ -9,7 +9,8 @@ use sea_orm::{
     QueryFilter,
 };
 
-use crate::import::{CompetitionCode, CompetitionName, ImportOptions, LocalTimeZone, SeasonLabel};
+use crate::import::{CompetitionCode, CompetitionName, ImportOptions};
+use crate::values::{SeasonLabel, TimeZone};
 
 /// One bundled openfootball file and how to file it.
 #[derive(Clone, Copy, Debug)]
@@ -28,7 +29,7 @@ impl Sample {
         let mut options = ImportOptions::new(
             CompetitionCode::parse(self.competition_code)?,
             SeasonLabel::parse(self.season)?,
-            LocalTimeZone::parse(self.time_zone)?,
+            TimeZone::parse(self.time_zone)?,
         );
         options.competition_name = self
             .competition_name

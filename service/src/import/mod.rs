@@ -13,7 +13,7 @@ use std::fmt;
 
 use sea_orm::{DbErr, TransactionSession as _, TransactionTrait};
 
-pub use options::{CompetitionCode, CompetitionName, ImportOptions, LocalTimeZone, SeasonLabel};
+pub use options::{CompetitionCode, CompetitionName, ImportOptions};
 
 /// `matches.external_source` of every match this importer writes.
 pub const OPENFOOTBALL: &str = "openfootball";

@@ -181,8 +181,8 @@ pub(super) fn plan(json: &str, options: &ImportOptions) -> Result<Plan, Problem>
     let mut skipped = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
     for row in rows {
-        let home_slug = rules::slug(&row.home.name);
-        let away_slug = rules::slug(&row.away.name);
+        let home_slug = crate::values::slug(&row.home.name);
+        let away_slug = crate::values::slug(&row.away.name);
         let skip = |reason: String| Skipped {
             at: row.at.clone(),
             reason,
@@ -193,7 +193,7 @@ pub(super) fn plan(json: &str, options: &ImportOptions) -> Result<Plan, Problem>
         }
         let external_ref = format!(
             "{code}/{season}/{}/{home_slug}/{away_slug}",
-            rules::slug(&row.raw_round)
+            crate::values::slug(&row.raw_round)
         );
         if external_ref.len() > MAX_EXTERNAL_REF_LEN {
             skipped.push(skip(format!(
@@ -323,7 +323,7 @@ fn check_row(index: usize, raw: RawMatch) -> Result<Row, (MatchRef, String)> {
     let team = |field: &str, value: &Option<String>| {
         let name = TeamName::parse(value.as_deref().unwrap_or_default())
             .ok_or_else(|| fail(format!("\"{field}\" (a team) is missing")))?;
-        if rules::slug(&name.name).is_empty() {
+        if crate::values::slug(&name.name).is_empty() {
             return Err(fail(format!(
                 "\"{field}\" \"{}\" has no letters or digits",
                 name.name
@@ -450,7 +450,7 @@ fn plan_teams(rows: &[Row], warnings: &mut Vec<Warning>) -> Vec<TeamPlan> {
     let mut by_slug: HashMap<String, usize> = HashMap::new();
     for row in rows {
         for name in [&row.home, &row.away] {
-            let slug = rules::slug(&name.name);
+            let slug = crate::values::slug(&name.name);
             match by_slug.get(&slug) {
                 None => {
                     by_slug.insert(slug.clone(), teams.len());
@@ -480,13 +480,14 @@ fn plan_teams(rows: &[Row], warnings: &mut Vec<Warning>) -> Vec<TeamPlan> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::{CompetitionCode, LocalTimeZone, SeasonLabel};
+    use crate::import::CompetitionCode;
+    use crate::values::{SeasonLabel, TimeZone};
 
     fn options() -> ImportOptions {
         ImportOptions::new(
             CompetitionCode::parse("PL").unwrap(),
             SeasonLabel::parse("2023/24").unwrap(),
-            LocalTimeZone::parse("Europe/London").unwrap(),
+            TimeZone::parse("Europe/London").unwrap(),
         )
     }
 

@@ -1,8 +1,9 @@
 //! What the operator tells the importer, parsed once at the boundary so the
 //! importer never sees a bad code, season label or time zone.
 
-use chrono_tz::Tz;
 use entity::CompetitionKind;
+
+use crate::values::{SeasonLabel, TimeZone};
 
 /// How to file the matches of one source file.
 #[derive(Clone, Debug)]
@@ -12,7 +13,7 @@ pub struct ImportOptions {
     /// The season the file holds; created when new.
     pub season: SeasonLabel,
     /// The zone the file's local kick-off times are in.
-    pub time_zone: LocalTimeZone,
+    pub time_zone: TimeZone,
     /// The competition's name; taken from the file when not given.
     pub competition_name: Option<CompetitionName>,
     /// League or cup; inferred from the rounds when not given.
@@ -24,7 +25,7 @@ impl ImportOptions {
     pub fn new(
         competition_code: CompetitionCode,
         season: SeasonLabel,
-        time_zone: LocalTimeZone,
+        time_zone: TimeZone,
     ) -> Self {
         Self {
             competition_code,
@@ -70,64 +71,6 @@ impl std::fmt::Display for CompetitionCode {
     }
 }
 
-/// A season label `YYYY/YY` whose second year follows the first, such as
-/// `2023/24`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SeasonLabel(String);
-
-impl SeasonLabel {
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        let label = raw.trim();
-        let bad = || format!("'{raw}' is not a season label: use YYYY/YY, such as 2023/24");
-        let (first, second) = label.split_once('/').ok_or_else(bad)?;
-        let all_digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
-        if first.len() != 4 || second.len() != 2 || !all_digits(first) || !all_digits(second) {
-            return Err(bad());
-        }
-        let first: u32 = first.parse().map_err(|_| bad())?;
-        let second: u32 = second.parse().map_err(|_| bad())?;
-        if (first + 1) % 100 != second {
-            return Err(format!(
-                "'{raw}' is not a season label: the second year must follow the first, such as {first}/{:02}",
-                (first + 1) % 100
-            ));
-        }
-        Ok(Self(label.to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Display for SeasonLabel {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// An IANA time zone such as `Europe/London`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LocalTimeZone(Tz);
-
-impl LocalTimeZone {
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        raw.trim().parse::<Tz>().map(Self).map_err(|_| {
-            format!("'{raw}' is not an IANA time zone: use a name such as Europe/London")
-        })
-    }
-
-    pub fn tz(&self) -> Tz {
-        self.0
-    }
-}
-
-impl std::fmt::Display for LocalTimeZone {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.0.name())
-    }
-}
-
 /// A competition's display name: not blank.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CompetitionName(String);
@@ -162,50 +105,6 @@ mod tests {
             let err = CompetitionCode::parse(bad).unwrap_err();
             assert!(err.contains("not a competition code"), "{bad}: {err}");
         }
-    }
-
-    #[test]
-    fn a_season_label_is_yyyy_slash_yy_with_consecutive_years() {
-        assert_eq!(SeasonLabel::parse("2023/24").unwrap().as_str(), "2023/24");
-        assert_eq!(SeasonLabel::parse("1999/00").unwrap().as_str(), "1999/00");
-    }
-
-    #[test]
-    fn a_season_label_in_another_shape_is_refused_with_an_example() {
-        for bad in [
-            "2023",
-            "2023-24",
-            "23/24",
-            "2023/2024",
-            "abcd/ef",
-            "2023/24/25",
-        ] {
-            let err = SeasonLabel::parse(bad).unwrap_err();
-            assert!(err.contains("use YYYY/YY, such as 2023/24"), "{bad}: {err}");
-        }
-    }
-
-    #[test]
-    fn a_season_label_whose_years_do_not_follow_is_refused() {
-        let err = SeasonLabel::parse("2023/25").unwrap_err();
-        assert!(err.contains("such as 2023/24"), "{err}");
-    }
-
-    #[test]
-    fn a_time_zone_is_an_iana_name() {
-        assert_eq!(
-            LocalTimeZone::parse("Europe/London").unwrap().tz(),
-            Tz::Europe__London
-        );
-    }
-
-    #[test]
-    fn an_unknown_time_zone_is_refused_naming_it() {
-        let err = LocalTimeZone::parse("Mars/Olympus").unwrap_err();
-        assert_eq!(
-            err,
-            "'Mars/Olympus' is not an IANA time zone: use a name such as Europe/London"
-        );
     }
 
     #[test]

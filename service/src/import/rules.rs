@@ -1,11 +1,13 @@
-//! The rules that turn openfootball's text into our values: team names and
-//! slugs, rounds, season suffixes and local kick-off times. Pure functions,
+//! The rules that turn openfootball's text into our values: team names,
+//! rounds, season suffixes and local kick-off times. Pure functions,
 //! so each rule has its own unit test.
 
 use chrono::{
     DateTime, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc,
 };
 use chrono_tz::Tz;
+
+use crate::values::LocalTime;
 
 /// A team name split into the club's name and the country code that
 /// international files append, as in `Real Madrid CF (ESP)`.
@@ -36,24 +38,6 @@ impl TeamName {
             area,
         })
     }
-}
-
-/// A URL-friendly key: ASCII lower case, diacritics folded, words joined by
-/// `-`. Empty when the text has no letters or digits at all.
-pub fn slug(text: &str) -> String {
-    let ascii = deunicode::deunicode(text);
-    let mut slug = String::with_capacity(ascii.len());
-    for c in ascii.chars() {
-        if c.is_ascii_alphanumeric() {
-            slug.push(c.to_ascii_lowercase());
-        } else if !slug.is_empty() && !slug.ends_with('-') {
-            slug.push('-');
-        }
-    }
-    while slug.ends_with('-') {
-        slug.pop();
-    }
-    slug
 }
 
 /// openfootball's `round`: an optional stage before a comma, then the round.
@@ -135,7 +119,7 @@ impl TimeOfDay {
             Some((clock, zone)) => (clock, Some(zone.trim())),
             None => (raw, None),
         };
-        let time = NaiveTime::parse_from_str(clock, "%H:%M").ok()?;
+        let time = LocalTime::parse(clock).ok()?.time();
         let offset = match zone {
             None => None,
             Some(zone) => Some(parse_utc_offset(zone)?),
@@ -247,21 +231,6 @@ mod tests {
     #[test]
     fn a_blank_team_name_is_no_name() {
         assert_eq!(TeamName::parse("   "), None);
-    }
-
-    #[test]
-    fn a_slug_is_lower_case_ascii_with_diacritics_folded() {
-        assert_eq!(slug("Club Atlético de Madrid"), "club-atletico-de-madrid");
-        assert_eq!(slug("FC Bayern München"), "fc-bayern-munchen");
-        assert_eq!(slug("ŠK Slovan Bratislava"), "sk-slovan-bratislava");
-        assert_eq!(slug("Brighton & Hove Albion FC"), "brighton-hove-albion-fc");
-        assert_eq!(slug("1. FC Köln"), "1-fc-koln");
-        assert_eq!(slug("  --Odd   spacing-- "), "odd-spacing");
-    }
-
-    #[test]
-    fn a_slug_of_no_letters_or_digits_is_empty() {
-        assert_eq!(slug("!!! ---"), "");
     }
 
     #[test]

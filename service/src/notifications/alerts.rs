@@ -14,7 +14,8 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use super::{Draft, Written, quiet_hours};
+use super::schedule::Schedule;
+use super::{Draft, Written};
 use crate::Result;
 
 /// The alerts for one recorded match event. A correction (a goal taken
@@ -105,23 +106,16 @@ async fn write_all(
     let txn = db.begin().await?;
     let mut written = Vec::new();
     for (preferences, user) in recipients {
-        let held = in_quiet_hours(&preferences, &user, now);
+        let Some(schedule) = Schedule::read_or_skip(&user, &preferences, "alert") else {
+            continue;
+        };
+        let held = schedule.is_quiet(now);
         if let Some(w) = super::write(&txn, &preferences, draft.clone(), held, now).await? {
             written.push(w);
         }
     }
     txn.commit().await?;
     Ok(written)
-}
-
-fn in_quiet_hours(preferences: &prefs::Model, user: &user::Model, now: DateTime<Utc>) -> bool {
-    let Some((start, end)) = quiet_hours::window(
-        preferences.quiet_start.as_deref(),
-        preferences.quiet_end.as_deref(),
-    ) else {
-        return false;
-    };
-    quiet_hours::contains(super::user_tz(user), start, end, now)
 }
 
 fn wants(preferences: &prefs::Model, kind: MatchEventKind) -> bool {

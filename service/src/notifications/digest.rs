@@ -25,6 +25,7 @@ use sea_orm::{
 use serde_json::json;
 
 use super::period::{self, DigestKind, Occurrence};
+use super::schedule::Schedule;
 use super::{Draft, Written};
 use crate::{Error, Result};
 
@@ -62,8 +63,9 @@ pub async fn run(
         .one(db)
         .await?
         .ok_or_else(|| Error::not_found("notification preferences"))?;
-    let tz = super::user_tz(&user);
-    let occurrence = occurrence(kind, &preferences, tz, as_of);
+    let schedule = Schedule::read(&user, &preferences)?;
+    let tz = schedule.tz;
+    let occurrence = occurrence(kind, &schedule, as_of);
     // The claim is the transaction's first statement: on SQLite a write
     // first takes the write lock (waiting for it), where a read first
     // would fail against a writer that committed in between.
@@ -144,20 +146,13 @@ pub async fn run(
 }
 
 /// The period `as_of` falls in for this user's digest of `kind`.
-pub fn occurrence(
-    kind: DigestKind,
-    preferences: &prefs::Model,
-    tz: Tz,
-    as_of: DateTime<Utc>,
-) -> Occurrence {
+pub fn occurrence(kind: DigestKind, schedule: &Schedule, as_of: DateTime<Utc>) -> Occurrence {
+    let tz = schedule.tz;
     match kind {
-        DigestKind::Daily => period::latest_daily(tz, local_time(&preferences.daily_time), as_of),
-        DigestKind::Weekly => period::latest_weekly(
-            tz,
-            weekday(preferences.weekly_day),
-            local_time(&preferences.weekly_time),
-            as_of,
-        ),
+        DigestKind::Daily => period::latest_daily(tz, schedule.daily_time, as_of),
+        DigestKind::Weekly => {
+            period::latest_weekly(tz, schedule.weekly_day, schedule.weekly_time, as_of)
+        }
     }
 }
 
@@ -185,7 +180,10 @@ pub async fn due(
     let mut candidates = Vec::new();
     for (preferences, user) in rows {
         let Some(user) = user else { continue };
-        let occurrence = occurrence(kind, &preferences, super::user_tz(&user), now);
+        let Some(schedule) = Schedule::read_or_skip(&user, &preferences, "digest") else {
+            continue;
+        };
+        let occurrence = occurrence(kind, &schedule, now);
         if now - occurrence.at <= catch_up {
             candidates.push((user.id, occurrence));
         }
@@ -234,8 +232,9 @@ pub async fn why_not_due(
             "their {kind_name} digest is off; updateNotificationPreferences turns it on"
         ));
     }
-    let tz = super::user_tz(&user);
-    let occurrence = occurrence(kind, &preferences, tz, now);
+    let schedule = Schedule::read(&user, &preferences)?;
+    let tz = schedule.tz;
+    let occurrence = occurrence(kind, &schedule, now);
     if now - occurrence.at > catch_up {
         return Ok(format!(
             "their last {kind_name} digest time before then, {} ({tz}), was more than \
@@ -258,24 +257,6 @@ pub async fn follows_a_team(db: &impl ConnectionTrait, user_id: i64) -> Result<b
         .one(db)
         .await?
         .is_some())
-}
-
-fn local_time(raw: &str) -> chrono::NaiveTime {
-    chrono::NaiveTime::parse_from_str(raw, "%H:%M")
-        .unwrap_or_else(|_| chrono::NaiveTime::from_hms_opt(8, 0, 0).expect("a valid time"))
-}
-
-fn weekday(day: entity::Weekday) -> chrono::Weekday {
-    use entity::Weekday as W;
-    match day {
-        W::Monday => chrono::Weekday::Mon,
-        W::Tuesday => chrono::Weekday::Tue,
-        W::Wednesday => chrono::Weekday::Wed,
-        W::Thursday => chrono::Weekday::Thu,
-        W::Friday => chrono::Weekday::Fri,
-        W::Saturday => chrono::Weekday::Sat,
-        W::Sunday => chrono::Weekday::Sun,
-    }
 }
 
 /// What one digest tells.

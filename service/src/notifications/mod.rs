@@ -10,6 +10,7 @@ pub mod deliveries;
 pub mod digest;
 pub mod period;
 pub mod quiet_hours;
+pub mod schedule;
 pub mod webhook_targets;
 
 use chrono::{DateTime, Utc};
@@ -146,13 +147,6 @@ pub async fn write(
         notification,
         deliveries,
     }))
-}
-
-/// The user's time zone; UTC if the stored name is no longer known.
-pub(crate) fn user_tz(user: &entity::user::Model) -> chrono_tz::Tz {
-    crate::values::TimeZone::parse(&user.time_zone)
-        .map(crate::values::TimeZone::tz)
-        .unwrap_or(chrono_tz::UTC)
 }
 
 /// True when an `ON CONFLICT DO NOTHING` insert wrote its row. (Its

@@ -15,12 +15,6 @@ pub fn contains(tz: Tz, start: NaiveTime, end: NaiveTime, now: DateTime<Utc>) ->
     }
 }
 
-/// Parses the stored `HH:MM` pair; `None` when quiet hours are off.
-pub fn window(start: Option<&str>, end: Option<&str>) -> Option<(NaiveTime, NaiveTime)> {
-    let parse = |s: &str| NaiveTime::parse_from_str(s, "%H:%M").ok();
-    Some((parse(start?)?, parse(end?)?))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,8 +1,19 @@
-//! Time zones and local times of day, as people enter them.
+//! Time zones and local times of day: parsed where they come in, from a
+//! client, an operator or a file, and again, strictly, where a stored one
+//! is read back.
 
 use std::str::FromStr as _;
 
 use chrono::NaiveTime;
+
+use crate::Error;
+
+/// A value read back from the database that no longer parses. Only parsed
+/// values are ever written, so this is a fault to report, not a reason to
+/// guess a default.
+fn corrupt(what: &str, raw: &str, message: String) -> Error {
+    Error::Internal(anyhow::anyhow!("the stored {what} '{raw}' {message}"))
+}
 
 /// An IANA time zone name that chrono-tz knows, such as `Europe/London`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,6 +30,11 @@ impl TimeZone {
             .map_err(|_| format!("'{name}' is not an IANA time zone name such as Europe/London"))
     }
 
+    /// A zone as stored: one chrono-tz no longer knows is an error.
+    pub fn stored(raw: &str) -> crate::Result<Self> {
+        Self::parse(raw).map_err(|message| corrupt("time zone", raw, message))
+    }
+
     pub fn tz(self) -> chrono_tz::Tz {
         self.0
     }
@@ -26,6 +42,12 @@ impl TimeZone {
     /// The canonical spelling, as stored.
     pub fn name(self) -> &'static str {
         self.0.name()
+    }
+}
+
+impl std::fmt::Display for TimeZone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -56,6 +78,11 @@ impl LocalTime {
         NaiveTime::from_hms_opt(hour, minute, 0)
             .map(Self)
             .ok_or_else(|| shape.to_owned())
+    }
+
+    /// A time as stored: anything but `HH:MM` is an error.
+    pub fn stored(raw: &str) -> crate::Result<Self> {
+        Self::parse(raw).map_err(|message| corrupt("time of day", raw, message))
     }
 
     pub fn time(self) -> NaiveTime {
@@ -99,6 +126,15 @@ mod tests {
     #[test]
     fn a_utc_offset_is_not_a_zone() {
         assert!(TimeZone::parse("+02:00").is_err());
+    }
+
+    #[test]
+    fn a_stored_zone_or_time_that_no_longer_parses_is_an_error_naming_it() {
+        let err = TimeZone::stored("Europe/Atlantis").unwrap_err();
+        assert!(matches!(err, Error::Internal(_)));
+        assert!(format!("{:#}", anyhow::Error::new(err)).contains("'Europe/Atlantis'"));
+        assert!(matches!(LocalTime::stored("8am"), Err(Error::Internal(_))));
+        assert_eq!(LocalTime::stored("08:00").unwrap().to_string(), "08:00");
     }
 
     #[test]

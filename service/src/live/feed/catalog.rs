@@ -5,6 +5,8 @@ use entity::{competition, season, team};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, IntoActiveModel};
 
 use super::required_text;
+use crate::error::DbResultExt as _;
+use crate::values::{SeasonLabel, slug};
 use crate::{Error, Result};
 
 /// The code of a competition: 2 to 10 letters or digits, stored upper case.
@@ -36,7 +38,7 @@ pub async fn create_competition(
     }
     .insert(db)
     .await
-    .map_err(|err| crate::accounts::on_unique_violation(err, "input.code", "is already taken"))
+    .on_unique_violation("input.code", "is already taken")
 }
 
 pub async fn create_season(
@@ -46,8 +48,7 @@ pub async fn create_season(
     start_date: Option<chrono::NaiveDate>,
     end_date: Option<chrono::NaiveDate>,
 ) -> Result<season::Model> {
-    let label =
-        crate::import::SeasonLabel::parse(label).map_err(|m| Error::invalid("input.label", m))?;
+    let label = SeasonLabel::parse(label).map_err(|m| Error::invalid("input.label", m))?;
     if let (Some(start), Some(end)) = (start_date, end_date)
         && end < start
     {
@@ -70,13 +71,7 @@ pub async fn create_season(
     }
     .insert(db)
     .await
-    .map_err(|err| {
-        crate::accounts::on_unique_violation(
-            err,
-            "input.label",
-            "the competition already has this season",
-        )
-    })
+    .on_unique_violation("input.label", "the competition already has this season")
 }
 
 /// A team's editable details; `None` leaves a field as it is.
@@ -97,7 +92,7 @@ pub async fn create_team(db: &impl ConnectionTrait, details: TeamDetails) -> Res
         details.name.as_deref().unwrap_or_default(),
         100,
     )?;
-    let slug = crate::import::rules::slug(&name);
+    let slug = slug(&name);
     if slug.is_empty() {
         return Err(Error::invalid(
             "input.name",
@@ -113,13 +108,10 @@ pub async fn create_team(db: &impl ConnectionTrait, details: TeamDetails) -> Res
         ..Default::default()
     };
     apply_details(&mut active, &details)?;
-    active.insert(db).await.map_err(|err| {
-        crate::accounts::on_unique_violation(
-            err,
-            "input.name",
-            "a team with this name already exists",
-        )
-    })
+    active
+        .insert(db)
+        .await
+        .on_unique_violation("input.name", "a team with this name already exists")
 }
 
 pub async fn update_team(
