@@ -15,6 +15,7 @@ pub mod import;
 pub mod live;
 pub mod matches;
 pub mod notifications;
+pub mod outbox;
 pub mod pagination;
 pub mod redis;
 pub mod shutdown;

@@ -1,7 +1,9 @@
 //! The outbox consumer. The api writes an outbox row in the same
 //! transaction as each match change, so a change that committed is never
-//! lost, even if the api died right after. This loop turns each row into
-//! alerts or a reminder job and then marks it relayed. Handling a row twice
+//! lost, even if the api died right after. This loop decodes each row
+//! (`service::outbox::Message`), turns it into alerts or a reminder job and
+//! then marks it relayed; a row that does not decode counts as a failed
+//! attempt and is left for an operator after the last. Handling a row twice
 //! (a crash before the mark, two workers) writes nothing twice, because
 //! every notification has a dedupe key and every reminder an idempotency key.
 //!
@@ -16,6 +18,7 @@ use sea_orm::{
     ColumnTrait as _, EntityTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _,
 };
 use service::notifications::{alerts, deliveries};
+use service::outbox::Message;
 use tokio_util::sync::CancellationToken;
 
 use crate::Context;
@@ -96,14 +99,10 @@ pub async fn relay(ctx: &Context) -> anyhow::Result<usize> {
 }
 
 async fn handle(ctx: &Context, row: &outbox::Model) -> anyhow::Result<()> {
-    let id = |key: &str| {
-        row.payload
-            .get(key)
-            .and_then(serde_json::Value::as_i64)
-            .ok_or_else(|| anyhow::anyhow!("outbox row {} has no {key}", row.id))
-    };
-    match row.topic.as_str() {
-        "match_event" => {
+    match Message::decode(row)? {
+        Message::MatchEvent {
+            event_id, score, ..
+        } => {
             let now = Utc::now();
             // An alert hours late is noise, not news (a worker that was down
             // for a long time catches up quietly).
@@ -111,13 +110,14 @@ async fn handle(ctx: &Context, row: &outbox::Model) -> anyhow::Result<()> {
                 tracing::info!(outbox_id = row.id, "match event too old to alert on");
                 return Ok(());
             }
-            let written = alerts::for_event(&ctx.db, id("event_id")?, now).await?;
+            let written = alerts::for_event(&ctx.db, event_id, score, now).await?;
             crate::jobs::dispatch(ctx, &written).await;
         }
-        "match_scheduled" | "match_rescheduled" => schedule_reminder(ctx, id("match_id")?).await?,
+        Message::MatchScheduled { match_id } | Message::MatchRescheduled { match_id } => {
+            schedule_reminder(ctx, match_id).await?
+        }
         // The queued reminder finds the match postponed or cancelled and lapses.
-        "match_postponed" | "match_cancelled" => {}
-        other => tracing::warn!(outbox_id = row.id, topic = other, "unknown outbox topic"),
+        Message::MatchPostponed { .. } | Message::MatchCancelled { .. } => {}
     }
     Ok(())
 }

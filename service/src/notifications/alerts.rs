@@ -17,12 +17,16 @@ use serde_json::json;
 use super::schedule::Schedule;
 use super::{Draft, Written};
 use crate::Result;
+use crate::outbox::Score;
 
-/// The alerts for one recorded match event. A correction (a goal taken
-/// back) goes to those who asked for the kind of event it corrects.
+/// The alerts for one recorded match event, telling `score`, the score
+/// just after it (or, without one, the match's score now). A correction (a
+/// goal taken back) goes to those who asked for the kind of event it
+/// corrects.
 pub async fn for_event(
     db: &DatabaseConnection,
     event_id: i64,
+    score: Option<Score>,
     now: DateTime<Utc>,
 ) -> Result<Vec<Written>> {
     let Some(event) = match_event::Entity::find_by_id(event_id).one(db).await? else {
@@ -42,7 +46,11 @@ pub async fn for_event(
     // a correction, that of the event it takes back (or CORRECTION itself).
     let wanted = corrected.as_ref().map_or(event.kind, |c| c.kind);
     let names = team_names(db, &game).await?;
-    let draft = event_draft(&event, corrected.as_ref(), &game, &names);
+    let score = score.unwrap_or(Score {
+        home: game.home_score.unwrap_or(0),
+        away: game.away_score.unwrap_or(0),
+    });
+    let draft = event_draft(&event, corrected.as_ref(), &game, score, &names);
     let recipients = followers(db, &game)
         .await?
         .into_iter()
@@ -181,17 +189,14 @@ fn event_draft(
     event: &match_event::Model,
     corrected: Option<&match_event::Model>,
     game: &football_match::Model,
+    score: Score,
     names: &HashMap<i64, String>,
 ) -> Draft {
     let (home, away) = (
         name(names, game.home_team_id),
         name(names, game.away_team_id),
     );
-    let score = format!(
-        "{home} {}-{} {away}",
-        game.home_score.unwrap_or(0),
-        game.away_score.unwrap_or(0)
-    );
+    let line = format!("{home} {}-{} {away}", score.home, score.away);
     let minute = event
         .minute
         .map(|m| match event.added_time {
@@ -231,7 +236,7 @@ fn event_draft(
         kind,
         dedupe_key: format!("event:{}", event.id),
         title,
-        body: format!("{score}.{reason}"),
+        body: format!("{line}.{reason}"),
         payload: json!({
             "matchId": game.id,
             "eventId": event.id,
@@ -240,8 +245,8 @@ fn event_draft(
             "minute": event.minute,
             "homeTeam": home,
             "awayTeam": away,
-            "homeScore": game.home_score,
-            "awayScore": game.away_score,
+            "homeScore": score.home,
+            "awayScore": score.away,
         }),
     }
 }

@@ -2,6 +2,11 @@
 //! moving the clock between them. Each write is one transaction that bumps
 //! the match's sequence number first, so concurrent writers queue.
 
+use super::publish::publish;
+use crate::live::bus::Bus;
+use crate::live::rules;
+use crate::outbox::{self, Message, Score};
+use crate::{Error, Result};
 use chrono::Utc;
 use entity::{MatchEventKind, MatchStatus, football_match, match_event};
 use sea_orm::sea_query::{Expr, ExprTrait as _};
@@ -10,12 +15,6 @@ use sea_orm::{
     DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, SqlErr,
     TransactionTrait,
 };
-use serde_json::json;
-
-use super::publish::{enqueue, publish};
-use crate::live::bus::Bus;
-use crate::live::rules;
-use crate::{Error, Result};
 
 /// A match event as a feeder sends it.
 #[derive(Clone, Debug)]
@@ -320,10 +319,20 @@ async fn record_in(
     updated.updated_at = Set(now);
     let football_match = updated.update(txn).await?;
 
-    enqueue(
+    // The alert tells the score as it is now, whatever follows before
+    // the worker reads the row.
+    let score = football_match
+        .home_score
+        .zip(football_match.away_score)
+        .map(|(home, away)| Score { home, away });
+    outbox::write(
         txn,
-        "match_event",
-        json!({ "match_id": match_id, "event_id": event.id, "seq": seq }),
+        &Message::MatchEvent {
+            match_id,
+            event_id: event.id,
+            seq,
+            score,
+        },
     )
     .await?;
     Ok(Recorded {

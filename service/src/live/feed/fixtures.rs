@@ -2,6 +2,10 @@
 //! Each change writes an outbox row, from which the worker queues the
 //! kick-off reminder.
 
+use super::publish::publish;
+use crate::live::bus::Bus;
+use crate::outbox::{self, Message};
+use crate::{Error, Result};
 use chrono::{DateTime, Utc};
 use entity::{MatchStatus, football_match, season, team};
 use sea_orm::sea_query::Expr;
@@ -9,11 +13,6 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
     IntoActiveModel, QueryFilter, TransactionTrait,
 };
-use serde_json::json;
-
-use super::publish::{enqueue, publish};
-use crate::live::bus::Bus;
-use crate::{Error, Result};
 
 /// A fixture to schedule.
 #[derive(Clone, Debug)]
@@ -72,7 +71,13 @@ pub async fn schedule_match(
     }
     .insert(&txn)
     .await?;
-    enqueue(&txn, "match_scheduled", json!({ "match_id": created.id })).await?;
+    outbox::write(
+        &txn,
+        &Message::MatchScheduled {
+            match_id: created.id,
+        },
+    )
+    .await?;
     txn.commit().await?;
     publish(db, bus, &created, None);
     Ok(created)
@@ -85,7 +90,8 @@ pub async fn reschedule_match(
     match_id: i64,
     kickoff_at: DateTime<Utc>,
 ) -> Result<football_match::Model> {
-    change_schedule(db, bus, match_id, "match_rescheduled", |m| match m.status {
+    let announce = Message::MatchRescheduled { match_id };
+    change_schedule(db, bus, match_id, announce, |m| match m.status {
         MatchStatus::Scheduled | MatchStatus::Postponed => {
             m.kickoff_at = kickoff_at;
             m.status = MatchStatus::Scheduled;
@@ -101,7 +107,8 @@ pub async fn postpone_match(
     bus: &Bus,
     match_id: i64,
 ) -> Result<football_match::Model> {
-    change_schedule(db, bus, match_id, "match_postponed", |m| match m.status {
+    let announce = Message::MatchPostponed { match_id };
+    change_schedule(db, bus, match_id, announce, |m| match m.status {
         MatchStatus::Scheduled => {
             m.status = MatchStatus::Postponed;
             Ok(())
@@ -116,7 +123,8 @@ pub async fn cancel_match(
     bus: &Bus,
     match_id: i64,
 ) -> Result<football_match::Model> {
-    change_schedule(db, bus, match_id, "match_cancelled", |m| match m.status {
+    let announce = Message::MatchCancelled { match_id };
+    change_schedule(db, bus, match_id, announce, |m| match m.status {
         MatchStatus::Finished => Err("a finished match cannot be cancelled".into()),
         MatchStatus::Cancelled => Err("the match is already cancelled".into()),
         _ => {
@@ -131,7 +139,7 @@ async fn change_schedule(
     db: &DatabaseConnection,
     bus: &Bus,
     match_id: i64,
-    topic: &str,
+    announce: Message,
     change: impl FnOnce(&mut football_match::Model) -> std::result::Result<(), String>,
 ) -> Result<football_match::Model> {
     let txn = db.begin().await?;
@@ -154,7 +162,7 @@ async fn change_schedule(
     active.status = Set(current.status);
     active.updated_at = Set(Utc::now());
     let updated = active.update(&txn).await?;
-    enqueue(&txn, topic, json!({ "match_id": match_id })).await?;
+    outbox::write(&txn, &announce).await?;
     txn.commit().await?;
     publish(db, bus, &updated, None);
     Ok(updated)

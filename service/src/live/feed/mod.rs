@@ -19,7 +19,7 @@ pub use catalog::{TeamDetails, create_competition, create_season, create_team, u
 pub use events::{NewEvent, Recorded, cancel_event, record_event, set_minute};
 pub use fixtures::{NewMatch, cancel_match, postpone_match, reschedule_match, schedule_match};
 pub use points::adjust_points;
-pub use publish::{enqueue, publish};
+pub use publish::publish;
 
 use crate::{Error, Result};
 

@@ -1,30 +1,11 @@
-//! After a write: the outbox row the worker reads, written in the write's
-//! transaction, and the bus message subscribers get once it committed.
+//! After a write has committed: the bus message that carries it to every
+//! subscriber. (The worker hears of it through the outbox row written in
+//! the write's own transaction: `crate::outbox`.)
 
-use chrono::Utc;
-use entity::{football_match, match_event, outbox, season};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait};
+use entity::{football_match, match_event, season};
+use sea_orm::{DatabaseConnection, EntityTrait};
 
-use crate::Result;
 use crate::live::bus::{Bus, BusMessage};
-
-/// Writes an outbox row in the caller's transaction, for the worker.
-pub async fn enqueue(
-    db: &impl ConnectionTrait,
-    topic: &str,
-    payload: serde_json::Value,
-) -> Result<()> {
-    outbox::ActiveModel {
-        topic: Set(topic.to_owned()),
-        payload: Set(payload),
-        created_at: Set(Utc::now()),
-        attempts: Set(0),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    Ok(())
-}
 
 /// Publishes a committed change to a match, in the background: the
 /// caller answers from its commit whatever the bus does.
