@@ -191,8 +191,9 @@ pub struct AppState {
     pub rate_limits: Arc<RateLimits>,
     /// Connections and websockets held, against the descriptor limit.
     pub capacity: Arc<crate::http::capacity::Capacity>,
-    /// The job queue and the channels, for operations that queue work.
-    pub jobs: worker::Context,
+    /// Where operations queue work for the worker, and how the worker's
+    /// loops in this process are doing.
+    pub jobs: service::jobs::Jobs,
 }
 
 /// A started server, bound to its address but not yet serving.
@@ -201,7 +202,9 @@ pub struct App {
     addr: SocketAddr,
     state: AppState,
     shutdown: CancellationToken,
-    worker: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    worker: crate::embedded::Worker,
+    /// The embedded worker's loops, when this process runs them.
+    worker_task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
 impl App {
@@ -230,7 +233,7 @@ impl App {
             }
             None => (None, service::live::bus::Bus::in_process()),
         };
-        let jobs = worker::Context::connect(&config, db.clone(), bus.clone()).await?;
+        let worker = crate::embedded::Worker::connect(&config, db.clone(), bus.clone()).await?;
         let shutdown = CancellationToken::new();
         if options.demo && options.demo_minute_ms > 0 {
             tokio::spawn(service::demo::replay::run(
@@ -252,7 +255,7 @@ impl App {
             "SQL statements this process sent to the database",
             statements.0.clone(),
         );
-        jobs.register_metrics(&mut metrics);
+        worker.register_metrics(&mut metrics);
         let rate_limits = Arc::new(RateLimits::from_config(&config));
         let (open_files, before) = crate::http::capacity::raise_open_files_limit();
         let capacity = Arc::new(crate::http::capacity::Capacity::new(
@@ -267,6 +270,7 @@ impl App {
             "descriptor budget"
         );
         let accounts = AccountSettings::from_config(&config, rate_limits.clone());
+        let jobs = worker.jobs();
         let schema = graphql::build_schema(
             db.clone(),
             &options.limits,
@@ -300,7 +304,7 @@ impl App {
                 ))
             }),
             metrics: Arc::new(metrics),
-            jobs: jobs.clone(),
+            jobs,
         };
         let listener = TcpListener::bind((config.host, config.port))
             .await
@@ -314,13 +318,14 @@ impl App {
         let embedded = options
             .embedded_worker
             .unwrap_or(config.redis_url.is_none());
-        let worker = embedded.then(|| tokio::spawn(worker::run(jobs, shutdown.child_token())));
+        let worker_task = embedded.then(|| worker.spawn(shutdown.child_token()));
         Ok(Self {
             listener,
             addr,
             state,
             shutdown,
             worker,
+            worker_task,
         })
     }
 
@@ -334,6 +339,11 @@ impl App {
 
     pub fn state(&self) -> &AppState {
         &self.state
+    }
+
+    /// The worker this process composed, whether or not it runs its loops.
+    pub fn worker(&self) -> &crate::embedded::Worker {
+        &self.worker
     }
 
     /// Serves until `signal` resolves, then lets in-flight requests finish
@@ -357,7 +367,7 @@ impl App {
         })
         .await;
         self.shutdown.cancel();
-        if let Some(worker) = self.worker {
+        if let Some(worker) = self.worker_task {
             worker.await.context("worker task panicked")??;
         }
         tracing::info!("stopped");

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod app;
+pub mod embedded;
 pub mod graphql;
 pub mod http;
 pub mod rate_limit;

@@ -12,6 +12,7 @@ pub mod dead_jobs;
 pub mod demo;
 pub mod error;
 pub mod import;
+pub mod jobs;
 pub mod live;
 pub mod matches;
 pub mod notifications;

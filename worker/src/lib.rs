@@ -157,7 +157,7 @@ pub async fn run(ctx: Context, shutdown: CancellationToken) -> anyhow::Result<()
     let outbox = {
         let ctx = ctx.clone();
         let stop = shutdown.clone();
-        supervision.supervise("outbox", shutdown.clone(), move |_| {
+        supervision.supervise(outbox::LOOP, shutdown.clone(), move |_| {
             let (ctx, stop) = (ctx.clone(), stop.clone());
             async move {
                 outbox::run(ctx, stop).await;
@@ -166,19 +166,26 @@ pub async fn run(ctx: Context, shutdown: CancellationToken) -> anyhow::Result<()
         })
     };
     match ctx.queue.clone() {
-        Queue::Redis {
-            digests,
-            deliveries,
-            reminders,
-        } => supervise_jobs!(ctx, shutdown, outbox, digests, deliveries, reminders),
-        Queue::Sqlite {
-            digests,
-            deliveries,
-            reminders,
-        } => supervise_jobs!(ctx, shutdown, outbox, digests, deliveries, reminders),
+        Queue::Redis(queues) => supervise_jobs!(ctx, shutdown, outbox, queues),
+        Queue::Sqlite(queues) => supervise_jobs!(ctx, shutdown, outbox, queues),
     }
     tracing::info!("worker stopped");
     Ok(())
+}
+
+/// The worker as the api sees it: where deliveries are queued, and the
+/// state of the loops this process runs.
+impl service::jobs::JobQueue for Context {
+    fn push_delivery(
+        &self,
+        delivery_id: i64,
+    ) -> futures::future::BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(jobs::delivery::enqueue(&self.queue, delivery_id, None))
+    }
+
+    fn loops(&self) -> Option<(bool, serde_json::Value)> {
+        self.supervision.report()
+    }
 }
 
 impl Context {
@@ -204,7 +211,11 @@ async fn stopped(shutdown: CancellationToken) -> Result<(), std::io::Error> {
 /// side until shutdown; a macro because the Redis and SQLite storages are
 /// different types.
 macro_rules! supervise_jobs {
-    ($ctx:expr, $shutdown:expr, $outbox:expr, $digests:expr, $deliveries:expr, $reminders:expr) => {{
+    ($ctx:expr, $shutdown:expr, $outbox:expr, $queues:expr) => {{
+        use jobs::delivery::DeliveryJob;
+        use jobs::digest::DigestJob;
+        use jobs::reminder::ReminderJob;
+        use queue::Job as _;
         let ctx = $ctx.clone();
         let supervision = ctx.supervision.clone();
         let poll = ctx.settings.poll;
@@ -231,14 +242,18 @@ macro_rules! supervise_jobs {
             .make_backoff()
         };
         let stop = $shutdown.clone();
-        let (digests, deliveries, reminders) = ($digests, $deliveries, $reminders);
+        let queue::Queues {
+            digests,
+            deliveries,
+            reminders,
+        } = $queues;
         let (c1, c2, c3, c4) = (ctx.clone(), ctx.clone(), ctx.clone(), ctx.clone());
         let (n1, n2, n3, n4) = (name.clone(), name.clone(), name.clone(), name);
         let (s1, s2, s3, s4) = (stop.clone(), stop.clone(), stop.clone(), stop.clone());
         tokio::join!(
             $outbox,
-            supervision.supervise("digests", stop.clone(), move |attempt| {
-                let worker = WorkerBuilder::new(n1("digests", attempt))
+            supervision.supervise(DigestJob::NAME, stop.clone(), move |attempt| {
+                let worker = WorkerBuilder::new(n1(DigestJob::NAME, attempt))
                     .backend(digests.clone().poll_with_interval(poll))
                     .data(c1.clone())
                     .concurrency(4)
@@ -247,8 +262,8 @@ macro_rules! supervise_jobs {
                 let signal = stopped(s1.clone());
                 async move { Ok(worker.run_until(signal).await?) }
             }),
-            supervision.supervise("deliveries", stop.clone(), move |attempt| {
-                let worker = WorkerBuilder::new(n2("deliveries", attempt))
+            supervision.supervise(DeliveryJob::NAME, stop.clone(), move |attempt| {
+                let worker = WorkerBuilder::new(n2(DeliveryJob::NAME, attempt))
                     .backend(deliveries.clone().poll_with_interval(poll))
                     .data(c2.clone())
                     .concurrency(8)
@@ -256,8 +271,8 @@ macro_rules! supervise_jobs {
                 let signal = stopped(s2.clone());
                 async move { Ok(worker.run_until(signal).await?) }
             }),
-            supervision.supervise("reminders", stop.clone(), move |attempt| {
-                let worker = WorkerBuilder::new(n3("reminders", attempt))
+            supervision.supervise(ReminderJob::NAME, stop.clone(), move |attempt| {
+                let worker = WorkerBuilder::new(n3(ReminderJob::NAME, attempt))
                     .backend(reminders.clone().poll_with_interval(poll))
                     .data(c3.clone())
                     .retry(RetryPolicy::retries(3).with_backoff(backoff()))
@@ -265,8 +280,8 @@ macro_rules! supervise_jobs {
                 let signal = stopped(s3.clone());
                 async move { Ok(worker.run_until(signal).await?) }
             }),
-            supervision.supervise("digest-cron", stop.clone(), move |attempt| {
-                let worker = WorkerBuilder::new(n4("digest-cron", attempt))
+            supervision.supervise(jobs::digest::CRON, stop.clone(), move |attempt| {
+                let worker = WorkerBuilder::new(n4(jobs::digest::CRON, attempt))
                     .backend(CronScheduler::new(schedule.clone()))
                     .data(c4.clone())
                     .build(jobs::digest::tick);

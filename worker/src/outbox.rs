@@ -23,6 +23,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::Context;
 
+/// The name of the loop, among the worker's.
+pub const LOOP: &str = "outbox";
+
 const BATCH: u64 = 100;
 /// A row that failed this often is left for an operator, not retried forever.
 const MAX_ATTEMPTS: i32 = 10;
@@ -131,7 +134,7 @@ async fn schedule_reminder(ctx: &Context, match_id: i64) -> anyhow::Result<()> {
     };
     let now = Utc::now();
     if game.status == MatchStatus::Scheduled && game.kickoff_at > now {
-        crate::jobs::reminder::queue(ctx, &game, now).await?;
+        crate::jobs::reminder::enqueue(ctx, &game, now).await?;
     }
     Ok(())
 }
@@ -140,7 +143,7 @@ async fn schedule_reminder(ctx: &Context, match_id: i64) -> anyhow::Result<()> {
 pub async fn sweep(ctx: &Context) -> anyhow::Result<usize> {
     let stalled = deliveries::stalled(&ctx.db, Utc::now(), ctx.settings.sweep_grace).await?;
     for id in &stalled {
-        ctx.queue.push_delivery(*id, None).await?;
+        crate::jobs::delivery::enqueue(&ctx.queue, *id, None).await?;
     }
     if !stalled.is_empty() {
         tracing::info!(count = stalled.len(), "requeued stalled deliveries");

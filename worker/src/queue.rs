@@ -1,52 +1,73 @@
 //! The job queue: apalis on Redis when `REDIS_URL` is set (any number of
 //! `worker` processes share it), else apalis on SQLite inside the api
-//! process. Each kind of job has its own queue.
+//! process. Each kind of job has its own queue, named after the job's
+//! `Job::NAME`; the jobs themselves live in `crate::jobs`, one per file.
 
 use std::time::{Duration, SystemTime};
 
-use apalis::prelude::{TaskBuilder, TaskSink as _};
+use apalis::prelude::{Task, TaskSink as _};
 use apalis_redis::RedisStorage;
 use apalis_sqlite::SqliteStorage;
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
-use serde::{Deserialize, Serialize};
-use service::notifications::period::DigestKind;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
-/// Build one user's digest for the period `as_of` falls in.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct DigestJob {
-    pub user_id: i64,
-    pub kind: DigestKind,
-    pub as_of: DateTime<Utc>,
+use crate::jobs::delivery::DeliveryJob;
+use crate::jobs::digest::DigestJob;
+use crate::jobs::reminder::ReminderJob;
+
+/// A kind of job: its payload, and where it is queued.
+pub trait Job: Serialize + DeserializeOwned + Send + Sync + Unpin + 'static {
+    /// Stable across releases: it names the job's queue in the job store,
+    /// and the job in logs, metrics and `dead_jobs`.
+    const NAME: &'static str;
+
+    /// This job's storage among one backend's.
+    fn storage<S: Store>(queues: &Queues<S>) -> &S::Of<Self>;
 }
 
-/// Send one email or webhook delivery.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct DeliveryJob {
-    pub delivery_id: i64,
+/// A queue backend, as the type of its storage for each job.
+pub trait Store {
+    type Of<J>: Clone;
 }
 
-/// Remind followers that a match kicks off soon, if it still kicks off at
-/// `kickoff_at`: a reschedule queues a new reminder and this one lapses.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct ReminderJob {
-    pub match_id: i64,
-    pub kickoff_at: DateTime<Utc>,
+/// Jobs in Redis.
+pub enum Redis {}
+
+impl Store for Redis {
+    type Of<J> = RedisStorage<J>;
+}
+
+/// Jobs in SQLite.
+pub enum Sqlite {}
+
+impl Store for Sqlite {
+    type Of<J> = SqliteStorage<J>;
+}
+
+/// One backend's storage for each kind of job.
+pub struct Queues<S: Store> {
+    pub digests: S::Of<DigestJob>,
+    pub deliveries: S::Of<DeliveryJob>,
+    pub reminders: S::Of<ReminderJob>,
+}
+
+impl<S: Store> Clone for Queues<S> {
+    fn clone(&self) -> Self {
+        Self {
+            digests: self.digests.clone(),
+            deliveries: self.deliveries.clone(),
+            reminders: self.reminders.clone(),
+        }
+    }
 }
 
 /// Where jobs are pushed; cheap to clone.
 #[derive(Clone)]
 pub enum Queue {
-    Redis {
-        digests: RedisStorage<DigestJob>,
-        deliveries: RedisStorage<DeliveryJob>,
-        reminders: RedisStorage<ReminderJob>,
-    },
-    Sqlite {
-        digests: SqliteStorage<DigestJob>,
-        deliveries: SqliteStorage<DeliveryJob>,
-        reminders: SqliteStorage<ReminderJob>,
-    },
+    Redis(Queues<Redis>),
+    Sqlite(Queues<Sqlite>),
 }
 
 /// Settings shared by every queue of one deployment.
@@ -58,8 +79,8 @@ pub struct QueueSettings {
 }
 
 impl QueueSettings {
-    fn name(&self, job: &str) -> String {
-        format!("{}:jobs:{job}", self.prefix)
+    fn name<J: Job>(&self) -> String {
+        format!("{}:jobs:{}", self.prefix, J::NAME)
     }
 }
 
@@ -69,17 +90,19 @@ impl Queue {
         let conn = apalis_redis::connect(url)
             .await
             .map_err(|e| anyhow::anyhow!("REDIS_URL: cannot connect the job queue: {e}"))?;
-        let config = |job: &str| {
+        let config = |queue: String| {
             apalis_redis::Config::default()
-                .queue(settings.name(job))
+                .queue(queue)
                 .heartbeat_interval(settings.heartbeat)
                 .missed_heartbeats(2)
         };
-        Ok(Self::Redis {
-            digests: RedisStorage::new(conn.clone()).with_config(config("digests")),
-            deliveries: RedisStorage::new(conn.clone()).with_config(config("deliveries")),
-            reminders: RedisStorage::new(conn).with_config(config("reminders")),
-        })
+        Ok(Self::Redis(Queues {
+            digests: RedisStorage::new(conn.clone())
+                .with_config(config(settings.name::<DigestJob>())),
+            deliveries: RedisStorage::new(conn.clone())
+                .with_config(config(settings.name::<DeliveryJob>())),
+            reminders: RedisStorage::new(conn).with_config(config(settings.name::<ReminderJob>())),
+        }))
     }
 
     /// Jobs in SQLite: the app's own database file when it is SQLite, so
@@ -106,70 +129,32 @@ impl Queue {
         SqliteStorage::setup(&pool)
             .await
             .map_err(|e| anyhow::anyhow!("setting up the job tables: {e}"))?;
-        let config = |job: &str| {
+        let config = |queue: String| {
             apalis_sqlite::Config::default()
-                .queue(settings.name(job))
+                .queue(queue)
                 .heartbeat_interval(settings.heartbeat)
                 .missed_heartbeats(2)
         };
-        Ok(Self::Sqlite {
-            digests: SqliteStorage::new(&pool).with_config(config("digests")),
-            deliveries: SqliteStorage::new(&pool).with_config(config("deliveries")),
-            reminders: SqliteStorage::new(&pool).with_config(config("reminders")),
-        })
+        Ok(Self::Sqlite(Queues {
+            digests: SqliteStorage::new(&pool).with_config(config(settings.name::<DigestJob>())),
+            deliveries: SqliteStorage::new(&pool)
+                .with_config(config(settings.name::<DeliveryJob>())),
+            reminders: SqliteStorage::new(&pool)
+                .with_config(config(settings.name::<ReminderJob>())),
+        }))
     }
 
-    /// Queues a digest. Pushes of the same `(user, kind, period)` within
-    /// ten minutes of each other (every worker's cron ticks each minute)
-    /// are dropped by the queue; the database refuses any that get through.
-    pub async fn push_digest(&self, job: DigestJob, period: &str) -> anyhow::Result<()> {
-        let window = chrono::Utc::now().timestamp() / 600;
-        let key = format!(
-            "digest:{}:{}:{period}:{window}",
-            job.user_id,
-            job.kind.as_str()
-        );
-        let task = TaskBuilder::new(job).idempotency_key(key).build();
+    /// Pushes a task onto its job's queue.
+    pub async fn push<J: Job>(&self, task: Task<J>) -> anyhow::Result<()> {
         match self {
-            Self::Redis { digests, .. } => digests.clone().push_task(task).await?,
-            Self::Sqlite { digests, .. } => digests.clone().push_task(task).await?,
-        }
-        Ok(())
-    }
-
-    /// Queues a delivery attempt, now or at `at`.
-    pub async fn push_delivery(
-        &self,
-        delivery_id: i64,
-        at: Option<DateTime<Utc>>,
-    ) -> anyhow::Result<()> {
-        let mut task = TaskBuilder::new(DeliveryJob { delivery_id });
-        if let Some(at) = at {
-            task = task.run_at_time(system_time(at));
-        }
-        let task = task.build();
-        match self {
-            Self::Redis { deliveries, .. } => deliveries.clone().push_task(task).await?,
-            Self::Sqlite { deliveries, .. } => deliveries.clone().push_task(task).await?,
-        }
-        Ok(())
-    }
-
-    /// Queues a kick-off reminder to run at `at`. One per match and kick-off time.
-    pub async fn push_reminder(&self, job: ReminderJob, at: DateTime<Utc>) -> anyhow::Result<()> {
-        let key = format!("reminder:{}:{}", job.match_id, job.kickoff_at.timestamp());
-        let task = TaskBuilder::new(job)
-            .run_at_time(system_time(at))
-            .idempotency_key(key)
-            .build();
-        match self {
-            Self::Redis { reminders, .. } => reminders.clone().push_task(task).await?,
-            Self::Sqlite { reminders, .. } => reminders.clone().push_task(task).await?,
+            Self::Redis(queues) => J::storage(queues).clone().push_task(task).await?,
+            Self::Sqlite(queues) => J::storage(queues).clone().push_task(task).await?,
         }
         Ok(())
     }
 }
 
-fn system_time(at: DateTime<Utc>) -> SystemTime {
+/// A task's run time as apalis takes it; an instant before 1970 runs now.
+pub fn system_time(at: DateTime<Utc>) -> SystemTime {
     SystemTime::from(at).max(SystemTime::UNIX_EPOCH)
 }

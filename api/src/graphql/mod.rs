@@ -32,7 +32,7 @@ pub fn build_schema(
     accounts: AccountSettings,
     bus: service::live::bus::Bus,
     open_subscriptions: OpenSubscriptions,
-    jobs: worker::Context,
+    jobs: service::jobs::Jobs,
 ) -> AppSchema {
     let mut builder = Schema::build(
         QueryRoot::default(),

@@ -40,7 +40,7 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     };
     let (database, redis) = tokio::join!(database, redis);
     // The embedded worker's loops, when this process runs them.
-    let workers = state.jobs.supervision.report();
+    let workers = state.jobs.loops();
     let ready =
         database && redis.unwrap_or(true) && workers.as_ref().is_none_or(|(all_up, _)| *all_up);
     let check = |ok: bool| if ok { "ok" } else { "unavailable" };

@@ -24,6 +24,8 @@ use sea_orm::{
 };
 
 use crate::Result;
+use crate::jobs::JobQueue;
+use crate::live::bus::{Bus, BusMessage};
 
 /// A notification about to be written.
 #[derive(Clone, Debug)]
@@ -147,6 +149,29 @@ pub async fn write(
         notification,
         deliveries,
     }))
+}
+
+/// Announces new in-app notifications to their subscribers and queues the
+/// email and webhook deliveries. A push that fails is not lost: the
+/// worker's sweep finds deliveries left pending without a job.
+pub async fn dispatch(bus: &Bus, jobs: &dyn JobQueue, written: &[Written]) {
+    for w in written {
+        if w.is_in_app() {
+            bus.publish(BusMessage::Notification {
+                user_id: w.notification.user_id,
+                notification_id: w.notification.id,
+            });
+        }
+        for delivery in w.outgoing() {
+            if let Err(err) = jobs.push_delivery(delivery.id).await {
+                tracing::warn!(
+                    delivery_id = delivery.id,
+                    error = format!("{err:#}"),
+                    "could not queue a delivery; the sweep will"
+                );
+            }
+        }
+    }
 }
 
 /// True when an `ON CONFLICT DO NOTHING` insert wrote its row. (Its

@@ -45,11 +45,6 @@ impl Webhooks {
         Ok(Self { client, targets })
     }
 
-    /// Which addresses webhooks may reach.
-    pub fn targets(&self) -> WebhookTargets {
-        self.targets
-    }
-
     /// Posts one delivery; any answer but 2xx is a failure.
     pub async fn send(&self, claimed: &Claimed) -> Result<(), String> {
         let url = claimed

@@ -3,15 +3,45 @@
 //! until `DELIVERY_MAX_ATTEMPTS`, and then the delivery is dead-lettered:
 //! status DEAD, listed for admins, redeliverable.
 
-use apalis::prelude::Data;
-use chrono::Utc;
+use apalis::prelude::{Data, TaskBuilder};
+use chrono::{DateTime, Utc};
 use entity::DeliveryChannel;
+use serde::{Deserialize, Serialize};
 use service::notifications::deliveries;
 
 use super::JobResult;
 use crate::Context;
-use crate::queue::DeliveryJob;
+use crate::queue::{Job, Queue, Queues, Store, system_time};
 
+/// Send one email or webhook delivery.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DeliveryJob {
+    pub delivery_id: i64,
+}
+
+impl Job for DeliveryJob {
+    const NAME: &'static str = "deliveries";
+
+    fn storage<S: Store>(queues: &Queues<S>) -> &S::Of<Self> {
+        &queues.deliveries
+    }
+}
+
+/// Queues an attempt at a delivery, now or at `at`.
+#[tracing::instrument(skip(queue), err)]
+pub async fn enqueue(
+    queue: &Queue,
+    delivery_id: i64,
+    at: Option<DateTime<Utc>>,
+) -> anyhow::Result<()> {
+    let mut task = TaskBuilder::new(DeliveryJob { delivery_id });
+    if let Some(at) = at {
+        task = task.run_at_time(system_time(at));
+    }
+    queue.push(task.build()).await
+}
+
+#[tracing::instrument(skip_all, fields(delivery_id = job.delivery_id))]
 pub async fn handle(job: DeliveryJob, ctx: Data<Context>) -> JobResult {
     let now = Utc::now();
     let lease_until = now + ctx.settings.lease;
@@ -42,9 +72,7 @@ pub async fn handle(job: DeliveryJob, ctx: Data<Context>) -> JobResult {
             deliveries::failed(&ctx.db, claimed.delivery.id, &error, Some(retry_at), now).await?;
             ctx.metrics.delivery(claimed.delivery.channel, "retry");
             tracing::info!(delivery_id = claimed.delivery.id, channel = ?claimed.delivery.channel, attempt, %error, %retry_at, "delivery failed; will retry");
-            ctx.queue
-                .push_delivery(claimed.delivery.id, Some(retry_at))
-                .await?;
+            enqueue(&ctx.queue, claimed.delivery.id, Some(retry_at)).await?;
         }
     }
     Ok(())

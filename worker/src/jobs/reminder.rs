@@ -2,19 +2,37 @@
 //! moved. A reminder whose match has since moved, been postponed or been
 //! cancelled does nothing: only the reminder for the current time speaks.
 
-use apalis::prelude::{Attempt, Data};
+use apalis::prelude::{Attempt, Data, TaskBuilder};
 use chrono::{DateTime, Utc};
 use entity::{MatchStatus, football_match};
 use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _};
+use serde::{Deserialize, Serialize};
 use service::notifications::alerts;
 
 use super::JobResult;
 use crate::Context;
-use crate::queue::ReminderJob;
+use crate::queue::{Job, Queues, Store, system_time};
 
+/// Remind followers that a match kicks off soon, if it still kicks off at
+/// `kickoff_at`: a reschedule queues a new reminder and this one lapses.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ReminderJob {
+    pub match_id: i64,
+    pub kickoff_at: DateTime<Utc>,
+}
+
+impl Job for ReminderJob {
+    const NAME: &'static str = "reminders";
+
+    fn storage<S: Store>(queues: &Queues<S>) -> &S::Of<Self> {
+        &queues.reminders
+    }
+}
+
+#[tracing::instrument(skip_all, fields(match_id = job.match_id, kickoff_at = %job.kickoff_at))]
 pub async fn handle(job: ReminderJob, ctx: Data<Context>, attempt: Attempt) -> JobResult {
     let result = remind(&job, &ctx).await;
-    super::finish(&ctx, "reminders", &job, &attempt, result).await
+    super::finish(&ctx, &job, &attempt, result).await
 }
 
 async fn remind(job: &ReminderJob, ctx: &Context) -> anyhow::Result<()> {
@@ -49,24 +67,31 @@ pub async fn queue_upcoming(ctx: &Context, now: DateTime<Utc>) -> anyhow::Result
         .all(&ctx.db)
         .await?;
     for game in &upcoming {
-        queue(ctx, game, now).await?;
+        enqueue(ctx, game, now).await?;
     }
     Ok(upcoming.len())
 }
 
 /// Queues the reminder of a scheduled match for `KICKOFF_REMINDER_MINUTES`
 /// before its kick-off; one scheduled at short notice is reminded at once.
-pub async fn queue(
+/// The queue keeps one reminder per match and kick-off time.
+#[tracing::instrument(skip_all, fields(match_id = game.id), err)]
+pub async fn enqueue(
     ctx: &Context,
     game: &football_match::Model,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let at = std::cmp::max(game.kickoff_at - ctx.settings.reminder_lead, now);
+    let key = format!("reminder:{}:{}", game.id, game.kickoff_at.timestamp());
     let job = ReminderJob {
         match_id: game.id,
         kickoff_at: game.kickoff_at,
     };
-    ctx.queue.push_reminder(job, at).await?;
+    let task = TaskBuilder::new(job)
+        .run_at_time(system_time(at))
+        .idempotency_key(key)
+        .build();
+    ctx.queue.push(task).await?;
     tracing::debug!(match_id = game.id, kickoff_at = %game.kickoff_at, remind_at = %at, "kick-off reminder queued");
     Ok(())
 }

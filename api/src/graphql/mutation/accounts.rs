@@ -2,6 +2,7 @@ use std::sync::Arc;
 
 use async_graphql::{Context, ID, InputObject, Object};
 use sea_orm::DatabaseConnection;
+use service::notifications::webhook_targets::WebhookTargets;
 
 use crate::graphql::error::{GqlResultExt as _, rate_limited};
 use crate::graphql::guards::{AuthGuard, ClientIp, RoleGuard, viewer};
@@ -14,6 +15,8 @@ use crate::rate_limit::RateLimits;
 pub struct AccountSettings {
     pub token_ttl: chrono::Duration,
     pub limits: Arc<RateLimits>,
+    /// Which addresses a webhook URL may point at.
+    pub webhook_targets: WebhookTargets,
 }
 
 impl AccountSettings {
@@ -21,6 +24,9 @@ impl AccountSettings {
         Self {
             token_ttl: chrono::Duration::hours(i64::from(config.token_ttl_hours)),
             limits,
+            webhook_targets: WebhookTargets::from_setting(
+                config.notifications.allow_private_webhooks,
+            ),
         }
     }
 }

@@ -4,6 +4,8 @@
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
+use service::jobs::Jobs;
+use service::live::bus::Bus;
 use service::notifications::digest::{self, Outcome};
 use service::notifications::period::DigestKind as Kind;
 
@@ -62,12 +64,17 @@ impl OperationsMutation {
             DigestKind::Weekly => Kind::Weekly,
         };
         let as_of = as_of.unwrap_or_else(Utc::now);
-        let jobs = ctx.data_unchecked::<worker::Context>();
-        let run = digest::run(&jobs.db, user_id, kind, as_of).await.gql()?;
+        let db = ctx.data_unchecked::<DatabaseConnection>();
+        let run = digest::run(db, user_id, kind, as_of).await.gql()?;
         let period = run.period;
         Ok(match run.outcome {
             Outcome::Sent(written) => {
-                worker::jobs::dispatch(jobs, std::slice::from_ref(&*written)).await;
+                service::notifications::dispatch(
+                    ctx.data_unchecked::<Bus>(),
+                    &**ctx.data_unchecked::<Jobs>(),
+                    std::slice::from_ref(&*written),
+                )
+                .await;
                 SendDigestPayload {
                     outcome: DigestOutcome::Sent,
                     period,
@@ -101,8 +108,8 @@ impl OperationsMutation {
             service::notifications::deliveries::reset_for_redelivery(db, delivery_id, Utc::now())
                 .await
                 .gql()?;
-        let jobs = ctx.data_unchecked::<worker::Context>();
-        if let Err(err) = jobs.queue.push_delivery(delivery.id, None).await {
+        let jobs = ctx.data_unchecked::<Jobs>();
+        if let Err(err) = jobs.push_delivery(delivery.id).await {
             // It is pending again either way: the worker's sweep queues it.
             tracing::warn!(
                 delivery_id = delivery.id,

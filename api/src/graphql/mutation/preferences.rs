@@ -1,6 +1,7 @@
 use async_graphql::{Context, Object};
 use sea_orm::DatabaseConnection;
 
+use crate::graphql::AccountSettings;
 use crate::graphql::error::GqlResultExt as _;
 use crate::graphql::guards::{AuthGuard, viewer};
 use crate::graphql::types::{
@@ -22,7 +23,7 @@ impl PreferencesMutation {
         input: NotificationPreferencesInput,
     ) -> async_graphql::Result<UpdateNotificationPreferencesPayload> {
         let db = ctx.data_unchecked::<DatabaseConnection>();
-        let targets = ctx.data_unchecked::<worker::Context>().webhooks.targets();
+        let targets = ctx.data_unchecked::<AccountSettings>().webhook_targets;
         let updated =
             service::accounts::preferences::update(db, viewer(ctx)?.user.id, input.into(), targets)
                 .await

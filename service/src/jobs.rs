@@ -1,0 +1,22 @@
+//! The seam between what needs background work and the worker that does
+//! it. The api queues work through a [`JobQueue`] without knowing the
+//! worker: the worker implements it over its job queues, and the process
+//! that composes the two hands it in.
+
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+
+/// Where work for the worker is queued, and how the worker's loops in this
+/// process are doing.
+pub trait JobQueue: Send + Sync {
+    /// Queues an attempt at one email or webhook delivery, now.
+    fn push_delivery(&self, delivery_id: i64) -> BoxFuture<'_, anyhow::Result<()>>;
+
+    /// The worker's loops running in this process, each `"ok"` or
+    /// `"down"`, and whether all are ok; `None` when none run here.
+    fn loops(&self) -> Option<(bool, serde_json::Value)>;
+}
+
+/// A shared handle on the job queue.
+pub type Jobs = Arc<dyn JobQueue>;
