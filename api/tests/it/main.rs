@@ -1,6 +1,6 @@
 //! End-to-end tests: the real server, over the real wire.
 
-mod common;
+use test_support as common;
 
 mod accounts;
 mod authorization;
@@ -14,7 +14,6 @@ mod inbox;
 mod limits;
 mod live;
 mod n_plus_one;
-mod notifications;
 mod pages;
 mod preferences;
 mod probes;

@@ -2,6 +2,8 @@
 //! delivered by email to a real SMTP server, by signed webhook to a real
 //! HTTP receiver, and to the in-app inbox.
 
+use test_support as common;
+
 mod alerts;
 mod digests;
 mod email;
