@@ -1,9 +1,14 @@
-//! `TestApp`: the real server on a free port, on a database of its own.
+//! Test setup shared by the api and worker tests, a dev-dependency only.
 //!
-//! With nothing configured each app gets a fresh SQLite file. When
-//! `DATABASE_URL` points at PostgreSQL, each app gets a fresh database there,
-//! dropped when the app is dropped; when `REDIS_URL` is set, the app uses it.
-#![allow(dead_code)]
+//! `TestApp` is the real server on a free port, on a database of its own:
+//! with nothing configured each app gets a fresh SQLite file; when
+//! `DATABASE_URL` points at PostgreSQL, a fresh database there, dropped when
+//! the app is dropped; when `REDIS_URL` is set, the app uses it. Around it:
+//! real peers for the worker's channels (`notify`), a websocket client
+//! (`ws`), rows written straight to the database (`seed`, `accounts`), and
+//! typed helpers for what tests do again and again (`feed`).
+
+pub mod feed;
 
 use std::net::SocketAddr;
 
@@ -25,8 +30,10 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub statements: api::app::StatementCounter,
     pub bus: service::live::bus::Bus,
-    /// The app's job queue and channels, to dispatch digests as of any instant.
-    pub jobs: worker::Context,
+    /// The worker the app composed (its loops run only with `spawn_worker`),
+    /// for tests that drive it directly: a dispatch as of any instant, one
+    /// poll of the outbox.
+    pub worker: worker::Context,
     /// Where this app writes `.eml` files when it has no SMTP server.
     pub mail_dir: std::path::PathBuf,
     _files: tempfile::TempDir,
@@ -110,7 +117,7 @@ impl TestApp {
         let db = app.state().db.clone();
         let statements = app.state().statements.clone();
         let bus = app.state().bus.clone();
-        let jobs = app.state().jobs.clone();
+        let worker = app.worker().context().clone();
         let (stop, stopped) = oneshot::channel();
         let server = tokio::spawn(app.run_until(async {
             let _ = stopped.await;
@@ -121,7 +128,7 @@ impl TestApp {
             http: reqwest::Client::new(),
             statements,
             bus,
-            jobs,
+            worker,
             mail_dir,
             _files: files,
             stop: Some(stop),
@@ -192,15 +199,17 @@ impl TestApp {
     }
 }
 
-/// A database that exists for one test.
-struct TestDatabase {
-    url: String,
+/// A database that exists for one test: a SQLite file, or a fresh
+/// PostgreSQL database when `DATABASE_URL` points at a server, dropped
+/// with this.
+pub struct TestDatabase {
+    pub url: String,
     postgres: Option<(String, String)>,
     _dir: Option<tempfile::TempDir>,
 }
 
 impl TestDatabase {
-    async fn create() -> Self {
+    pub async fn create() -> Self {
         match std::env::var("DATABASE_URL") {
             Ok(admin) if admin.starts_with("postgres") => {
                 let name = format!("itg_test_{}", uuid::Uuid::new_v4().simple());
@@ -328,6 +337,33 @@ pub mod seed {
         .insert(db)
         .await
         .expect("insert event")
+    }
+
+    /// A scheduled fixture: no outbox row, so no reminder is queued for it
+    /// but by the cron.
+    pub async fn fixture(
+        db: &DatabaseConnection,
+        season: &season::Model,
+        home: &team::Model,
+        away: &team::Model,
+        kickoff_at: DateTime<Utc>,
+    ) -> football_match::Model {
+        let now = Utc::now();
+        football_match::ActiveModel {
+            season_id: Set(season.id),
+            home_team_id: Set(home.id),
+            away_team_id: Set(away.id),
+            kickoff_at: Set(kickoff_at),
+            kickoff_time_known: Set(true),
+            status: Set(entity::MatchStatus::Scheduled),
+            last_event_seq: Set(0),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .expect("insert fixture")
     }
 
     pub async fn finished_match(

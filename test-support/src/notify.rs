@@ -279,26 +279,3 @@ pub async fn follow(app: &TestApp, token: &str, team_id: i64) {
         .await;
     assert!(body["errors"].is_null(), "{body}");
 }
-
-/// The user's inbox as the API shows it, newest first.
-pub async fn inbox(app: &TestApp, token: &str) -> Vec<Value> {
-    let body = app
-        .graphql_as(
-            token,
-            "{ me { notifications(first: 100) { nodes { id kind title body payload } } } }",
-            json!({}),
-        )
-        .await;
-    assert!(body["errors"].is_null(), "{body}");
-    body["data"]["me"]["notifications"]["nodes"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
-
-/// Runs a GraphQL request as `token` and fails the test on any error.
-pub async fn ok(app: &TestApp, token: &str, query: &str, variables: Value) -> Value {
-    let body = app.graphql_as(token, query, variables).await;
-    assert!(body["errors"].is_null(), "{query}: {body}");
-    body["data"].clone()
-}

@@ -4,178 +4,55 @@
 //! `REDIS_URL` point at them.
 
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
 use entity::{
-    DeliveryStatus, NotificationKind, UserRole, competition, delivery, digest_run, follow,
-    football_match, notification, notification_preference, season, team,
+    DeliveryStatus, NotificationKind, delivery, digest_run, follow, notification,
+    notification_preference,
 };
-use mailin_embedded::response::{self, Response};
 use sea_orm::{
-    ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, ConnectionTrait as _, Database,
-    DatabaseConnection, EntityTrait as _, PaginatorTrait as _, QueryFilter as _,
+    ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, DatabaseConnection,
+    EntityTrait as _, PaginatorTrait as _, QueryFilter as _,
 };
+use test_support::notify::SmtpServer;
+use test_support::{TestDatabase, accounts, seed};
 
 const USERS: usize = 12;
 
-/// Recipient and Message-ID of each mail the server accepted.
-type Received = Arc<Mutex<Vec<(String, String)>>>;
-
-/// An SMTP server that takes a while over each mail and keeps the
-/// recipient and Message-ID of every one it accepts.
-#[derive(Clone)]
-struct SlowSmtp {
-    received: Received,
-    data: Vec<u8>,
-}
-
-impl mailin_embedded::Handler for SlowSmtp {
-    fn data_start(&mut self, _: &str, _: &str, _: bool, _: &[String]) -> Response {
-        self.data.clear();
-        response::OK
-    }
-    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
-        self.data.extend_from_slice(buf);
-        Ok(())
-    }
-    fn data_end(&mut self) -> Response {
-        std::thread::sleep(Duration::from_millis(400));
-        let mail = mail_parser::MessageParser::default()
-            .parse(&self.data)
-            .expect("a parseable mail");
-        let to = mail
-            .to()
-            .and_then(|t| t.first())
-            .and_then(|a| a.address())
-            .unwrap_or_default()
-            .to_owned();
-        let id = mail.message_id().unwrap_or_default().to_owned();
-        self.received.lock().unwrap().push((to, id));
-        response::OK
-    }
-}
-
-fn start_smtp() -> (String, Received) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let received = Arc::new(Mutex::new(Vec::new()));
-    let mut server = mailin_embedded::Server::new(SlowSmtp {
-        received: received.clone(),
-        data: Vec::new(),
-    });
-    server
-        .with_name("smtp.test")
-        .with_ssl(mailin_embedded::SslConfig::None)
-        .unwrap()
-        .with_num_threads(8)
-        .with_tcp_listener(listener);
-    std::thread::spawn(move || {
-        let _ = server.serve();
-    });
-    (format!("smtp://127.0.0.1:{port}"), received)
-}
-
-/// A database of the test's own: a SQLite file, or a fresh PostgreSQL database.
-async fn database(dir: &tempfile::TempDir) -> String {
-    match std::env::var("DATABASE_URL") {
-        Ok(admin) if admin.starts_with("postgres") => {
-            let name = format!("itg_worker_{}", uuid::Uuid::new_v4().simple());
-            let conn = Database::connect(&admin).await.unwrap();
-            conn.execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-                .await
-                .unwrap();
-            let mut url = url::Url::parse(&admin).unwrap();
-            url.set_path(&name);
-            url.to_string()
-        }
-        _ => format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("worker.db").display()
-        ),
-    }
+/// An SMTP server that takes a while over each mail, so that a worker can
+/// be killed in the middle of a batch.
+fn start_smtp() -> SmtpServer {
+    SmtpServer::start_slow(Duration::from_millis(400))
 }
 
 struct Setup {
     env: Vec<(String, String)>,
     db: DatabaseConnection,
     emails: Vec<String>,
+    _database: TestDatabase,
 }
 
 async fn setup(dir: &tempfile::TempDir, smtp_url: &str) -> Setup {
-    let url = database(dir).await;
+    let database = TestDatabase::create().await;
+    let url = database.url.clone();
     let parsed = service::config::DatabaseUrl::parse(&url).unwrap();
     let db = service::db::connect(&parsed, Default::default())
         .await
         .unwrap();
     service::db::migrate(&db).await.unwrap();
 
-    let now = Utc::now();
-    let competition = competition::ActiveModel {
-        code: Set("PL".into()),
-        name: Set("Premier League".into()),
-        kind: Set(entity::CompetitionKind::League),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&db)
-    .await
-    .unwrap();
-    let season = season::ActiveModel {
-        competition_id: Set(competition.id),
-        label: Set("2026/27".into()),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&db)
-    .await
-    .unwrap();
-    let mut teams = Vec::new();
-    for name in ["Arsenal", "Chelsea"] {
-        let team = team::ActiveModel {
-            name: Set(name.into()),
-            slug: Set(name.to_lowercase()),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&db)
-        .await
-        .unwrap();
-        teams.push(team);
-    }
-    football_match::ActiveModel {
-        season_id: Set(season.id),
-        home_team_id: Set(teams[0].id),
-        away_team_id: Set(teams[1].id),
-        kickoff_at: Set("2026-12-01T15:00:00Z".parse().unwrap()),
-        kickoff_time_known: Set(true),
-        status: Set(entity::MatchStatus::Scheduled),
-        last_event_seq: Set(0),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&db)
-    .await
-    .unwrap();
+    let season = seed::season(&db).await;
+    let teams = [
+        seed::team(&db, "Arsenal", "arsenal").await,
+        seed::team(&db, "Chelsea", "chelsea").await,
+    ];
+    let kickoff = "2026-12-01T15:00:00Z".parse().unwrap();
+    seed::fixture(&db, &season, &teams[0], &teams[1], kickoff).await;
 
     let mut emails = Vec::new();
     for i in 0..USERS {
-        let email = format!("fan{i}@example.com");
-        let user = service::accounts::create_user(
-            &db,
-            service::accounts::Registration {
-                email: email.clone(),
-                password: "correct horse battery staple".into(),
-                display_name: format!("Fan {i}"),
-                time_zone: Some("Europe/London".into()),
-            },
-            UserRole::User,
-        )
-        .await
-        .unwrap();
+        let user = accounts::user(&db, &format!("fan{i}@example.com")).await;
         let mut preferences: notification_preference::ActiveModel =
             notification_preference::Entity::find_by_id(user.id)
                 .one(&db)
@@ -189,12 +66,12 @@ async fn setup(dir: &tempfile::TempDir, smtp_url: &str) -> Setup {
         follow::ActiveModel {
             user_id: Set(user.id),
             team_id: Set(teams[i % 2].id),
-            created_at: Set(now),
+            created_at: Set(Utc::now()),
         }
         .insert(&db)
         .await
         .unwrap();
-        emails.push(email);
+        emails.push(user.email);
     }
 
     let mut env = vec![
@@ -216,7 +93,12 @@ async fn setup(dir: &tempfile::TempDir, smtp_url: &str) -> Setup {
     if let Ok(redis) = std::env::var("REDIS_URL") {
         env.push(("REDIS_URL".to_owned(), redis));
     }
-    Setup { env, db, emails }
+    Setup {
+        env,
+        db,
+        emails,
+        _database: database,
+    }
 }
 
 fn worker(env: &[(String, String)], args: &[&str]) -> Command {
@@ -291,8 +173,8 @@ async fn wait(secs: u64, what: &str, mut done: impl AsyncFnMut() -> bool) {
 #[tokio::test]
 async fn a_worker_killed_mid_batch_and_restarted_leaves_every_user_exactly_one_digest() {
     let dir = tempfile::tempdir().unwrap();
-    let (smtp_url, received) = start_smtp();
-    let setup = setup(&dir, &smtp_url).await;
+    let smtp = start_smtp();
+    let setup = setup(&dir, &smtp.url).await;
 
     let output = worker(
         &setup.env,
@@ -314,12 +196,9 @@ async fn a_worker_killed_mid_batch_and_restarted_leaves_every_user_exactly_one_d
     );
 
     let mut first = start(&setup.env);
-    wait(60, "the first mails", async || {
-        received.lock().unwrap().len() >= 3
-    })
-    .await;
+    wait(60, "the first mails", async || smtp.mails().len() >= 3).await;
     first.kill();
-    let at_kill = received.lock().unwrap().len();
+    let at_kill = smtp.mails().len();
     assert!(
         at_kill < USERS,
         "the kill came after the whole batch ({at_kill})"
@@ -364,12 +243,12 @@ async fn a_worker_killed_mid_batch_and_restarted_leaves_every_user_exactly_one_d
     // Every user got their digest's mail. A mail the server took just as
     // the worker died may come again, under the same Message-ID, which is
     // how mail clients tell it is the same message.
-    let received = received.lock().unwrap().clone();
+    let received = smtp.mails();
     for email in &setup.emails {
         let mut ids: Vec<&str> = received
             .iter()
-            .filter(|(to, _)| to == email)
-            .map(|(_, id)| id.as_str())
+            .filter(|mail| &mail.to == email)
+            .map(|mail| mail.message_id.as_str())
             .collect();
         ids.sort_unstable();
         ids.dedup();
@@ -384,8 +263,8 @@ async fn a_worker_killed_mid_batch_and_restarted_leaves_every_user_exactly_one_d
 #[tokio::test]
 async fn the_digest_command_explains_bad_arguments() {
     let dir = tempfile::tempdir().unwrap();
-    let (smtp_url, _) = start_smtp();
-    let setup = setup(&dir, &smtp_url).await;
+    let smtp = start_smtp();
+    let setup = setup(&dir, &smtp.url).await;
 
     let digest = |as_of: &str, user: &str| {
         let mut args = vec!["digest", "--kind", "daily", "--as-of", as_of];
@@ -422,8 +301,8 @@ async fn the_digest_command_explains_bad_arguments() {
 #[tokio::test]
 async fn the_digest_command_says_why_it_queued_nothing_for_a_user() {
     let dir = tempfile::tempdir().unwrap();
-    let (smtp_url, _) = start_smtp();
-    let setup = setup(&dir, &smtp_url).await;
+    let smtp = start_smtp();
+    let setup = setup(&dir, &smtp.url).await;
     let user_id = |email: &str| {
         let db = setup.db.clone();
         let email = email.to_owned();

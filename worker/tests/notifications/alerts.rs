@@ -2,55 +2,31 @@ use chrono::{Duration, Utc};
 use entity::{notification, outbox};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::{World, fan, world};
-use crate::common::TestApp;
-use crate::common::notify::{inbox, ok, wait_for};
+use test_support::TestApp;
+use test_support::notify::wait_for;
 
 /// A match that kicks off in two hours, scheduled and started by the feed.
 async fn live_match(app: &TestApp, world: &World) -> String {
-    let kickoff = (Utc::now() + Duration::hours(2)).to_rfc3339();
-    let data = ok(
-        app,
-        &world.feed.token,
-        "mutation($s: ID!, $h: ID!, $a: ID!, $k: DateTime!) {
-           scheduleMatch(input: { seasonId: $s, homeTeamId: $h, awayTeamId: $a, kickoffAt: $k }) { id }
-         }",
-        json!({ "s": world.season.id.to_string(), "h": world.home.id.to_string(), "a": world.away.id.to_string(), "k": kickoff }),
-    )
-    .await;
-    let match_id = data["scheduleMatch"]["id"].as_str().unwrap().to_owned();
-    ok(
-        app,
-        &world.feed.token,
-        "mutation($m: ID!) { startMatch(matchId: $m) { event { id } } }",
-        json!({ "m": match_id }),
-    )
-    .await;
+    let teams = (world.home.id, world.away.id);
+    let kickoff = Utc::now() + Duration::hours(2);
+    let feed = &world.feed.token;
+    let match_id = app
+        .schedule_match(feed, world.season.id, teams, kickoff)
+        .await;
+    app.start_match(feed, &match_id).await;
     match_id
 }
 
 async fn goal(app: &TestApp, world: &World, match_id: &str) -> String {
-    let data = ok(
-        app,
-        &world.feed.token,
-        "mutation($m: ID!, $i: MatchEventInput!) { recordMatchEvent(matchId: $m, input: $i) { event { id } } }",
-        json!({ "m": match_id, "i": { "kind": "GOAL", "minute": 23, "teamId": world.home.id.to_string(), "player": "Saka" } }),
-    )
-    .await;
-    data["recordMatchEvent"]["event"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    app.record_goal(&world.feed.token, match_id, world.home.id, 23, "Saka")
+        .await
 }
 
 async fn kinds(app: &TestApp, token: &str) -> Vec<String> {
-    inbox(app, token)
-        .await
-        .iter()
-        .map(|n| n["kind"].as_str().unwrap().to_owned())
-        .collect()
+    app.inbox(token).await.into_iter().map(|n| n.kind).collect()
 }
 
 async fn wait_for_outbox(app: &TestApp) {
@@ -85,36 +61,34 @@ async fn a_goal_alerts_the_followers_who_asked_for_goals_and_a_correction_follow
         json!({ "liveAlerts": { "enabled": false, "kinds": ["GOAL"] } }),
     )
     .await;
-    let stranger = crate::common::accounts::user(&app.db, "stranger@example.com").await;
-    crate::common::notify::set_preferences(&app, &stranger.token, live).await;
+    let stranger = test_support::accounts::user(&app.db, "stranger@example.com").await;
+    test_support::notify::set_preferences(&app, &stranger.token, live).await;
 
     let match_id = live_match(&app, &world).await;
     let event_id = goal(&app, &world, &match_id).await;
-    let alert: Value = wait_for(10, "the goal alert", || async {
-        inbox(&app, &goals_fan.token).await.into_iter().next()
+    let alert = wait_for(10, "the goal alert", || async {
+        app.inbox(&goals_fan.token).await.into_iter().next()
     })
     .await;
-    assert_eq!(alert["kind"], "LIVE_EVENT");
-    assert_eq!(alert["title"], "Goal 23' (Saka)");
-    assert_eq!(alert["body"], "Arsenal 1-0 Chelsea.");
-    assert_eq!(alert["payload"]["eventId"].to_string(), event_id);
+    assert_eq!(alert.kind, "LIVE_EVENT");
+    assert_eq!(alert.title, "Goal 23' (Saka)");
+    assert_eq!(alert.body, "Arsenal 1-0 Chelsea.");
+    assert_eq!(alert.payload["eventId"].to_string(), event_id);
 
-    ok(
-        &app,
-        &world.feed.token,
+    app.ok(&world.feed.token,
         "mutation($e: ID!) { cancelMatchEvent(eventId: $e, reason: \"Offside (VAR)\") { event { id } } }",
         json!({ "e": event_id }),
     )
     .await;
     let correction = wait_for(10, "the correction", || async {
-        inbox(&app, &goals_fan.token)
+        app.inbox(&goals_fan.token)
             .await
             .into_iter()
-            .find(|n| n["kind"] == "CORRECTION")
+            .find(|n| n.kind == "CORRECTION")
     })
     .await;
-    assert_eq!(correction["title"], "Correction: goal taken back");
-    assert_eq!(correction["body"], "Arsenal 0-0 Chelsea. Offside (VAR).");
+    assert_eq!(correction.title, "Correction: goal taken back");
+    assert_eq!(correction.body, "Arsenal 0-0 Chelsea. Offside (VAR).");
 
     wait_for_outbox(&app).await;
     assert!(kinds(&app, &cards_fan.token).await.is_empty());
@@ -134,6 +108,52 @@ async fn a_goal_alerts_the_followers_who_asked_for_goals_and_a_correction_follow
     assert_eq!(
         kinds(&app, &goals_fan.token).await,
         ["CORRECTION", "LIVE_EVENT"]
+    );
+}
+
+#[tokio::test]
+async fn two_goals_read_in_one_poll_of_the_outbox_alert_with_the_score_each_made() {
+    // No worker loops: the outbox is read once, by hand, after both goals,
+    // as a worker whose poll came round after the second would read it.
+    let app = TestApp::spawn().await;
+    let world = world(&app).await;
+    let (fan, _) = fan(
+        &app,
+        &world,
+        "goals@example.com",
+        json!({ "liveAlerts": { "enabled": true, "kinds": ["GOAL"] } }),
+    )
+    .await;
+    let match_id = live_match(&app, &world).await;
+    let feed = &world.feed.token;
+    app.record_goal(feed, &match_id, world.home.id, 23, "Saka")
+        .await;
+    app.record_goal(feed, &match_id, world.home.id, 67, "Havertz")
+        .await;
+
+    let relayed = worker::outbox::relay(&app.worker).await.expect("a poll");
+    assert_eq!(relayed, 4, "the schedule, the kick-off and both goals");
+    let mut alerts: Vec<(String, String, Option<i64>)> = app
+        .inbox(&fan.token)
+        .await
+        .into_iter()
+        .map(|n| (n.title, n.body, n.payload["homeScore"].as_i64()))
+        .collect();
+    alerts.sort();
+    assert_eq!(
+        alerts,
+        [
+            (
+                "Goal 23' (Saka)".to_owned(),
+                "Arsenal 1-0 Chelsea.".to_owned(),
+                Some(1)
+            ),
+            (
+                "Goal 67' (Havertz)".to_owned(),
+                "Arsenal 2-0 Chelsea.".to_owned(),
+                Some(2)
+            ),
+        ]
     );
 }
 
@@ -170,7 +190,7 @@ async fn quiet_hours_hold_a_goal_alert_back_and_the_next_digest_carries_it() {
     .await;
     assert!(held.held);
     assert!(
-        inbox(&app, &fan.token).await.is_empty(),
+        app.inbox(&fan.token).await.is_empty(),
         "held back, not shown"
     );
 
@@ -196,14 +216,14 @@ async fn quiet_hours_hold_a_goal_alert_back_and_the_next_digest_carries_it() {
         digest["id"].as_str().map(str::to_owned)
     );
     // Folded in once: the next period's digest does not repeat it.
-    let inbox_now = inbox(&app, &fan.token).await;
+    let inbox_now = app.inbox(&fan.token).await;
     assert_eq!(inbox_now.len(), 1);
-    assert_eq!(inbox_now[0]["kind"], "DAILY_DIGEST");
+    assert_eq!(inbox_now[0].kind, "DAILY_DIGEST");
 }
 
 #[tokio::test]
 async fn a_goal_alert_is_pushed_to_the_fans_notification_subscription() {
-    use crate::common::ws::{next_json, open, send, wait_for_open_subscriptions};
+    use test_support::ws::{next_json, open, send, wait_for_open_subscriptions};
 
     let app = TestApp::spawn_worker(&[]).await;
     let world = world(&app).await;

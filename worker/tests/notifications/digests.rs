@@ -9,8 +9,8 @@ use service::notifications::period::DigestKind;
 use tokio_util::sync::CancellationToken;
 
 use super::{at, fan, world};
-use crate::common::TestApp;
-use crate::common::notify::{SmtpServer, inbox, wait_for};
+use test_support::TestApp;
+use test_support::notify::{SmtpServer, wait_for};
 
 /// Runs the dispatcher every 15 minutes from `from` to `to`, as the cron
 /// would, and returns the ticks that queued a digest. After such a tick it
@@ -28,7 +28,7 @@ async fn tick_through(app: &TestApp, user_id: i64, from: &str, to: &str) -> Vec<
     let (mut now, end) = (at(from), at(to));
     let mut queued_at = Vec::new();
     while now <= end {
-        let queued = worker::jobs::digest::dispatch_due(&app.jobs, DigestKind::Daily, now, None)
+        let queued = worker::jobs::digest::dispatch_due(&app.worker, DigestKind::Daily, now, None)
             .await
             .expect("dispatch");
         if queued > 0 {
@@ -64,25 +64,15 @@ async fn a_warsaw_daily_digest_at_eight_arrives_once_on_both_daylight_saving_day
     let autumn = tick_through(&app, fan.id, "2026-10-24T12:00:00Z", "2026-10-26T00:00:00Z").await;
     assert_eq!(autumn, [at("2026-10-25T07:00:00Z")]);
 
-    let digests = inbox(&app, &fan.token).await;
+    let digests = app.inbox(&fan.token).await;
     let periods: Vec<&str> = digests
         .iter()
-        .map(|n| n["payload"]["period"].as_str().unwrap())
+        .map(|n| n.payload["period"].as_str().unwrap())
         .collect();
     assert_eq!(periods, ["2026-10-25", "2026-03-29"]);
     // Kick-off times in the fan's zone: 18:00 CEST, then 17:00 CET.
-    assert!(
-        digests[1]["body"]
-            .as_str()
-            .unwrap()
-            .contains("18:00  Arsenal v Chelsea")
-    );
-    assert!(
-        digests[0]["body"]
-            .as_str()
-            .unwrap()
-            .contains("17:00  Arsenal v Chelsea")
-    );
+    assert!(digests[1].body.contains("18:00  Arsenal v Chelsea"));
+    assert!(digests[0].body.contains("17:00  Arsenal v Chelsea"));
 }
 
 #[tokio::test]
@@ -100,7 +90,7 @@ async fn a_fan_with_nothing_to_report_gets_no_digest_and_is_not_asked_again() {
     world.fixture(&app, at("2026-12-05T15:00:00Z")).await;
 
     let now = at("2026-12-01T08:30:00Z");
-    let queued = worker::jobs::digest::dispatch_due(&app.jobs, DigestKind::Daily, now, None)
+    let queued = worker::jobs::digest::dispatch_due(&app.worker, DigestKind::Daily, now, None)
         .await
         .unwrap();
     assert_eq!(queued, 1);
@@ -114,9 +104,9 @@ async fn a_fan_with_nothing_to_report_gets_no_digest_and_is_not_asked_again() {
     .await;
     assert_eq!(run.period, "2026-12-01");
     assert_eq!(run.notification_id, None);
-    assert!(inbox(&app, &fan.token).await.is_empty());
+    assert!(app.inbox(&fan.token).await.is_empty());
     let again = worker::jobs::digest::dispatch_due(
-        &app.jobs,
+        &app.worker,
         DigestKind::Daily,
         now + Duration::minutes(1),
         None,
@@ -186,16 +176,16 @@ async fn two_workers_running_the_same_dispatch_send_each_digest_once() {
     let second = worker::Context {
         settings: Arc::new(worker::Settings {
             instance: "second".into(),
-            ..(*app.jobs.settings).clone()
+            ..(*app.worker.settings).clone()
         }),
-        ..app.jobs.clone()
+        ..app.worker.clone()
     };
     let stop = CancellationToken::new();
     let second_worker = tokio::spawn(worker::run(second.clone(), stop.clone()));
 
     let now = at("2026-12-01T08:00:00Z");
     let (a, b) = tokio::join!(
-        worker::jobs::digest::dispatch_due(&app.jobs, DigestKind::Daily, now, None),
+        worker::jobs::digest::dispatch_due(&app.worker, DigestKind::Daily, now, None),
         worker::jobs::digest::dispatch_due(&second, DigestKind::Daily, now, None),
     );
     // Each dispatcher queues every fan whose run it does not yet see done;
@@ -211,7 +201,7 @@ async fn two_workers_running_the_same_dispatch_send_each_digest_once() {
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     for fan in &fans {
         assert_eq!(smtp.mails_to(&fan.email).len(), 1, "{}", fan.email);
-        assert_eq!(inbox(&app, &fan.token).await.len(), 1, "{}", fan.email);
+        assert_eq!(app.inbox(&fan.token).await.len(), 1, "{}", fan.email);
     }
     assert_eq!(smtp.mails().len(), fans.len());
     stop.cancel();
@@ -240,5 +230,5 @@ async fn racing_runs_of_one_period_write_one_digest() {
         .filter(|r| matches!(r.as_ref().unwrap().outcome, Outcome::Sent(_)))
         .count();
     assert_eq!(sent, 1, "{runs:?}");
-    assert_eq!(inbox(&app, &fan.token).await.len(), 1);
+    assert_eq!(app.inbox(&fan.token).await.len(), 1);
 }

@@ -3,8 +3,8 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::{at, fan, world};
-use crate::common::TestApp;
-use crate::common::notify::{SmtpServer, inbox, wait_for};
+use test_support::TestApp;
+use test_support::notify::{SmtpServer, wait_for};
 
 #[tokio::test]
 async fn a_daily_digest_reaches_a_real_smtp_server_with_text_and_html_in_the_fans_time() {
@@ -83,9 +83,9 @@ async fn a_daily_digest_reaches_a_real_smtp_server_with_text_and_html_in_the_fan
     assert_eq!(email["userId"], fan.id.to_string());
     assert_eq!(email["notification"]["kind"], "DAILY_DIGEST");
 
-    let digests = inbox(&app, &fan.token).await;
+    let digests = app.inbox(&fan.token).await;
     assert_eq!(digests.len(), 1);
-    assert_eq!(digests[0]["kind"], "DAILY_DIGEST");
+    assert_eq!(digests[0].kind, "DAILY_DIGEST");
 
     // The same period again: nothing new is written or sent.
     let again = world
@@ -94,7 +94,7 @@ async fn a_daily_digest_reaches_a_real_smtp_server_with_text_and_html_in_the_fan
     assert_eq!(again["outcome"], "ALREADY_SENT");
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(smtp.mails_to(&fan.email).len(), 1);
-    assert_eq!(inbox(&app, &fan.token).await.len(), 1);
+    assert_eq!(app.inbox(&fan.token).await.len(), 1);
 }
 
 #[tokio::test]
@@ -140,5 +140,5 @@ async fn without_an_smtp_server_each_email_is_an_eml_file_and_in_app_off_keeps_t
     );
     assert!(mail.body_html(0).unwrap().contains("<h1>Your daily digest"));
     // In-app is off: the inbox stays empty.
-    assert!(inbox(&app, &fan.token).await.is_empty());
+    assert!(app.inbox(&fan.token).await.is_empty());
 }

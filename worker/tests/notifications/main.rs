@@ -2,8 +2,6 @@
 //! delivered by email to a real SMTP server, by signed webhook to a real
 //! HTTP receiver, and to the in-app inbox.
 
-use test_support as common;
-
 mod alerts;
 mod digests;
 mod email;
@@ -13,12 +11,10 @@ mod webhooks;
 
 use chrono::{DateTime, Utc};
 use entity::{UserRole, football_match, season, team};
-use sea_orm::{ActiveModelTrait as _, ActiveValue::Set};
 use serde_json::{Value, json};
 
-use crate::common::accounts::{self, Account};
-use crate::common::notify::ok;
-use crate::common::{TestApp, seed};
+use test_support::accounts::{self, Account};
+use test_support::{TestApp, seed};
 
 /// A league, two teams, an admin and a feeder.
 pub struct World {
@@ -47,22 +43,7 @@ pub async fn world(app: &TestApp) -> World {
 impl World {
     /// A fixture written straight to the database (no outbox row, no reminder).
     pub async fn fixture(&self, app: &TestApp, kickoff_at: DateTime<Utc>) -> football_match::Model {
-        let now = Utc::now();
-        football_match::ActiveModel {
-            season_id: Set(self.season.id),
-            home_team_id: Set(self.home.id),
-            away_team_id: Set(self.away.id),
-            kickoff_at: Set(kickoff_at),
-            kickoff_time_known: Set(true),
-            status: Set(entity::MatchStatus::Scheduled),
-            last_event_seq: Set(0),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&app.db)
-        .await
-        .expect("insert fixture")
+        seed::fixture(&app.db, &self.season, &self.home, &self.away, kickoff_at).await
     }
 
     /// A result written straight to the database.
@@ -86,9 +67,7 @@ impl World {
 
     /// Sends a digest through the admin mutation.
     pub async fn send_digest(&self, app: &TestApp, kind: &str, user_id: i64, as_of: &str) -> Value {
-        ok(
-            app,
-            &self.admin.token,
+        app.ok(&self.admin.token,
             "mutation($k: DigestKind!, $u: ID!, $t: DateTime) {
                sendDigest(kind: $k, userId: $u, asOf: $t) { outcome period notification { id kind title body payload } }
              }",
@@ -100,9 +79,7 @@ impl World {
 
     /// Deliveries as an admin sees them, newest first.
     pub async fn deliveries(&self, app: &TestApp, status: Option<&str>) -> Vec<Value> {
-        ok(
-            app,
-            &self.admin.token,
+        app.ok(&self.admin.token,
             "query($s: DeliveryStatus) {
                deliveries(status: $s, first: 100) {
                  nodes { id channel status attempts lastError deliveredAt userId notification { id kind title } }
@@ -125,8 +102,8 @@ pub async fn fan(
     preferences: Value,
 ) -> (Account, Value) {
     let fan = accounts::user(&app.db, email).await;
-    let payload = crate::common::notify::set_preferences(app, &fan.token, preferences).await;
-    crate::common::notify::follow(app, &fan.token, world.home.id).await;
+    let payload = test_support::notify::set_preferences(app, &fan.token, preferences).await;
+    test_support::notify::follow(app, &fan.token, world.home.id).await;
     (fan, payload)
 }
 

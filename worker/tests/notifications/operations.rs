@@ -1,8 +1,8 @@
 use serde_json::json;
 
 use super::world;
-use crate::common::accounts;
-use crate::common::{TestApp, error_code, field_errors};
+use test_support::accounts;
+use test_support::{TestApp, error_code, field_errors};
 
 #[tokio::test]
 async fn only_admins_see_deliveries_and_run_digests() {
@@ -84,29 +84,25 @@ async fn bad_operations_input_gets_clear_errors() {
 
 #[tokio::test]
 async fn a_job_that_fails_every_attempt_is_listed_for_admins() {
-    let app = crate::common::TestApp::spawn_worker(&[]).await;
+    let app = test_support::TestApp::spawn_worker(&[]).await;
     let world = world(&app).await;
     // A digest for an account that does not exist can never succeed.
-    app.jobs
-        .queue
-        .push_digest(
-            worker::queue::DigestJob {
-                user_id: 987_654,
-                kind: service::notifications::period::DigestKind::Daily,
-                as_of: chrono::Utc::now(),
-            },
-            "2026-12-01",
-        )
+    let job = worker::jobs::digest::DigestJob {
+        user_id: 987_654,
+        kind: service::notifications::period::DigestKind::Daily,
+        as_of: chrono::Utc::now(),
+    };
+    worker::jobs::digest::enqueue(&app.worker.queue, job, "2026-12-01")
         .await
         .unwrap();
-    let failed = crate::common::notify::wait_for(30, "the failed job", || async {
-        let data = crate::common::notify::ok(
-            &app,
-            &world.admin.token,
-            "{ failedJobs { queue id attempts args lastError failedAt } }",
-            json!({}),
-        )
-        .await;
+    let failed = test_support::notify::wait_for(30, "the failed job", || async {
+        let data = app
+            .ok(
+                &world.admin.token,
+                "{ failedJobs { queue id attempts args lastError failedAt } }",
+                json!({}),
+            )
+            .await;
         data["failedJobs"].as_array()?.first().cloned()
     })
     .await;

@@ -1,13 +1,14 @@
 use chrono::{DateTime, Duration, SubsecRound as _, Utc};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::{World, fan, world};
-use crate::common::TestApp;
-use crate::common::notify::{inbox, ok, wait_for};
+use test_support::TestApp;
+use test_support::feed::InboxItem;
+use test_support::notify::wait_for;
 
 const LEAD_MINUTES: i64 = 60;
 
-async fn reminder_app() -> (TestApp, World, crate::common::accounts::Account) {
+async fn reminder_app() -> (TestApp, World, test_support::accounts::Account) {
     let app = TestApp::spawn_worker(&["--kickoff-reminder-minutes", "60"]).await;
     let world = world(&app).await;
     let (fan, _) = fan(
@@ -26,23 +27,16 @@ fn reminded_in(secs: i64) -> DateTime<Utc> {
 }
 
 async fn schedule(app: &TestApp, world: &World, kickoff: DateTime<Utc>) -> String {
-    let data = ok(
-        app,
-        &world.feed.token,
-        "mutation($s: ID!, $h: ID!, $a: ID!, $k: DateTime!) {
-           scheduleMatch(input: { seasonId: $s, homeTeamId: $h, awayTeamId: $a, kickoffAt: $k }) { id }
-         }",
-        json!({ "s": world.season.id.to_string(), "h": world.home.id.to_string(), "a": world.away.id.to_string(), "k": kickoff.to_rfc3339() }),
-    )
-    .await;
-    data["scheduleMatch"]["id"].as_str().unwrap().to_owned()
+    let teams = (world.home.id, world.away.id);
+    app.schedule_match(&world.feed.token, world.season.id, teams, kickoff)
+        .await
 }
 
-async fn reminders(app: &TestApp, token: &str) -> Vec<Value> {
-    inbox(app, token)
+async fn reminders(app: &TestApp, token: &str) -> Vec<InboxItem> {
+    app.inbox(token)
         .await
         .into_iter()
-        .filter(|n| n["kind"] == "KICKOFF_REMINDER")
+        .filter(|n| n.kind == "KICKOFF_REMINDER")
         .collect()
 }
 
@@ -52,8 +46,7 @@ async fn a_rescheduled_match_is_reminded_at_its_new_time_and_never_at_the_old_on
     let old = reminded_in(3);
     let match_id = schedule(&app, &world, old).await;
     let new = reminded_in(9);
-    ok(
-        &app,
+    app.ok(
         &world.feed.token,
         "mutation($m: ID!, $k: DateTime!) { rescheduleMatch(matchId: $m, kickoffAt: $k) { id } }",
         json!({ "m": match_id, "k": new.to_rfc3339() }),
@@ -71,8 +64,8 @@ async fn a_rescheduled_match_is_reminded_at_its_new_time_and_never_at_the_old_on
         reminders(&app, &fan.token).await.into_iter().next()
     })
     .await;
-    assert_eq!(reminder["title"], "Arsenal v Chelsea kicks off soon");
-    let kickoff: DateTime<Utc> = reminder["payload"]["kickoffAt"]
+    assert_eq!(reminder.title, "Arsenal v Chelsea kicks off soon");
+    let kickoff: DateTime<Utc> = reminder.payload["kickoffAt"]
         .as_str()
         .unwrap()
         .parse()
@@ -88,15 +81,13 @@ async fn postponing_or_cancelling_a_match_cancels_its_reminder() {
     let postponed = schedule(&app, &world, reminded_in(3)).await;
     let cancelled = schedule(&app, &world, reminded_in(3)).await;
     let kept = schedule(&app, &world, reminded_in(4)).await;
-    ok(
-        &app,
+    app.ok(
         &world.feed.token,
         "mutation($m: ID!) { postponeMatch(matchId: $m) { id } }",
         json!({ "m": postponed }),
     )
     .await;
-    ok(
-        &app,
+    app.ok(
         &world.feed.token,
         "mutation($m: ID!) { cancelMatch(matchId: $m) { id } }",
         json!({ "m": cancelled }),
@@ -107,7 +98,7 @@ async fn postponing_or_cancelling_a_match_cancels_its_reminder() {
         reminders(&app, &fan.token).await.into_iter().next()
     })
     .await;
-    assert_eq!(reminder["payload"]["matchId"].to_string(), kept);
+    assert_eq!(reminder.payload["matchId"].to_string(), kept);
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
     assert_eq!(
         reminders(&app, &fan.token).await.len(),
@@ -124,7 +115,7 @@ async fn an_imported_fixture_is_reminded_too() {
     let game = world.fixture(&app, kickoff).await;
     // What the cron does each minute; twice, as two workers would.
     for _ in 0..2 {
-        let queued = worker::jobs::reminder::queue_upcoming(&app.jobs, Utc::now())
+        let queued = worker::jobs::reminder::queue_upcoming(&app.worker, Utc::now())
             .await
             .unwrap();
         assert_eq!(queued, 1);
@@ -133,7 +124,7 @@ async fn an_imported_fixture_is_reminded_too() {
         reminders(&app, &fan.token).await.into_iter().next()
     })
     .await;
-    assert_eq!(reminder["payload"]["matchId"], game.id);
+    assert_eq!(reminder.payload["matchId"], game.id);
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     assert_eq!(reminders(&app, &fan.token).await.len(), 1);
 }

@@ -1,8 +1,8 @@
 use serde_json::{Value, json};
 
 use super::{World, at, fan, world};
-use crate::common::notify::{Answer, WebhookReceiver, ok, wait_for};
-use crate::common::{TestApp, error_code};
+use test_support::notify::{Answer, WebhookReceiver, wait_for};
+use test_support::{TestApp, error_code};
 
 async fn webhook_fan(app: &TestApp, world: &World, receiver: &WebhookReceiver) -> i64 {
     let (fan, payload) = fan(
@@ -96,9 +96,7 @@ async fn a_webhook_that_always_fails_is_dead_lettered_visible_to_admins_and_rede
         .await;
 
     let dead = wait_for(20, "the webhook to be dead-lettered", || async {
-        let data = ok(
-            &app,
-            &world.admin.token,
+        let data = app.ok(&world.admin.token,
             "{ deadLetters(first: 10) { totalCount nodes { id channel status attempts lastError nextAttemptAt } } }",
             json!({}),
         )
@@ -117,13 +115,13 @@ async fn a_webhook_that_always_fails_is_dead_lettered_visible_to_admins_and_rede
 
     // Fixed on the receiver's side; an admin sends it again.
     receiver.answer(Answer::FailFirst(0));
-    let redelivered = ok(
-        &app,
-        &world.admin.token,
-        "mutation($d: ID!) { redeliver(deliveryId: $d) { id status attempts } }",
-        json!({ "d": dead["id"] }),
-    )
-    .await;
+    let redelivered = app
+        .ok(
+            &world.admin.token,
+            "mutation($d: ID!) { redeliver(deliveryId: $d) { id status attempts } }",
+            json!({ "d": dead["id"] }),
+        )
+        .await;
     assert_eq!(redelivered["redeliver"]["status"], "PENDING");
     assert_eq!(redelivered["redeliver"]["attempts"], 0);
     let delivered = wait_for(20, "the redelivery", || {
@@ -158,7 +156,7 @@ async fn without_private_targets_a_loopback_webhook_is_refused_when_set_and_when
     let world = world(&app).await;
 
     // When set: address literals and names of this machine.
-    let fan_account = crate::common::accounts::user(&app.db, "ssrf@example.com").await;
+    let fan_account = test_support::accounts::user(&app.db, "ssrf@example.com").await;
     for url in [
         receiver.url.as_str(),
         "http://localhost:8002/graphql",
@@ -178,7 +176,7 @@ async fn without_private_targets_a_loopback_webhook_is_refused_when_set_and_when
             )
             .await;
         assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{url}: {body}");
-        let messages = crate::common::field_errors(&body, "webhookUrl");
+        let messages = test_support::field_errors(&body, "webhookUrl");
         assert!(
             messages.iter().any(|m| m.contains("private")),
             "{url}: {body}"
