@@ -26,6 +26,10 @@ test('a PostgreSQL restart fails nothing, and an outage fails fast with UNAVAILA
   const events = client.subscribe(MATCH_EVENTS, { matchId: match.matchId, afterSeq: 0 });
   await match.start();
   await match.recordNth(0);
+  // The client subscribes lazily: wait until the subscription is open and
+  // has read its backlog, so the outage below meets a running subscription.
+  const before = MatchScript.range(1, match.seq);
+  await events.until((items) => items.length >= before.length, { what: 'the events before the restart' });
 
   // A restart: the next requests find fresh connections.
   await pg.stop();
