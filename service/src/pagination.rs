@@ -157,3 +157,53 @@ mod tests {
         assert!(!page.has_next_page);
     }
 }
+
+/// One page of rows listed newest first by their id, with what Relay's
+/// `pageInfo` needs.
+#[derive(Debug)]
+pub struct NewestFirst<M> {
+    pub items: Vec<M>,
+    pub has_next_page: bool,
+    pub has_previous_page: bool,
+    /// Matching rows on every page.
+    pub total_count: u64,
+}
+
+/// Up to `first` rows of `select` after the one with id `after`, newest
+/// first. Ids only grow, so keyset pagination on the id stays stable while
+/// new rows arrive.
+pub async fn newest_first<E>(
+    db: &impl sea_orm::ConnectionTrait,
+    select: sea_orm::Select<E>,
+    id: E::Column,
+    first: u64,
+    after: Option<i64>,
+) -> Result<NewestFirst<E::Model>>
+where
+    E: sea_orm::EntityTrait,
+    E::Model: Send + Sync,
+{
+    use sea_orm::QuerySelect as _;
+    use sea_orm::{ColumnTrait as _, PaginatorTrait as _, QueryFilter as _, QueryOrder as _};
+
+    if !(1..=MAX_PAGE).contains(&first) {
+        return Err(Error::invalid(
+            "first",
+            format!("must be between 1 and {MAX_PAGE}"),
+        ));
+    }
+    let total_count = select.clone().count(db).await?;
+    let select = match after {
+        Some(after) => select.filter(id.lt(after)),
+        None => select,
+    };
+    let mut items = select.order_by_desc(id).limit(first + 1).all(db).await?;
+    let has_next_page = items.len() as u64 > first;
+    items.truncate(first as usize);
+    Ok(NewestFirst {
+        items,
+        has_next_page,
+        has_previous_page: after.is_some(),
+        total_count,
+    })
+}

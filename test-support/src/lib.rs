@@ -185,6 +185,17 @@ impl TestApp {
         response.json().await.expect("JSON body")
     }
 
+    /// The Prometheus text from `/metrics`.
+    pub async fn metrics(&self) -> String {
+        let response = self
+            .http
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("request sent");
+        response.text().await.expect("a text body")
+    }
+
     /// Stops the server gracefully and waits for it.
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
@@ -398,6 +409,20 @@ pub mod seed {
         .await
         .expect("insert match")
     }
+}
+
+/// `{ ...F0 } fragment F0 on Query { ...F1 ...F1 } ...`: each level doubles
+/// what the document selects once its fragments are expanded.
+pub fn doubling_fragments(levels: usize) -> String {
+    let mut query = "{ ...F0 }".to_owned();
+    for i in 0..levels {
+        query.push_str(&format!(
+            " fragment F{i} on Query {{ ...F{n} ...F{n} }}",
+            n = i + 1
+        ));
+    }
+    query.push_str(&format!(" fragment F{levels} on Query {{ __typename }}"));
+    query
 }
 
 /// The `extensions.code` of the first error, or `None` without errors.

@@ -62,15 +62,7 @@ pub async fn wait_for_open_subscriptions(app: &TestApp, value: &str) {
 pub async fn wait_for_metric(app: &TestApp, expected: &str) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     loop {
-        let metrics = app
-            .http
-            .get(app.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = app.metrics().await;
         if metrics.lines().any(|l| l == expected) {
             return;
         }

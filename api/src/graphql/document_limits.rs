@@ -381,28 +381,16 @@ mod tests {
         })
     }
 
-    fn doubling_fragments(levels: usize) -> String {
-        let mut query = "{ ...F0 }".to_owned();
-        for i in 0..levels {
-            query.push_str(&format!(
-                " fragment F{i} on Query {{ ...F{n} ...F{n} }}",
-                n = i + 1
-            ));
-        }
-        query.push_str(&format!(" fragment F{levels} on Query {{ __typename }}"));
-        query
-    }
-
     #[test]
     fn doubling_fragments_are_refused_as_too_complex() {
-        let query = doubling_fragments(30);
+        let query = test_support::doubling_fragments(30);
         assert!(query.len() < 1300, "{}", query.len());
         assert_eq!(check(&query), Err("\"QUERY_TOO_COMPLEX\"".into()));
     }
 
     #[test]
     fn a_few_doublings_are_fine() {
-        assert_eq!(check(&doubling_fragments(5)), Ok(()));
+        assert_eq!(check(&test_support::doubling_fragments(5)), Ok(()));
     }
 
     #[test]

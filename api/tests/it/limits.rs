@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, seed};
+use crate::common::{TestApp, doubling_fragments, seed};
 
 async fn post(app: &TestApp, body: String) -> (u16, Value) {
     let response = app
@@ -103,20 +103,6 @@ async fn introspection_can_be_turned_off() {
         "{body}"
     );
     default.stop().await;
-}
-
-/// `{ ...F0 } fragment F0 on Query { ...F1 ...F1 } ...`: each level doubles
-/// what the document selects once its fragments are expanded.
-fn doubling_fragments(levels: usize) -> String {
-    let mut query = "{ ...F0 }".to_owned();
-    for i in 0..levels {
-        query.push_str(&format!(
-            " fragment F{i} on Query {{ ...F{n} ...F{n} }}",
-            n = i + 1
-        ));
-    }
-    query.push_str(&format!(" fragment F{levels} on Query {{ __typename }}"));
-    query
 }
 
 #[tokio::test]

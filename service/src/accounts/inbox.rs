@@ -15,23 +15,16 @@ use entity::notification;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait as _, ConnectionTrait, EntityTrait as _, PaginatorTrait as _, QueryFilter as _,
-    QueryOrder as _, QuerySelect as _, Select,
+    QueryOrder as _, Select,
 };
 
 use crate::{Error, Result};
 
 /// The most a page or a `markRead` call may ask for.
-pub const MAX_PAGE: u64 = 100;
+pub use crate::pagination::MAX_PAGE;
 
-/// One page of the inbox, with what Relay's `pageInfo` needs.
-#[derive(Debug)]
-pub struct Page {
-    pub items: Vec<notification::Model>,
-    pub has_next_page: bool,
-    pub has_previous_page: bool,
-    /// Matching notifications on every page.
-    pub total_count: u64,
-}
+/// One page of the inbox, newest first.
+pub type Page = crate::pagination::NewestFirst<notification::Model>;
 
 /// The notifications delivered in-app: not held, and with an in-app
 /// delivery. A correlated `EXISTS`, so each row is one lookup in the
@@ -77,30 +70,14 @@ pub async fn page(
     first: u64,
     after: Option<i64>,
 ) -> Result<Page> {
-    if !(1..=MAX_PAGE).contains(&first) {
-        return Err(Error::invalid(
-            "first",
-            format!("must be between 1 and {MAX_PAGE}"),
-        ));
-    }
-    let total_count = visible(user_id, unread_only).count(db).await?;
-    let mut select = visible(user_id, unread_only);
-    if let Some(after) = after {
-        select = select.filter(notification::Column::Id.lt(after));
-    }
-    let mut items = select
-        .order_by_desc(notification::Column::Id)
-        .limit(first + 1)
-        .all(db)
-        .await?;
-    let has_next_page = items.len() as u64 > first;
-    items.truncate(first as usize);
-    Ok(Page {
-        items,
-        has_next_page,
-        has_previous_page: after.is_some(),
-        total_count,
-    })
+    crate::pagination::newest_first(
+        db,
+        visible(user_id, unread_only),
+        notification::Column::Id,
+        first,
+        after,
+    )
+    .await
 }
 
 pub async fn unread_count(db: &impl ConnectionTrait, user_id: i64) -> Result<u64> {

@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use entity::{DeliveryStatus, delivery, notification, notification_preference as prefs, user};
 use sea_orm::sea_query::{Expr, ExprTrait as _};
 use sea_orm::{
-    ColumnTrait as _, Condition, ConnectionTrait, EntityTrait as _, PaginatorTrait as _,
-    QueryFilter, QueryOrder as _, QuerySelect as _,
+    ColumnTrait as _, Condition, ConnectionTrait, EntityTrait as _, QueryFilter, QueryOrder as _,
+    QuerySelect as _,
 };
 
 use crate::{Error, Result};
@@ -168,15 +168,7 @@ pub async fn notifications_by_ids(
 }
 
 /// One page of deliveries, newest first, for admins.
-#[derive(Debug)]
-pub struct Page {
-    pub items: Vec<delivery::Model>,
-    pub has_next_page: bool,
-    pub total_count: u64,
-}
-
-/// The most a page may ask for.
-pub const MAX_PAGE: u64 = 100;
+pub type Page = crate::pagination::NewestFirst<delivery::Model>;
 
 /// Deliveries with `status` (all when `None`), newest first, after the one with id `after`.
 pub async fn page(
@@ -185,32 +177,11 @@ pub async fn page(
     first: u64,
     after: Option<i64>,
 ) -> Result<Page> {
-    if !(1..=MAX_PAGE).contains(&first) {
-        return Err(Error::invalid(
-            "first",
-            format!("must be between 1 and {MAX_PAGE}"),
-        ));
-    }
     let mut select = delivery::Entity::find();
     if let Some(status) = status {
         select = select.filter(delivery::Column::Status.eq(status));
     }
-    let total_count = select.clone().count(db).await?;
-    if let Some(after) = after {
-        select = select.filter(delivery::Column::Id.lt(after));
-    }
-    let mut items = select
-        .order_by_desc(delivery::Column::Id)
-        .limit(first + 1)
-        .all(db)
-        .await?;
-    let has_next_page = items.len() as u64 > first;
-    items.truncate(first as usize);
-    Ok(Page {
-        items,
-        has_next_page,
-        total_count,
-    })
+    crate::pagination::newest_first(db, select, delivery::Column::Id, first, after).await
 }
 
 /// Puts a dead or failed delivery back in line with a fresh set of

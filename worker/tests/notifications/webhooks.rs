@@ -4,7 +4,16 @@ use super::{World, at, fan, world};
 use test_support::notify::{Answer, WebhookReceiver, wait_for};
 use test_support::{TestApp, error_code};
 
+/// A fan with a daily digest to `receiver`, whose secret it now knows.
 async fn webhook_fan(app: &TestApp, world: &World, receiver: &WebhookReceiver) -> i64 {
+    let (fan, payload) = digest_fan_with_webhook(app, world, &receiver.url).await;
+    receiver.set_secret(payload["webhookSecret"].as_str().expect("a new secret"));
+    fan
+}
+
+/// A fan with a daily digest sent to the webhook at `url`, and a fixture
+/// of their team to put in it; returns the fan's id and the preferences.
+async fn digest_fan_with_webhook(app: &TestApp, world: &World, url: &str) -> (i64, Value) {
     let (fan, payload) = fan(
         app,
         world,
@@ -12,13 +21,12 @@ async fn webhook_fan(app: &TestApp, world: &World, receiver: &WebhookReceiver) -
         json!({
             "dailyDigest": { "enabled": true },
             "channels": { "webhook": true, "inApp": false },
-            "webhookUrl": receiver.url,
+            "webhookUrl": url,
         }),
     )
     .await;
-    receiver.set_secret(payload["webhookSecret"].as_str().expect("a new secret"));
     world.fixture(app, at("2026-12-01T15:00:00Z")).await;
-    fan.id
+    (fan.id, payload)
 }
 
 async fn webhook_delivery(app: &TestApp, world: &World, status: &str) -> Option<Value> {
@@ -65,15 +73,7 @@ async fn a_webhook_that_fails_twice_is_retried_and_delivered_once_with_a_valid_s
         "Arsenal"
     );
 
-    let metrics = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     for line in [
         r#"inthegame_deliveries_total{channel="WEBHOOK",outcome="retry"} 2"#,
         r#"inthegame_deliveries_total{channel="WEBHOOK",outcome="delivered"} 1"#,
@@ -185,7 +185,9 @@ async fn without_private_targets_a_loopback_webhook_is_refused_when_set_and_when
 
     // When sent: a URL that pointed elsewhere when it was set (a name
     // that now resolves to this machine looks the same to the worker).
-    let user_id = webhook_fan_at(&app, &world, "https://hooks.example.com/itg").await;
+    let user_id = digest_fan_with_webhook(&app, &world, "https://hooks.example.com/itg")
+        .await
+        .0;
     sea_orm::ConnectionTrait::execute_unprepared(
         &app.db,
         &format!(
@@ -206,20 +208,4 @@ async fn without_private_targets_a_loopback_webhook_is_refused_when_set_and_when
     assert!(error.contains("refused"), "{error}");
     assert!(!error.contains("os error"), "{error}");
     assert_eq!(receiver.requests(), 0, "nothing reached the receiver");
-}
-
-async fn webhook_fan_at(app: &TestApp, world: &World, url: &str) -> i64 {
-    let (fan, _) = fan(
-        app,
-        world,
-        "hook@example.com",
-        json!({
-            "dailyDigest": { "enabled": true },
-            "channels": { "webhook": true, "inApp": false },
-            "webhookUrl": url,
-        }),
-    )
-    .await;
-    world.fixture(app, at("2026-12-01T15:00:00Z")).await;
-    fan.id
 }

@@ -88,7 +88,8 @@ async fn page(
     first: i32,
     after: Option<String>,
 ) -> async_graphql::Result<Connection<String, Delivery, DeliveryPage>> {
-    use service::notifications::deliveries::{MAX_PAGE, page};
+    use service::notifications::deliveries::page;
+    use service::pagination::MAX_PAGE;
     let first = u64::try_from(first)
         .ok()
         .filter(|n| (1..=MAX_PAGE).contains(n))
