@@ -300,19 +300,42 @@ function classifyHttp(c, result) {
 
 function runWs(port, c) {
   return new Promise((resolve) => {
-    const socket = new WebSocket(`ws://127.0.0.1:${port}/graphql`, c.protocol, { maxPayload: 8 << 20 });
+    const socket = new WebSocket(`ws://127.0.0.1:${port}/graphql`, c.protocol, {
+      maxPayload: 8 << 20,
+      handshakeTimeout: 5_000,
+    });
     let last = performance.now();
     let slowest = 0;
     const refusals = [];
     let done = false;
     let idle;
+    // Every session settles: a server that stops answering mid-session is
+    // reported as a session without an answer, not a runner that hangs.
+    const deadline = setTimeout(() => finish({ error: 'no close within 15 s' }), 15_000);
     const finish = (extra) => {
       if (done) return;
       done = true;
       clearTimeout(idle);
+      clearTimeout(deadline);
       socket.terminate();
       resolve({ refusals, slowest, ...extra });
     };
+    // An upgrade refused with an HTTP answer (the socket limit's 503, say)
+    // is a refusal like any other: its body must carry a code.
+    socket.on('unexpected-response', (_request, response) => {
+      const chunks = [];
+      response.on('data', (chunk) => chunks.push(chunk));
+      response.on('error', () => finish({ error: `upgrade refused with ${response.statusCode} and no body` }));
+      response.on('end', () => {
+        slowest = Math.max(slowest, performance.now() - last);
+        let coded = false;
+        try {
+          coded = allCoded(JSON.parse(Buffer.concat(chunks).toString()).errors);
+        } catch {}
+        refusals.push({ coded, detail: `upgrade refused with ${response.statusCode}` });
+        finish();
+      });
+    });
     const arm = () => {
       clearTimeout(idle);
       idle = setTimeout(() => finish(), 1500);

@@ -348,7 +348,7 @@ fn error_message(transport_ws: bool, id: &str, code: &str, text: &str) -> Messag
 /// a limit, async-graphql for a protocol error), dropping a socket with
 /// unread data resets the connection, and the client would never see the
 /// close frame saying why. So a half dropped before the client's own close
-/// is read out, for a moment at most, on a task of its own.
+/// is read out, or held, for a second at most, on a task of its own.
 struct DrainOnDrop<S>(Option<S>)
 where
     S: Stream<Item = Result<Message, axum::Error>> + Send + Unpin + 'static;
@@ -385,12 +385,21 @@ where
         };
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move {
-                let _ = tokio::time::timeout(Duration::from_secs(1), async {
-                    while let Some(Ok(message)) = inner.next().await {
-                        if matches!(message, Message::Close(_)) {
-                            break;
+                let linger = tokio::time::Instant::now() + Duration::from_secs(1);
+                let _ = tokio::time::timeout_at(linger, async {
+                    loop {
+                        match inner.next().await {
+                            Some(Ok(Message::Close(_))) | None => return,
+                            Some(Ok(_)) => {}
+                            Some(Err(_)) => break,
                         }
                     }
+                    // The half cannot be read any more (a frame over the
+                    // size limit ends it), yet the client may still be
+                    // sending: hold the socket open for the rest of the
+                    // moment, so the close frame reaches the client before
+                    // the reset that closing over unread data causes.
+                    std::future::pending::<()>().await;
                 })
                 .await;
             });
