@@ -115,17 +115,17 @@ pub async fn get(State(state): State<AppState>, request: Request) -> Response {
 /// Closing a connection with unread data makes the kernel reset it, which
 /// also discards the refusal not yet sent; reading on for a moment (as
 /// nginx's lingering close does) lets the client see why. Bounded: at most
-/// sixteen times the body limit, for at most two seconds, on its own task.
-fn linger(body: axum::body::Body, limit: usize) {
+/// 8 MiB, for at most two seconds, on its own task, keeping nothing.
+fn linger(body: axum::body::Body) {
     const LINGER: Duration = Duration::from_secs(2);
-    let budget = limit.saturating_mul(16).max(1 << 20);
+    const BUDGET: usize = 8 << 20;
     tokio::spawn(async move {
         let mut frames = body.into_data_stream();
         let mut read = 0usize;
         let _ = tokio::time::timeout(LINGER, async {
             while let Some(Ok(chunk)) = frames.next().await {
                 read += chunk.len();
-                if read > budget {
+                if read > BUDGET {
                     break;
                 }
             }
@@ -154,7 +154,7 @@ pub async fn post(State(state): State<AppState>, caller: Caller, request: Reques
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|length| length > limit as u64) {
-        linger(body, limit);
+        linger(body);
         return too_large();
     }
     // A body that trickles in is bounded like the request it carries.

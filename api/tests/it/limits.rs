@@ -64,6 +64,44 @@ async fn a_body_over_the_size_limit_is_refused_with_request_too_large() {
     app.stop().await;
 }
 
+/// A client that writes its whole body before it reads, as most do, reads
+/// the refusal of a body over the limit: the api answers at once, then
+/// reads the rest out instead of closing over unread data, which would
+/// reset the connection under the client's writes.
+#[tokio::test]
+async fn a_client_that_writes_a_body_over_the_limit_before_reading_gets_the_refusal() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let app = TestApp::spawn().await;
+    let body = vec![b' '; 4 << 20];
+    let mut stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let head = format!(
+        "POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream
+        .write_all(&body)
+        .await
+        .expect("the api reads the refused body out rather than resetting the connection");
+    // The connection stays open for another request: read until the
+    // answer is whole.
+    let mut answer = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !answer.ends_with(b"}") {
+        let n = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut chunk))
+            .await
+            .expect("an answer within 10 s")
+            .expect("an answer, not a reset");
+        assert!(n > 0, "closed after {:?}", String::from_utf8_lossy(&answer));
+        answer.extend_from_slice(&chunk[..n]);
+    }
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("REQUEST_TOO_LARGE"), "{answer}");
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn a_request_that_runs_past_the_timeout_is_refused_with_timeout() {
     let app = TestApp::spawn_with_options(|options| options.limits.request_timeout_ms = 1).await;

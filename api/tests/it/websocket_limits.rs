@@ -86,6 +86,27 @@ async fn a_message_over_the_size_limit_closes_the_socket_with_1009() {
     app.stop().await;
 }
 
+/// A message far over the limit: the api stops reading at its header, yet
+/// a client that sends the whole message before it reads gets the close
+/// frame rather than a reset under its writes.
+#[tokio::test]
+async fn a_message_far_over_the_size_limit_still_gets_its_close_frame() {
+    let app = TestApp::spawn_with_options(|o| o.limits.max_request_bytes = 4096).await;
+    let mut socket = ws::open(&app, json!({})).await;
+    let padding = " ".repeat(3_000_000);
+    socket
+        .send(Message::Text(
+            subscribe("1", &format!("{{ __typename }}{padding}"))
+                .to_string()
+                .into(),
+        ))
+        .await
+        .expect("the whole message written before the socket closes");
+    let (code, reason) = closed(&mut socket).await;
+    assert_eq!(code, 1009, "{reason}");
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn a_client_that_sends_faster_than_the_message_rate_is_closed_with_4429() {
     let app = TestApp::spawn_with_options(|o| o.limits.websocket.messages_per_minute = 5).await;
