@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use migration::MigratorTrait as _;
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::sqlx::{self, Connection as _};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr,
@@ -52,9 +53,17 @@ pub async fn connect(url: &DatabaseUrl, pool: PoolOptions) -> anyhow::Result<Dat
         // needs no ping before each statement. PostgreSQL keeps sqlx's ping:
         // after a server restart it finds the dead pooled connections
         // before a request does.
+        // WAL lets reads go on while a write commits; FULL syncs each
+        // commit to disk before it is acknowledged, so a power cut loses
+        // nothing that was answered as written.
         options
             .max_connections(4)
             .test_before_acquire(false)
+            .map_sqlx_sqlite_opts(|connection| {
+                connection
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Full)
+            })
             .map_sqlx_sqlite_pool_opts(|pool| pool.after_release(release_sqlite));
     } else {
         options.max_connections(20);

@@ -126,9 +126,7 @@ impl Queue {
                 apalis_sqlite::SqlitePool::connect(jobs_url).await?
             }
         };
-        SqliteStorage::setup(&pool)
-            .await
-            .map_err(|e| anyhow::anyhow!("setting up the job tables: {e}"))?;
+        set_up_job_tables(&pool).await?;
         let config = |queue: String| {
             apalis_sqlite::Config::default()
                 .queue(queue)
@@ -157,4 +155,21 @@ impl Queue {
 /// A task's run time as apalis takes it; an instant before 1970 runs now.
 pub fn system_time(at: DateTime<Utc>) -> SystemTime {
     SystemTime::from(at).max(SystemTime::UNIX_EPOCH)
+}
+
+/// Creates apalis's tables in the file behind `pool`. apalis's `setup` also
+/// sets `PRAGMA synchronous = OFF` on the connection it runs on, and a
+/// commit on such a connection can be lost, or the file corrupted, by an
+/// OS crash or a power cut. So it runs on a connection of its own, closed
+/// straight after: the pool's connections keep SQLite's durable `FULL`,
+/// and the WAL journal that `setup` turns on stays, as it is the file's.
+async fn set_up_job_tables(pool: &apalis_sqlite::SqlitePool) -> anyhow::Result<()> {
+    let options = pool.connect_options().as_ref().clone();
+    let setup = apalis_sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await?;
+    let done = SqliteStorage::setup(&setup).await;
+    setup.close().await;
+    done.map_err(|e| anyhow::anyhow!("setting up the job tables: {e}"))
 }

@@ -170,21 +170,39 @@ async fn wait(secs: u64, what: &str, mut done: impl AsyncFnMut() -> bool) {
     }
 }
 
+/// The running worker's own cron sends whatever is due by the wall clock.
+/// Moving the users' daily digest about twelve hours away from now keeps
+/// it from finding them due while the test runs, so only the batch the
+/// test queued is sent; returns that batch's `--as-of`, half an hour after
+/// the digest time on 1 December, the day of the seeded fixture.
+async fn digest_time_away_from_now(db: &DatabaseConnection) -> String {
+    use chrono::Timelike as _;
+    use sea_orm::sea_query::Expr;
+
+    let away = (Utc::now() + chrono::Duration::hours(12)).time();
+    let time = chrono::NaiveTime::from_hms_opt(away.hour().min(22), away.minute(), 0).unwrap();
+    notification_preference::Entity::update_many()
+        .col_expr(
+            notification_preference::Column::DailyTime,
+            Expr::value(time.format("%H:%M").to_string()),
+        )
+        .exec(db)
+        .await
+        .unwrap();
+    let as_of = time + chrono::Duration::minutes(30);
+    format!("2026-12-01T{}:00Z", as_of.format("%H:%M"))
+}
+
 #[tokio::test]
 async fn a_worker_killed_mid_batch_and_restarted_leaves_every_user_exactly_one_digest() {
     let dir = tempfile::tempdir().unwrap();
     let smtp = start_smtp();
     let setup = setup(&dir, &smtp.url).await;
+    let as_of = digest_time_away_from_now(&setup.db).await;
 
     let output = worker(
         &setup.env,
-        &[
-            "digest",
-            "--kind",
-            "daily",
-            "--as-of",
-            "2026-12-01T08:30:00Z",
-        ],
+        &["digest", "--kind", "daily", "--as-of", &as_of],
     )
     .output()
     .unwrap();

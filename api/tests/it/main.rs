@@ -7,6 +7,7 @@ mod authorization;
 mod binary;
 mod capacity;
 mod coded_errors;
+mod durability;
 mod field_order;
 mod graphql_http;
 mod import;
