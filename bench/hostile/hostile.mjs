@@ -431,7 +431,9 @@ const elapsed = (performance.now() - t0) / 1000;
 const alive = api.child.exitCode === null && api.child.signalCode === null;
 const rss = alive ? peakRssMiB(api.child.pid) : NaN;
 api.child.kill('SIGTERM');
-const exitCode = await new Promise((r) => (api.child.exitCode !== null ? r(api.child.exitCode) : api.child.on('exit', (code) => r(code))));
+// A process that already ended (by a signal too) fires no more 'exit'.
+const ended = () => api.child.exitCode !== null || api.child.signalCode !== null;
+const exitCode = await new Promise((r) => (ended() ? r(api.child.exitCode ?? api.child.signalCode) : api.child.on('exit', (code, signal) => r(code ?? signal))));
 
 let total = { cases: 0, ok: 0, coded: 0, uncoded: 0, parser: 0, 'no answer': 0 };
 console.log('class'.padEnd(26), 'cases'.padStart(6), 'ok'.padStart(6), 'coded'.padStart(6), 'uncoded'.padStart(8), 'parser'.padStart(7), 'no-answer'.padStart(10));

@@ -53,8 +53,14 @@ struct QueryOrder {
 impl QueryOrder {
     fn of(request: &mut Request) -> Self {
         // A document that does not parse gets no data, so nothing to order;
-        // the schema reports the syntax error itself.
-        let document = request.parsed_query().ok().cloned();
+        // the schema reports the syntax error itself. Nor is one nested too
+        // deep to parse safely parsed here: the parser recurses into values
+        // without a limit, and the schema's document limits refuse it first.
+        let document = if super::document_limits::parses_safely(&request.query) {
+            request.parsed_query().ok().cloned()
+        } else {
+            None
+        };
         Self {
             document,
             operation: request.operation_name.clone(),

@@ -256,6 +256,11 @@ impl Drop for Member {
 /// The key and replay of a request that may be shared: a subscription
 /// whose only root field is one of the shared ones.
 fn shareable(request: &Request) -> Option<(Key, Replay)> {
+    // The parser recurses without a limit: a document too deep is left to
+    // the schema's document limits, which refuse it.
+    if !super::document_limits::parses_safely(&request.query) {
+        return None;
+    }
     let document = async_graphql::parser::parse_query(&request.query).ok()?;
     let operation = match (&document.operations, &request.operation_name) {
         (DocumentOperations::Single(operation), _) => operation,

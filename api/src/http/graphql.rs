@@ -115,15 +115,17 @@ pub async fn get(State(state): State<AppState>, request: Request) -> Response {
 /// Closing a connection with unread data makes the kernel reset it, which
 /// also discards the refusal not yet sent; reading on for a moment (as
 /// nginx's lingering close does) lets the client see why. Bounded: at most
-/// 8 MiB, for at most two seconds, on its own task, keeping nothing.
+/// 8 MiB, for at most two seconds, and no longer than a quarter second
+/// without data, on its own task, keeping nothing.
 fn linger(body: axum::body::Body) {
     const LINGER: Duration = Duration::from_secs(2);
+    const QUIET: Duration = Duration::from_millis(250);
     const BUDGET: usize = 8 << 20;
     tokio::spawn(async move {
         let mut frames = body.into_data_stream();
         let mut read = 0usize;
         let _ = tokio::time::timeout(LINGER, async {
-            while let Some(Ok(chunk)) = frames.next().await {
+            while let Ok(Some(Ok(chunk))) = tokio::time::timeout(QUIET, frames.next()).await {
                 read += chunk.len();
                 if read > BUDGET {
                     break;

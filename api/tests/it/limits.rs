@@ -102,6 +102,39 @@ async fn a_client_that_writes_a_body_over_the_limit_before_reading_gets_the_refu
     app.stop().await;
 }
 
+/// async-graphql's parser recurses into nested input values without a
+/// limit: a document nesting them thousands deep must be refused before
+/// anything parses it, or it overflows the stack and aborts the process.
+#[tokio::test]
+async fn input_values_nested_thousands_deep_are_refused_and_the_api_keeps_serving() {
+    let app = TestApp::spawn().await;
+    for depth in [400, 2_000] {
+        let query = format!(
+            "{{ matches(filter: {}1{}) {{ totalCount }} }}",
+            "{ teamId: ".repeat(depth),
+            " }".repeat(depth)
+        );
+        for accept in ["application/json", "application/graphql-response+json"] {
+            let response = app
+                .http
+                .post(app.url("/graphql"))
+                .header("accept", accept)
+                .json(&json!({ "query": query }))
+                .send()
+                .await
+                .expect("an answer, not a dead process");
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(code(&body), "QUERY_TOO_DEEP", "{depth}, {accept}: {body}");
+        }
+    }
+    let (status, body) = post(&app, json!({ "query": "{ __typename }" }).to_string()).await;
+    assert_eq!(
+        (status, &body["data"]["__typename"]),
+        (200, &json!("Query"))
+    );
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn a_request_that_runs_past_the_timeout_is_refused_with_timeout() {
     let app = TestApp::spawn_with_options(|options| options.limits.request_timeout_ms = 1).await;
