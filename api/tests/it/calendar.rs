@@ -115,6 +115,24 @@ async fn other_season(app: &TestApp) -> entity::season::Model {
     .expect("insert season")
 }
 
+/// The id of the one season of the competition with this code.
+async fn imported_season(app: &TestApp, code: &str) -> i64 {
+    use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _};
+    let competition = entity::competition::Entity::find()
+        .filter(entity::competition::Column::Code.eq(code))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("the imported competition");
+    entity::season::Entity::find()
+        .filter(entity::season::Column::CompetitionId.eq(competition.id))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("the imported season")
+        .id
+}
+
 impl Fixture {
     async fn get(&self, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
         let mut request = self.app.http.get(self.app.url(path));
@@ -375,5 +393,54 @@ async fn only_a_signed_in_user_can_make_a_calendar_token() {
     let body = f.app.graphql(CREATE, json!({})).await;
     assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{body}");
     assert!(body["data"].is_null() || body["data"]["createCalendarToken"].is_null());
+    f.app.stop().await;
+}
+
+#[tokio::test]
+async fn a_re_imported_match_keeps_its_uid_and_a_moved_one_comes_with_a_higher_sequence() {
+    use service::import::{CompetitionCode, ImportOptions, import_openfootball};
+    use service::values::{SeasonLabel, TimeZone};
+
+    let f = fixture().await;
+    let file: &str = include_str!("../../samples/en.1-2023-24.json");
+    let options = ImportOptions::new(
+        CompetitionCode::parse("EPL").unwrap(),
+        SeasonLabel::parse("2023/24").unwrap(),
+        TimeZone::parse("Europe/London").unwrap(),
+    );
+    import_openfootball(&f.app.db, "en.1-2023-24.json", file, &options)
+        .await
+        .unwrap();
+    let season_id = imported_season(&f.app, "EPL").await;
+    let path = format!("/calendar/season/{season_id}.ics");
+    let (before, _) = f.events(&path).await;
+    assert_eq!(before.len(), 380);
+
+    // The file moves the opener a day earlier.
+    let mut moved: Value = serde_json::from_str(file).unwrap();
+    moved["matches"][0]["date"] = json!("2023-08-10");
+    import_openfootball(&f.app.db, "en.1-2023-24.json", &moved.to_string(), &options)
+        .await
+        .unwrap();
+    let (after, _) = f.events(&path).await;
+    let uids = |events: &[Seen]| events.iter().map(|e| e.uid.clone()).collect::<Vec<_>>();
+    let mut sorted_before = uids(&before);
+    let mut sorted_after = uids(&after);
+    sorted_before.sort();
+    sorted_after.sort();
+    assert_eq!(sorted_after, sorted_before, "the same events, by UID");
+    let opener = |events: &[Seen]| {
+        events
+            .iter()
+            .find(|e| e.summary == "Burnley FC 0–3 Manchester City FC")
+            .map(|e| (e.uid.clone(), e.sequence, e.start))
+            .expect("the opener")
+    };
+    let (uid, sequence, start) = opener(&before);
+    assert_eq!(sequence, Some(0));
+    assert_eq!(
+        opener(&after),
+        (uid, Some(1), start.map(|s| s - Duration::days(1)))
+    );
     f.app.stop().await;
 }
