@@ -39,7 +39,17 @@ pub struct Model {
     #[sea_orm(column_type = "String(StringLen::N(128))", nullable)]
     pub external_ref: Option<String>,
     pub created_at: DateTimeUtc,
+    /// Any change to the row: a schedule change, an event, the clock.
     pub updated_at: DateTimeUtc,
+    /// When the latest event was recorded; none before the first.
+    /// Defaulted so that bus messages from an older release decode.
+    #[serde(default)]
+    pub last_event_at: Option<DateTimeUtc>,
+    /// Bumped each time the match is moved, postponed or cancelled; a
+    /// calendar feed sends it as the event's `SEQUENCE`.
+    #[sea_orm(default_value = 0)]
+    #[serde(default)]
+    pub schedule_revision: i32,
 }
 
 // Two relations lead to `team`, so there is no `Related<team::Entity>`;

@@ -5,6 +5,7 @@ pub mod enums;
 pub mod prelude;
 
 pub mod api_token;
+pub mod calendar_token;
 pub mod competition;
 pub mod dead_job;
 pub mod delivery;

@@ -9,6 +9,8 @@ mod m20261129_000002_create_account_tables;
 mod m20261129_000003_create_notification_tables;
 mod m20261129_000004_create_digest_runs;
 mod m20261129_000005_create_dead_jobs;
+mod m20261203_000006_match_freshness;
+mod m20261203_000007_create_calendar_tokens;
 
 pub struct Migrator;
 
@@ -21,6 +23,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000003_create_notification_tables::Migration),
             Box::new(m20261129_000004_create_digest_runs::Migration),
             Box::new(m20261129_000005_create_dead_jobs::Migration),
+            Box::new(m20261203_000006_match_freshness::Migration),
+            Box::new(m20261203_000007_create_calendar_tokens::Migration),
         ]
     }
 }

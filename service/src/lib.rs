@@ -4,6 +4,7 @@
 //! database except through this crate.
 
 pub mod accounts;
+pub mod calendar;
 pub mod cli;
 pub mod competitions;
 pub mod config;

@@ -291,6 +291,8 @@ mod tests {
             external_ref: None,
             created_at: at,
             updated_at: at,
+            last_event_at: None,
+            schedule_revision: 0,
         }
     }
 

@@ -24,6 +24,11 @@ pub struct Viewer {
 #[derive(Clone, Copy, Debug)]
 pub struct ClientIp(pub IpAddr);
 
+/// Where the client reached this server, e.g. `https://api.example.com`,
+/// for links the API hands out; absent on websockets.
+#[derive(Clone, Debug)]
+pub struct RequestOrigin(pub String);
+
 /// The caller, or `UNAUTHENTICATED`.
 pub fn viewer<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Viewer> {
     ctx.data_opt::<Viewer>()

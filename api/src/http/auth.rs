@@ -19,7 +19,7 @@ use serde_json::json;
 
 use crate::AppState;
 use crate::graphql::error::code;
-use crate::graphql::guards::{ClientIp, Viewer};
+use crate::graphql::guards::{ClientIp, RequestOrigin, Viewer};
 use crate::rate_limit::{RateLimits, RetryAfter};
 
 const BAD_TOKEN: &str = "the bearer token is invalid, expired or revoked; sign in again";
@@ -29,6 +29,7 @@ const BAD_HEADER: &str = "the Authorization header must be `Bearer <token>`";
 pub struct Caller {
     pub ip: IpAddr,
     authorization: Option<HeaderValue>,
+    origin: Option<String>,
 }
 
 impl Caller {
@@ -41,8 +42,28 @@ impl Caller {
         Self {
             ip,
             authorization: headers.get(header::AUTHORIZATION).cloned(),
+            origin: origin(headers),
         }
     }
+}
+
+/// `scheme://host` as the client sees this server: its `Host`, and
+/// `https` when a proxy in front says so. Used only to build links.
+fn origin(headers: &HeaderMap) -> Option<String> {
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    // A host is letters, digits, dots, dashes, a port, IPv6 brackets.
+    if host.is_empty()
+        || !host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+    {
+        return None;
+    }
+    let https = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|proto| proto.eq_ignore_ascii_case("https"));
+    Some(format!("{}://{host}", if https { "https" } else { "http" }))
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Caller {
@@ -189,7 +210,10 @@ pub fn attach(
     viewer: Option<Viewer>,
     caller: &Caller,
 ) -> async_graphql::Request {
-    let request = request.data(ClientIp(caller.ip));
+    let mut request = request.data(ClientIp(caller.ip));
+    if let Some(origin) = &caller.origin {
+        request = request.data(RequestOrigin(origin.clone()));
+    }
     match viewer {
         Some(viewer) => request.data(viewer),
         None => request,

@@ -59,9 +59,14 @@ impl AllowedOrigins {
                 header::AUTHORIZATION,
                 header::CONTENT_TYPE,
                 header::ACCEPT,
+                header::IF_NONE_MATCH,
                 HeaderName::from_static("x-request-id"),
             ])
-            .expose_headers([header::RETRY_AFTER, HeaderName::from_static("x-request-id")])
+            .expose_headers([
+                header::RETRY_AFTER,
+                header::ETAG,
+                HeaderName::from_static("x-request-id"),
+            ])
             .max_age(Duration::from_secs(3600))
     }
 }

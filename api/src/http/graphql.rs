@@ -108,7 +108,9 @@ pub async fn get(State(state): State<AppState>, request: Request) -> Response {
             .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
         return response;
     }
-    execute(&state, format, request, caller).await
+    let signed_in = parts.headers.contains_key(header::AUTHORIZATION);
+    let response = execute(&state, format, request, caller).await;
+    with_validators(response, signed_in, &parts.headers).await
 }
 
 /// Reads out, and throws away, some of a body that was refused unread.
@@ -135,6 +137,61 @@ fn linger(body: axum::body::Body) {
         .await;
     });
 }
+
+/// What `execute` tells about the result beside the HTTP response.
+#[derive(Clone, Copy)]
+struct Executed {
+    errors: bool,
+}
+
+/// Makes a GET query cheap to poll: a strong `ETag` over the body, and a
+/// 304 for a client that already holds it. An anonymous result without
+/// errors may be kept by any cache for a few seconds, so a scoreboard
+/// polled by many clients through a CDN runs once per interval; a
+/// signed-in one only by the client, which must revalidate it each time;
+/// one with errors by none.
+async fn with_validators(response: Response, signed_in: bool, request: &HeaderMap) -> Response {
+    let Some(executed) = response.extensions().get::<Executed>().copied() else {
+        return response;
+    };
+    if response.status() != StatusCode::OK {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    // The body is already in memory: `execute` wrote it in one piece.
+    let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .map(HeaderValue::as_bytes)
+        .unwrap_or_default();
+    let etag = super::conditional::etag(content_type, &body);
+    let cache_control = match (executed.errors, signed_in) {
+        (true, _) => "no-store",
+        (false, true) => "private, no-cache",
+        (false, false) => PUBLIC_CACHE_CONTROL,
+    };
+    let headers = &mut parts.headers;
+    headers.insert(header::ETAG, etag.clone());
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(cache_control),
+    );
+    headers.append(
+        header::VARY,
+        HeaderValue::from_static("accept, authorization"),
+    );
+    if super::conditional::none_match(request, &etag) {
+        return super::conditional::not_modified(&parts.headers);
+    }
+    Response::from_parts(parts, axum::body::Body::from(body))
+}
+
+/// How long a shared cache may serve an anonymous query's result: short
+/// enough that a live score is at most this stale.
+const PUBLIC_CACHE_CONTROL: &str = "public, max-age=5";
 
 pub async fn post(State(state): State<AppState>, caller: Caller, request: Request) -> Response {
     let (parts, body) = request.into_parts();
@@ -261,6 +318,9 @@ async fn execute(
     let mut http = (status, response_body(&response, never_executed)).into_response();
     http.headers_mut()
         .insert(header::CONTENT_TYPE, format.content_type());
+    http.extensions_mut().insert(Executed {
+        errors: !response.errors.is_empty(),
+    });
     for (name, value) in response.http_headers.iter() {
         http.headers_mut().insert(name.clone(), value.clone());
     }

@@ -1,9 +1,11 @@
 //! HTTP routes and middleware: GraphQL (queries over HTTP, subscriptions
-//! over websockets, GraphiQL for browsers), the scoreboard page and the
-//! health probes.
+//! over websockets, GraphiQL for browsers), calendar feeds, the
+//! scoreboard page and the health probes.
 
 mod auth;
+mod calendar;
 pub mod capacity;
+mod conditional;
 pub mod cors;
 mod graphql;
 pub mod keepalive;
@@ -59,6 +61,9 @@ pub fn router(state: AppState) -> Router {
                 .fallback(method_not_allowed)
                 .layer(state.cors.layer()),
         )
+        .route("/calendar/team/{file}", get(calendar::team))
+        .route("/calendar/season/{file}", get(calendar::season))
+        .route("/calendar/user/{file}", get(calendar::user))
         .route("/health", get(probes::health))
         .route("/ready", get(probes::ready))
         .route("/metrics", get(probes::metrics))

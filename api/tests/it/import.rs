@@ -179,6 +179,10 @@ async fn a_corrected_file_updates_the_changed_match_in_place() {
     assert_eq!((after.home_score, after.away_score), (Some(1), Some(3)));
     assert!(after.updated_at > before.updated_at);
     assert_eq!(after.created_at, before.created_at);
+    assert_eq!(
+        after.schedule_revision, 0,
+        "a new score is no schedule change"
+    );
     let body = app
         .graphql(
             "{ matches(first: 1) { nodes { score { home away } } } }",
@@ -198,6 +202,7 @@ async fn a_corrected_file_updates_the_changed_match_in_place() {
     assert_eq!(moved.seasons, tally(0, 1, 0, 0));
     let after = match_between(&app.db, "Matchday 1", "burnley-fc", "manchester-city-fc").await;
     assert_eq!(after.kickoff_at.to_rfc3339(), "2023-08-10T19:00:00+00:00");
+    assert_eq!(after.schedule_revision, 1, "a calendar shows the move");
     assert_eq!(counts(&app.db).await, (1, 1, 20, 380));
     app.stop().await;
 }

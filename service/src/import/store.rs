@@ -225,6 +225,7 @@ async fn matches(
                 let mut row = football_match::ActiveModel {
                     minute: Set(None),
                     last_event_seq: Set(0),
+                    schedule_revision: Set(0),
                     external_source: Set(Some(OPENFOOTBALL.to_owned())),
                     external_ref: Set(Some(planned.external_ref)),
                     created_at: Set(now),
@@ -248,7 +249,9 @@ async fn matches(
             }
             Some(found) => {
                 report.matches.updated += 1;
+                let revision = found.schedule_revision + i32::from(moves_schedule(&found, &values));
                 let mut row = found.into_active_model();
+                row.schedule_revision = Set(revision);
                 values.write(&mut row);
                 row.updated_at = Set(now);
                 row.update(db).await?;
@@ -261,6 +264,15 @@ async fn matches(
             .await?;
     }
     Ok(())
+}
+
+/// A new kick-off, or a match postponed, cancelled or back from either:
+/// what a calendar must show as a new version of the match.
+fn moves_schedule(stored: &football_match::Model, file: &MatchValues) -> bool {
+    let off = |status| matches!(status, MatchStatus::Postponed | MatchStatus::Cancelled);
+    stored.kickoff_at != file.kickoff_at
+        || stored.kickoff_time_known != file.kickoff_time_known
+        || (stored.status != file.status && (off(stored.status) || off(file.status)))
 }
 
 fn is_live(status: MatchStatus) -> bool {

@@ -365,6 +365,8 @@ mod tests {
                 external_ref: None,
                 created_at: at,
                 updated_at: at,
+                last_event_at: None,
+                schedule_revision: 0,
             }),
             competition_id: 1,
             event: None,

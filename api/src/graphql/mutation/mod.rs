@@ -2,6 +2,7 @@
 //! the guard that admits its callers.
 
 mod accounts;
+mod calendar;
 mod feed;
 mod follows;
 mod inbox;
@@ -15,6 +16,7 @@ pub use accounts::AccountSettings;
 pub struct MutationRoot(
     accounts::AccountMutation,
     follows::FollowMutation,
+    calendar::CalendarMutation,
     preferences::PreferencesMutation,
     inbox::InboxMutation,
     feed::FeedMutation,

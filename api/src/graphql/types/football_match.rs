@@ -157,7 +157,17 @@ impl Match {
         };
         Ok(events.into_iter().map(MatchEvent).collect())
     }
+    /// When anything about the match last changed (schedule, events,
+    /// clock). Poll on it where a websocket cannot be held.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.model.updated_at
+    }
+    /// When the latest event was recorded; null before the first.
+    async fn last_event_at(&self) -> Option<DateTime<Utc>> {
+        self.model.last_event_at
+    }
+    /// How many times the match was moved, postponed or cancelled.
+    async fn schedule_revision(&self) -> i32 {
+        self.model.schedule_revision
     }
 }

@@ -317,6 +317,7 @@ async fn record_in(
         updated.minute = Set(Some(0));
     }
     updated.updated_at = Set(now);
+    updated.last_event_at = Set(Some(now));
     let football_match = updated.update(txn).await?;
 
     // The alert tells the score as it is now, whatever follows before

@@ -65,6 +65,7 @@ pub async fn schedule_match(
         kickoff_time_known: Set(true),
         status: Set(MatchStatus::Scheduled),
         last_event_seq: Set(0),
+        schedule_revision: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -160,6 +161,7 @@ async fn change_schedule(
     let mut active = current.clone().into_active_model();
     active.kickoff_at = Set(current.kickoff_at);
     active.status = Set(current.status);
+    active.schedule_revision = Set(current.schedule_revision + 1);
     active.updated_at = Set(Utc::now());
     let updated = active.update(&txn).await?;
     outbox::write(&txn, &announce).await?;
