@@ -28,6 +28,7 @@ const RUN_BY = [
   [/^cargo run -p api -- import /, 'this file'],
   [/^cargo run -p api -- create-user /, 'this file'],
   [/^curl /, 'this file'],
+  [/^Q='query=/, 'this file (with the curl lines after it)'],
   [/^cargo run -p worker -- digest /, 'worker/tests/crash.rs (the digest command tests)'],
   [/^export (DATABASE_URL|REDIS_URL)=/, '.ci/run (the PostgreSQL + Redis run)'],
   // Not this exact line: the harness makes a database per run with psql.
@@ -115,13 +116,37 @@ describe("the README's commands and examples", () => {
   });
 
   test('the curl example answers', async () => {
-    const curls = commands.filter((c) => c.startsWith('curl '));
+    const curls = commands.filter((c) => c.startsWith('curl ') && c.includes('competitions'));
     assert.ok(curls.length > 0);
     for (const command of curls) {
       const body = JSON.parse(await sh(local(command)));
       assert.equal(body.errors, undefined, JSON.stringify(body));
       assert.ok(body.data.competitions.some((c) => c.code === 'PL'), JSON.stringify(body));
     }
+  });
+
+  /** The README's commands that mention `part`, the etag placeholder filled in. */
+  const withEtag = (part, etag) =>
+    commands.filter((c) => c.includes(part)).map((c) => local(c).replaceAll('"…the etag…"', etag));
+
+  test('the calendar feed examples answer, and a matching ETag gets 304', async () => {
+    const [feed, head, conditional] = withEtag('/calendar/season/1.ics', '');
+    assert.match(await sh(feed), /^BEGIN:VCALENDAR/);
+    const etag = (await sh(head)).trim().split(/:\s*/)[1];
+    assert.match(etag, /^"[^"]+"$/);
+    const [, , again] = withEtag('/calendar/season/1.ics', etag);
+    assert.equal(conditional === undefined, false);
+    assert.equal((await sh(again)).trim(), '304');
+  });
+
+  test('the freshness examples carry an ETag and Cache-Control, and a matching ETag gets 304', async () => {
+    const assign = commands.find((c) => c.startsWith("Q='query="));
+    const [headers] = withEtag('"$Q"', '');
+    const out = await sh(`${assign}; ${headers}`);
+    assert.match(out, /cache-control: public, max-age=5/i);
+    const etag = out.match(/^etag:\s*(\S+)/im)[1];
+    const [, conditional] = withEtag('"$Q"', etag);
+    assert.equal((await sh(`${assign}; ${conditional}`)).trim(), '304');
   });
 
   test('the fetch example prints the competition', async () => {
