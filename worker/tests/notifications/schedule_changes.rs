@@ -1,4 +1,4 @@
-use entity::outbox;
+use entity::{notification, outbox};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _};
 use serde_json::json;
@@ -208,4 +208,51 @@ async fn postponing_and_cancelling_tell_the_followers_so_once_per_change() {
     );
     wait_for_outbox(&app).await;
     assert_eq!(schedule_changes(&app, &follower.token).await.len(), 3);
+}
+
+#[tokio::test]
+async fn quiet_hours_hold_a_schedule_change_back_for_the_next_digest() {
+    let app = TestApp::spawn_worker(&[]).await;
+    let world = world(&app).await;
+    let now = chrono::Utc::now();
+    let (follower, _) = fan(
+        &app,
+        &world,
+        "sleepy@example.com",
+        json!({
+            "timeZone": "UTC",
+            "dailyDigest": { "enabled": true, "time": "08:00" },
+            "quietHours": {
+                "start": (now - chrono::Duration::hours(1)).format("%H:%M").to_string(),
+                "end": (now + chrono::Duration::hours(1)).format("%H:%M").to_string(),
+            },
+        }),
+    )
+    .await;
+    let match_id = fixture(&app, &world).await;
+    feed(&app, &world, "postponeMatch", &match_id).await;
+
+    let held = wait_for(10, "the held alert", || async {
+        notification::Entity::find()
+            .filter(notification::Column::UserId.eq(follower.id))
+            .one(&app.db)
+            .await
+            .unwrap()
+    })
+    .await;
+    assert!(held.held);
+    assert!(app.inbox(&follower.token).await.is_empty(), "held back");
+
+    let sent = world
+        .send_digest(&app, "DAILY", follower.id, &chrono::Utc::now().to_rfc3339())
+        .await;
+    assert_eq!(sent["outcome"], "SENT", "{sent}");
+    let body = sent["notification"]["body"].as_str().unwrap();
+    assert!(
+        body.contains(
+            "During your quiet hours\n  Arsenal v Chelsea postponed: \
+             Arsenal v Chelsea on Sat 6 Dec 20:00 (UTC) is postponed."
+        ),
+        "{body}"
+    );
 }
