@@ -377,3 +377,90 @@ fn describe(kind: MatchEventKind) -> &'static str {
         K::Correction => "Correction",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(rfc3339: &str) -> DateTime<Utc> {
+        rfc3339.parse().unwrap()
+    }
+
+    fn game(kickoff_at: DateTime<Utc>) -> football_match::Model {
+        football_match::Model {
+            id: 7,
+            season_id: 1,
+            round: None,
+            matchday: None,
+            stage: None,
+            home_team_id: 1,
+            away_team_id: 2,
+            kickoff_at,
+            kickoff_time_known: true,
+            status: MatchStatus::Scheduled,
+            home_score: None,
+            away_score: None,
+            half_time_home: None,
+            half_time_away: None,
+            extra_time_home: None,
+            extra_time_away: None,
+            penalties_home: None,
+            penalties_away: None,
+            minute: None,
+            last_event_seq: 0,
+            external_source: None,
+            external_ref: None,
+            created_at: kickoff_at,
+            updated_at: kickoff_at,
+            last_event_at: None,
+            schedule_revision: 1,
+        }
+    }
+
+    fn names() -> HashMap<i64, String> {
+        HashMap::from([(1, "Arsenal".to_owned()), (2, "Chelsea".to_owned())])
+    }
+
+    #[test]
+    fn a_move_over_the_clock_change_tells_each_kick_off_at_its_own_offset() {
+        // British Summer Time starts on Sunday 30 March 2031.
+        let (from, to) = (at("2031-03-29T15:00:00Z"), at("2031-03-30T15:00:00Z"));
+        let change = ScheduleChange::Moved {
+            from: Some(from),
+            to: Some(to),
+        };
+        let draft =
+            schedule_change_draft(3, &game(to), &names(), change, chrono_tz::Europe::London);
+        assert_eq!(draft.kind, NotificationKind::ScheduleChange);
+        assert_eq!(draft.dedupe_key, "schedule:3");
+        assert_eq!(
+            draft.body,
+            "Arsenal v Chelsea moved from Sat 29 Mar 15:00 to Sun 30 Mar 16:00 (Europe/London)."
+        );
+    }
+
+    #[test]
+    fn a_row_written_before_the_kick_offs_were_kept_tells_the_kick_off_as_it_stands() {
+        let now_at = at("2031-12-07T21:30:00Z");
+        let moved = ScheduleChange::Moved {
+            from: None,
+            to: None,
+        };
+        let draft = schedule_change_draft(4, &game(now_at), &names(), moved, chrono_tz::UTC);
+        assert_eq!(
+            draft.body,
+            "Arsenal v Chelsea moved to Sun 7 Dec 21:30 (UTC)."
+        );
+        let cancelled = ScheduleChange::Cancelled { was: None };
+        let draft = schedule_change_draft(5, &game(now_at), &names(), cancelled, chrono_tz::UTC);
+        assert_eq!(
+            draft.body,
+            "Arsenal v Chelsea on Sun 7 Dec 21:30 (UTC) is cancelled."
+        );
+        assert_eq!(
+            draft.payload["previousKickoffAt"],
+            "2031-12-07T21:30:00+00:00"
+        );
+        assert!(draft.payload["kickoffAt"].is_null());
+    }
+}
