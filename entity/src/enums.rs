@@ -134,6 +134,8 @@ pub enum NotificationKind {
     Correction,
     #[sea_orm(string_value = "KICKOFF_REMINDER")]
     KickoffReminder,
+    #[sea_orm(string_value = "SCHEDULE_CHANGE")]
+    ScheduleChange,
 }
 
 #[derive(

@@ -24,6 +24,9 @@ pub struct Model {
     /// JSON array of `MatchEventKind` strings, e.g. `["GOAL", "RED_CARD"]`.
     #[sea_orm(column_type = "JsonBinary", default_value = "[]")]
     pub live_kinds: Json,
+    /// Alerts when a followed team's match is moved, postponed or cancelled.
+    #[sea_orm(default_value = true)]
+    pub schedule_change_enabled: bool,
     #[sea_orm(column_type = "String(StringLen::N(5))", nullable)]
     pub quiet_start: Option<String>,
     #[sea_orm(column_type = "String(StringLen::N(5))", nullable)]

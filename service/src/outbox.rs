@@ -7,7 +7,7 @@
 //! the row's `topic` and its fields the row's `payload`, so rows written
 //! before a field existed still decode (the field is optional).
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use entity::outbox;
 use sea_orm::{ActiveModelTrait as _, ActiveValue::Set, ConnectionTrait};
 use serde::{Deserialize, Serialize};
@@ -33,12 +33,30 @@ pub enum Message {
     },
     /// A match was scheduled: its kick-off reminder is queued.
     MatchScheduled { match_id: i64 },
-    /// A match moved: a reminder for its new kick-off is queued.
-    MatchRescheduled { match_id: i64 },
-    /// Nothing to do: the queued reminder finds the match postponed and lapses.
-    MatchPostponed { match_id: i64 },
-    /// Nothing to do: the queued reminder finds the match cancelled and lapses.
-    MatchCancelled { match_id: i64 },
+    /// A match moved: a reminder for its new kick-off is queued, and its
+    /// followers are told. Rows written before the kick-offs were kept
+    /// have neither; their alert reads the match's kick-off as it stands.
+    MatchRescheduled {
+        match_id: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        previous_kickoff_at: Option<DateTime<Utc>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        kickoff_at: Option<DateTime<Utc>>,
+    },
+    /// A match was postponed from `kickoff_at`: its followers are told (the
+    /// queued reminder finds the match postponed and lapses).
+    MatchPostponed {
+        match_id: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        kickoff_at: Option<DateTime<Utc>>,
+    },
+    /// A match due at `kickoff_at` was cancelled: its followers are told
+    /// (the queued reminder finds the match cancelled and lapses).
+    MatchCancelled {
+        match_id: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        kickoff_at: Option<DateTime<Utc>>,
+    },
 }
 
 /// A match's score (regular time) at one moment.
@@ -136,14 +154,52 @@ mod tests {
             ("match_scheduled", Message::MatchScheduled { match_id: 5 }),
             (
                 "match_rescheduled",
-                Message::MatchRescheduled { match_id: 5 },
+                Message::MatchRescheduled {
+                    match_id: 5,
+                    previous_kickoff_at: None,
+                    kickoff_at: None,
+                },
             ),
-            ("match_postponed", Message::MatchPostponed { match_id: 5 }),
-            ("match_cancelled", Message::MatchCancelled { match_id: 5 }),
+            (
+                "match_postponed",
+                Message::MatchPostponed {
+                    match_id: 5,
+                    kickoff_at: None,
+                },
+            ),
+            (
+                "match_cancelled",
+                Message::MatchCancelled {
+                    match_id: 5,
+                    kickoff_at: None,
+                },
+            ),
         ] {
             let stored = row(topic, json!({ "match_id": 5 }));
             assert_eq!(Message::decode(&stored).unwrap(), expected, "{topic}");
         }
+    }
+
+    #[test]
+    fn a_reschedule_is_stored_with_the_old_and_new_kick_off() {
+        let old = "2026-12-05T15:00:00Z".parse().unwrap();
+        let new = "2026-12-06T16:30:00Z".parse().unwrap();
+        let message = Message::MatchRescheduled {
+            match_id: 5,
+            previous_kickoff_at: Some(old),
+            kickoff_at: Some(new),
+        };
+        let (topic, payload) = message.encode().unwrap();
+        assert_eq!(topic, "match_rescheduled");
+        assert_eq!(
+            payload,
+            json!({
+                "match_id": 5,
+                "previous_kickoff_at": "2026-12-05T15:00:00Z",
+                "kickoff_at": "2026-12-06T16:30:00Z",
+            })
+        );
+        assert_eq!(Message::decode(&row(&topic, payload)).unwrap(), message);
     }
 
     #[test]

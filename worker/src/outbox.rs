@@ -17,7 +17,8 @@ use sea_orm::sea_query::{Expr, ExprTrait as _};
 use sea_orm::{
     ColumnTrait as _, EntityTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _,
 };
-use service::notifications::{alerts, deliveries};
+use service::notifications::alerts::{self, ScheduleChange};
+use service::notifications::deliveries;
 use service::outbox::Message;
 use tokio_util::sync::CancellationToken;
 
@@ -116,12 +117,51 @@ async fn handle(ctx: &Context, row: &outbox::Model) -> anyhow::Result<()> {
             let written = alerts::for_event(&ctx.db, event_id, score, now).await?;
             crate::jobs::dispatch(ctx, &written).await;
         }
-        Message::MatchScheduled { match_id } | Message::MatchRescheduled { match_id } => {
-            schedule_reminder(ctx, match_id).await?
+        Message::MatchScheduled { match_id } => schedule_reminder(ctx, match_id).await?,
+        Message::MatchRescheduled {
+            match_id,
+            previous_kickoff_at,
+            kickoff_at,
+        } => {
+            schedule_reminder(ctx, match_id).await?;
+            let change = ScheduleChange::Moved {
+                from: previous_kickoff_at,
+                to: kickoff_at,
+            };
+            alert_schedule_change(ctx, row, match_id, change).await?;
         }
-        // The queued reminder finds the match postponed or cancelled and lapses.
-        Message::MatchPostponed { .. } | Message::MatchCancelled { .. } => {}
+        // The queued reminder finds the match postponed or cancelled and
+        // lapses; the followers are told.
+        Message::MatchPostponed {
+            match_id,
+            kickoff_at,
+        } => {
+            let change = ScheduleChange::Postponed { was: kickoff_at };
+            alert_schedule_change(ctx, row, match_id, change).await?;
+        }
+        Message::MatchCancelled {
+            match_id,
+            kickoff_at,
+        } => {
+            let change = ScheduleChange::Cancelled { was: kickoff_at };
+            alert_schedule_change(ctx, row, match_id, change).await?;
+        }
     }
+    Ok(())
+}
+
+/// Unlike a match event, a schedule change stays news however late the
+/// worker reads it, so it has no age limit. The row's id is the change's,
+/// so a row handled twice alerts once.
+async fn alert_schedule_change(
+    ctx: &Context,
+    row: &outbox::Model,
+    match_id: i64,
+    change: ScheduleChange,
+) -> anyhow::Result<()> {
+    let written =
+        alerts::for_schedule_change(&ctx.db, row.id, match_id, change, Utc::now()).await?;
+    crate::jobs::dispatch(ctx, &written).await;
     Ok(())
 }
 

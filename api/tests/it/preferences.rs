@@ -9,14 +9,14 @@ use crate::common::{TestApp, accounts, error_code, field_errors, seed};
 
 const PREFERENCES: &str = "{ me { timeZone preferences {
     timeZone dailyDigest { enabled time } weeklyDigest { enabled day time }
-    liveAlerts { enabled kinds } quietHours { start end }
+    liveAlerts { enabled kinds } scheduleChangeAlerts { enabled } quietHours { start end }
     channels { email webhook inApp } webhookUrl hasWebhookSecret } } }";
 
 const UPDATE: &str = "mutation($input: NotificationPreferencesInput!) {
     updateNotificationPreferences(input: $input) {
       webhookSecret
       preferences { timeZone dailyDigest { enabled time } weeklyDigest { enabled day time }
-        liveAlerts { enabled kinds } quietHours { start end }
+        liveAlerts { enabled kinds } scheduleChangeAlerts { enabled } quietHours { start end }
         channels { email webhook inApp } webhookUrl hasWebhookSecret } } }";
 
 async fn preferences(app: &TestApp, token: &str) -> Value {
@@ -26,7 +26,7 @@ async fn preferences(app: &TestApp, token: &str) -> Value {
 }
 
 #[tokio::test]
-async fn a_new_account_has_quiet_defaults_with_the_in_app_inbox_on() {
+async fn a_new_account_has_quiet_defaults_with_the_in_app_inbox_and_schedule_changes_on() {
     let app = TestApp::spawn().await;
     let ada = accounts::user(&app.db, "ada@example.com").await;
     assert_eq!(
@@ -37,6 +37,7 @@ async fn a_new_account_has_quiet_defaults_with_the_in_app_inbox_on() {
             "weeklyDigest": { "enabled": false, "day": "MONDAY", "time": "08:00" },
             "liveAlerts": { "enabled": false,
                 "kinds": ["KICK_OFF", "GOAL", "RED_CARD", "HALF_TIME", "FULL_TIME", "CORRECTION"] },
+            "scheduleChangeAlerts": { "enabled": true },
             "quietHours": null,
             "channels": { "email": false, "webhook": false, "inApp": true },
             "webhookUrl": null,
@@ -59,6 +60,7 @@ async fn an_update_changes_only_the_fields_it_names() {
             "dailyDigest": { "enabled": true, "time": "07:15" },
             "weeklyDigest": { "day": "FRIDAY" },
             "liveAlerts": { "enabled": true, "kinds": ["GOAL", "RED_CARD", "GOAL"] },
+            "scheduleChangeAlerts": { "enabled": false },
             "quietHours": { "start": "22:30", "end": "06:45" },
             "channels": { "email": true },
         } }),
@@ -81,6 +83,7 @@ async fn an_update_changes_only_the_fields_it_names() {
         "dailyDigest": { "enabled": true, "time": "07:15" },
         "weeklyDigest": { "enabled": true, "day": "FRIDAY", "time": "18:00" },
         "liveAlerts": { "enabled": true, "kinds": ["GOAL", "RED_CARD"] },
+        "scheduleChangeAlerts": { "enabled": false },
         "quietHours": { "start": "22:30", "end": "06:45" },
         "channels": { "email": true, "webhook": false, "inApp": true },
         "webhookUrl": null,

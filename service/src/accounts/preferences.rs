@@ -9,6 +9,10 @@
 //! families of match events: `GOAL` covers own goals and penalty goals,
 //! `RED_CARD` covers a second yellow, `CORRECTION` covers any correction
 //! that changes a score or a card.
+//!
+//! Schedule-change alerts (a followed team's match moved, postponed or
+//! cancelled) are on by default and separate from live alerts: they are
+//! about the fixture list, not a match in play.
 
 use chrono::Utc;
 use entity::{MatchEventKind, Weekday, notification_preference as prefs, user};
@@ -123,6 +127,7 @@ pub struct Update {
     pub weekly_time: Option<String>,
     pub live_enabled: Option<bool>,
     pub live_kinds: Option<Vec<MatchEventKind>>,
+    pub schedule_change_enabled: Option<bool>,
     /// `(start, end)`.
     pub quiet_hours: Change<(String, String)>,
     pub email_enabled: Option<bool>,
@@ -149,6 +154,7 @@ pub(crate) fn defaults(user_id: i64) -> prefs::Model {
         weekly_time: "08:00".into(),
         live_enabled: false,
         live_kinds: kinds_json(&ALERTABLE_KINDS),
+        schedule_change_enabled: true,
         quiet_start: None,
         quiet_end: None,
         email_enabled: false,
@@ -283,6 +289,9 @@ pub async fn update(
     }
     if let Some(kinds) = live_kinds {
         row.live_kinds = kinds_json(&kinds);
+    }
+    if let Some(v) = update.schedule_change_enabled {
+        row.schedule_change_enabled = v;
     }
     match quiet {
         Change::Keep => {}
@@ -474,6 +483,7 @@ mod tests {
             row: defaults(1),
         };
         assert!(!prefs.row.live_enabled);
+        assert!(prefs.row.schedule_change_enabled);
         assert_eq!(prefs.live_kinds(), ALERTABLE_KINDS.to_vec());
         assert!(prefs.row.in_app_enabled);
         assert!(!prefs.has_webhook_secret());

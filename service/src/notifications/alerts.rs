@@ -1,9 +1,11 @@
-//! Live alerts and kick-off reminders: one notification per follower of
-//! either team who asked for it, held back during their quiet hours.
+//! Live alerts, kick-off reminders and schedule changes: one notification
+//! per follower of either team who asked for it, held back during their
+//! quiet hours.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use entity::{
     MatchEventKind, MatchStatus, NotificationKind, follow, football_match, match_event,
     notification_preference as prefs, team, user,
@@ -60,7 +62,7 @@ pub async fn for_event(
                     || (corrected.is_some() && wants(p, MatchEventKind::Correction)))
         })
         .collect();
-    write_all(db, recipients, draft, now).await
+    write_all(db, recipients, |_| draft.clone(), now).await
 }
 
 /// The reminders for a match that kicks off at `kickoff_at`, unless it was
@@ -100,15 +102,119 @@ pub async fn for_kickoff(
         .into_iter()
         .filter(|(p, _)| p.live_enabled)
         .collect();
-    Ok(Some(write_all(db, recipients, draft, now).await?))
+    Ok(Some(
+        write_all(db, recipients, |_| draft.clone(), now).await?,
+    ))
 }
 
-/// Writes the draft for each recipient, in one transaction, so a crash
-/// leaves all or none of them; a replay skips those already written.
+/// What happened to a match's kick-off, as its outbox row tells it. A
+/// time is `None` in rows written before it was kept; the match's kick-off
+/// as it stands stands in for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScheduleChange {
+    Moved {
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+    },
+    Postponed {
+        was: Option<DateTime<Utc>>,
+    },
+    Cancelled {
+        was: Option<DateTime<Utc>>,
+    },
+}
+
+/// The alerts for one change to a match's schedule, to the followers of
+/// either team who kept schedule-change alerts on, each with the kick-offs
+/// in their own zone. `change_id` (the outbox row's) names the change, so
+/// the same change read twice alerts once, and each later one alerts again.
+pub async fn for_schedule_change(
+    db: &DatabaseConnection,
+    change_id: i64,
+    match_id: i64,
+    change: ScheduleChange,
+    now: DateTime<Utc>,
+) -> Result<Vec<Written>> {
+    let Some(game) = football_match::Entity::find_by_id(match_id).one(db).await? else {
+        return Ok(Vec::new());
+    };
+    let names = team_names(db, &game).await?;
+    let recipients = followers(db, &game)
+        .await?
+        .into_iter()
+        .filter(|(p, _)| p.schedule_change_enabled)
+        .collect();
+    let draft =
+        |schedule: &Schedule| schedule_change_draft(change_id, &game, &names, change, schedule.tz);
+    write_all(db, recipients, draft, now).await
+}
+
+fn schedule_change_draft(
+    change_id: i64,
+    game: &football_match::Model,
+    names: &HashMap<i64, String>,
+    change: ScheduleChange,
+    tz: Tz,
+) -> Draft {
+    let fixture = format!(
+        "{} v {}",
+        name(names, game.home_team_id),
+        name(names, game.away_team_id)
+    );
+    let local = |at: DateTime<Utc>| at.with_timezone(&tz).format("%a %-d %b %H:%M");
+    let zone = tz.name();
+    let (what, previous, next, body) = match change {
+        ScheduleChange::Moved { from, to } => {
+            let to = to.unwrap_or(game.kickoff_at);
+            let body = match from {
+                Some(from) => format!(
+                    "{fixture} moved from {} to {} ({zone}).",
+                    local(from),
+                    local(to)
+                ),
+                None => format!("{fixture} moved to {} ({zone}).", local(to)),
+            };
+            ("RESCHEDULED", from, Some(to), body)
+        }
+        ScheduleChange::Postponed { was } => {
+            let was = was.unwrap_or(game.kickoff_at);
+            let body = format!("{fixture} on {} ({zone}) is postponed.", local(was));
+            ("POSTPONED", Some(was), None, body)
+        }
+        ScheduleChange::Cancelled { was } => {
+            let was = was.unwrap_or(game.kickoff_at);
+            let body = format!("{fixture} on {} ({zone}) is cancelled.", local(was));
+            ("CANCELLED", Some(was), None, body)
+        }
+    };
+    let title = match change {
+        ScheduleChange::Moved { .. } => format!("{fixture} moved"),
+        ScheduleChange::Postponed { .. } => format!("{fixture} postponed"),
+        ScheduleChange::Cancelled { .. } => format!("{fixture} cancelled"),
+    };
+    Draft {
+        kind: NotificationKind::ScheduleChange,
+        dedupe_key: format!("schedule:{change_id}"),
+        title,
+        body,
+        payload: json!({
+            "matchId": game.id,
+            "change": what,
+            "homeTeam": name(names, game.home_team_id),
+            "awayTeam": name(names, game.away_team_id),
+            "previousKickoffAt": previous.map(|t| t.to_rfc3339()),
+            "kickoffAt": next.map(|t| t.to_rfc3339()),
+            "timeZone": zone,
+        }),
+    }
+}
+
+/// Writes each recipient's draft, in one transaction, so a crash leaves
+/// all or none of them; a replay skips those already written.
 async fn write_all(
     db: &DatabaseConnection,
     recipients: Vec<(prefs::Model, user::Model)>,
-    draft: Draft,
+    draft: impl Fn(&Schedule) -> Draft,
     now: DateTime<Utc>,
 ) -> Result<Vec<Written>> {
     let txn = db.begin().await?;
@@ -118,7 +224,7 @@ async fn write_all(
             continue;
         };
         let held = schedule.is_quiet(now);
-        if let Some(w) = super::write(&txn, &preferences, draft.clone(), held, now).await? {
+        if let Some(w) = super::write(&txn, &preferences, draft(&schedule), held, now).await? {
             written.push(w);
         }
     }
@@ -269,5 +375,92 @@ fn describe(kind: MatchEventKind) -> &'static str {
         K::PenaltyShootout => "Penalty shoot-out",
         K::FullTime => "Full-time",
         K::Correction => "Correction",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(rfc3339: &str) -> DateTime<Utc> {
+        rfc3339.parse().unwrap()
+    }
+
+    fn game(kickoff_at: DateTime<Utc>) -> football_match::Model {
+        football_match::Model {
+            id: 7,
+            season_id: 1,
+            round: None,
+            matchday: None,
+            stage: None,
+            home_team_id: 1,
+            away_team_id: 2,
+            kickoff_at,
+            kickoff_time_known: true,
+            status: MatchStatus::Scheduled,
+            home_score: None,
+            away_score: None,
+            half_time_home: None,
+            half_time_away: None,
+            extra_time_home: None,
+            extra_time_away: None,
+            penalties_home: None,
+            penalties_away: None,
+            minute: None,
+            last_event_seq: 0,
+            external_source: None,
+            external_ref: None,
+            created_at: kickoff_at,
+            updated_at: kickoff_at,
+            last_event_at: None,
+            schedule_revision: 1,
+        }
+    }
+
+    fn names() -> HashMap<i64, String> {
+        HashMap::from([(1, "Arsenal".to_owned()), (2, "Chelsea".to_owned())])
+    }
+
+    #[test]
+    fn a_move_over_the_clock_change_tells_each_kick_off_at_its_own_offset() {
+        // British Summer Time starts on Sunday 30 March 2031.
+        let (from, to) = (at("2031-03-29T15:00:00Z"), at("2031-03-30T15:00:00Z"));
+        let change = ScheduleChange::Moved {
+            from: Some(from),
+            to: Some(to),
+        };
+        let draft =
+            schedule_change_draft(3, &game(to), &names(), change, chrono_tz::Europe::London);
+        assert_eq!(draft.kind, NotificationKind::ScheduleChange);
+        assert_eq!(draft.dedupe_key, "schedule:3");
+        assert_eq!(
+            draft.body,
+            "Arsenal v Chelsea moved from Sat 29 Mar 15:00 to Sun 30 Mar 16:00 (Europe/London)."
+        );
+    }
+
+    #[test]
+    fn a_row_written_before_the_kick_offs_were_kept_tells_the_kick_off_as_it_stands() {
+        let now_at = at("2031-12-07T21:30:00Z");
+        let moved = ScheduleChange::Moved {
+            from: None,
+            to: None,
+        };
+        let draft = schedule_change_draft(4, &game(now_at), &names(), moved, chrono_tz::UTC);
+        assert_eq!(
+            draft.body,
+            "Arsenal v Chelsea moved to Sun 7 Dec 21:30 (UTC)."
+        );
+        let cancelled = ScheduleChange::Cancelled { was: None };
+        let draft = schedule_change_draft(5, &game(now_at), &names(), cancelled, chrono_tz::UTC);
+        assert_eq!(
+            draft.body,
+            "Arsenal v Chelsea on Sun 7 Dec 21:30 (UTC) is cancelled."
+        );
+        assert_eq!(
+            draft.payload["previousKickoffAt"],
+            "2031-12-07T21:30:00+00:00"
+        );
+        assert!(draft.payload["kickoffAt"].is_null());
     }
 }

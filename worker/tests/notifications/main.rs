@@ -1,12 +1,13 @@
-//! The worker, end to end: digests, live alerts and kick-off reminders,
-//! delivered by email to a real SMTP server, by signed webhook to a real
-//! HTTP receiver, and to the in-app inbox.
+//! The worker, end to end: digests, live alerts, kick-off reminders and
+//! schedule changes, delivered by email to a real SMTP server, by signed
+//! webhook to a real HTTP receiver, and to the in-app inbox.
 
 mod alerts;
 mod digests;
 mod email;
 mod operations;
 mod reminders;
+mod schedule_changes;
 mod webhooks;
 
 use chrono::{DateTime, Utc};

@@ -12,6 +12,8 @@ pub enum NotificationKind {
     LiveEvent,
     Correction,
     KickoffReminder,
+    /// A followed team's match was moved, postponed or cancelled.
+    ScheduleChange,
 }
 
 /// One message in the in-app inbox.

@@ -81,6 +81,12 @@ pub struct LiveAlerts {
     pub kinds: Vec<LiveAlertKind>,
 }
 
+/// Alerts when a followed team's match is moved, postponed or cancelled.
+#[derive(SimpleObject)]
+pub struct ScheduleChangeAlerts {
+    pub enabled: bool,
+}
+
 /// Local times between which nothing is pushed. `start` after `end`
 /// crosses midnight (`22:00` to `07:00`).
 #[derive(SimpleObject)]
@@ -128,6 +134,11 @@ impl NotificationPreferences {
                 .into_iter()
                 .filter_map(LiveAlertKind::from_stored)
                 .collect(),
+        }
+    }
+    async fn schedule_change_alerts(&self) -> ScheduleChangeAlerts {
+        ScheduleChangeAlerts {
+            enabled: self.0.row.schedule_change_enabled,
         }
     }
     /// Null when there are none.
@@ -181,6 +192,11 @@ pub struct LiveAlertsInput {
 }
 
 #[derive(InputObject)]
+pub struct ScheduleChangeAlertsInput {
+    pub enabled: Option<bool>,
+}
+
+#[derive(InputObject)]
 pub struct QuietHoursInput {
     /// `HH:MM`, local time.
     pub start: String,
@@ -204,6 +220,7 @@ pub struct NotificationPreferencesInput {
     pub daily_digest: Option<DailyDigestInput>,
     pub weekly_digest: Option<WeeklyDigestInput>,
     pub live_alerts: Option<LiveAlertsInput>,
+    pub schedule_change_alerts: Option<ScheduleChangeAlertsInput>,
     pub quiet_hours: MaybeUndefined<QuietHoursInput>,
     pub channels: Option<ChannelsInput>,
     /// An http or https URL. Setting the first one creates the signing
@@ -236,6 +253,7 @@ impl From<NotificationPreferencesInput> for Update {
             live_kinds: live
                 .and_then(|l| l.kinds)
                 .map(|kinds| kinds.into_iter().map(Into::into).collect()),
+            schedule_change_enabled: input.schedule_change_alerts.and_then(|s| s.enabled),
             quiet_hours: change(input.quiet_hours, |q| (q.start, q.end)),
             email_enabled: channels.as_ref().and_then(|c| c.email),
             webhook_enabled: channels.as_ref().and_then(|c| c.webhook),

@@ -1,6 +1,6 @@
 //! Fixtures: scheduling a match, and moving, postponing or cancelling it.
 //! Each change writes an outbox row, from which the worker queues the
-//! kick-off reminder.
+//! kick-off reminder and tells the followers of a change.
 
 use super::publish::publish;
 use crate::live::bus::Bus;
@@ -91,7 +91,12 @@ pub async fn reschedule_match(
     match_id: i64,
     kickoff_at: DateTime<Utc>,
 ) -> Result<football_match::Model> {
-    let announce = Message::MatchRescheduled { match_id };
+    let announce =
+        |before: &football_match::Model, after: &football_match::Model| Message::MatchRescheduled {
+            match_id,
+            previous_kickoff_at: Some(before.kickoff_at),
+            kickoff_at: Some(after.kickoff_at),
+        };
     change_schedule(db, bus, match_id, announce, |m| match m.status {
         MatchStatus::Scheduled | MatchStatus::Postponed => {
             m.kickoff_at = kickoff_at;
@@ -108,7 +113,11 @@ pub async fn postpone_match(
     bus: &Bus,
     match_id: i64,
 ) -> Result<football_match::Model> {
-    let announce = Message::MatchPostponed { match_id };
+    let announce =
+        |before: &football_match::Model, _: &football_match::Model| Message::MatchPostponed {
+            match_id,
+            kickoff_at: Some(before.kickoff_at),
+        };
     change_schedule(db, bus, match_id, announce, |m| match m.status {
         MatchStatus::Scheduled => {
             m.status = MatchStatus::Postponed;
@@ -124,7 +133,11 @@ pub async fn cancel_match(
     bus: &Bus,
     match_id: i64,
 ) -> Result<football_match::Model> {
-    let announce = Message::MatchCancelled { match_id };
+    let announce =
+        |before: &football_match::Model, _: &football_match::Model| Message::MatchCancelled {
+            match_id,
+            kickoff_at: Some(before.kickoff_at),
+        };
     change_schedule(db, bus, match_id, announce, |m| match m.status {
         MatchStatus::Finished => Err("a finished match cannot be cancelled".into()),
         MatchStatus::Cancelled => Err("the match is already cancelled".into()),
@@ -140,7 +153,7 @@ async fn change_schedule(
     db: &DatabaseConnection,
     bus: &Bus,
     match_id: i64,
-    announce: Message,
+    announce: impl FnOnce(&football_match::Model, &football_match::Model) -> Message,
     change: impl FnOnce(&mut football_match::Model) -> std::result::Result<(), String>,
 ) -> Result<football_match::Model> {
     let txn = db.begin().await?;
@@ -150,10 +163,11 @@ async fn change_schedule(
         .filter(football_match::Column::Id.eq(match_id))
         .exec(&txn)
         .await?;
-    let mut current = football_match::Entity::find_by_id(match_id)
+    let before = football_match::Entity::find_by_id(match_id)
         .one(&txn)
         .await?
         .ok_or_else(|| Error::not_found("match"))?;
+    let mut current = before.clone();
     if let Err(message) = change(&mut current) {
         txn.rollback().await?;
         return Err(Error::invalid("matchId", message));
@@ -164,7 +178,7 @@ async fn change_schedule(
     active.schedule_revision = Set(current.schedule_revision + 1);
     active.updated_at = Set(Utc::now());
     let updated = active.update(&txn).await?;
-    outbox::write(&txn, &announce).await?;
+    outbox::write(&txn, &announce(&before, &updated)).await?;
     txn.commit().await?;
     publish(db, bus, &updated, None);
     Ok(updated)
