@@ -33,7 +33,8 @@ async fn tick_through(app: &TestApp, user_id: i64, from: &str, to: &str) -> Vec<
             .expect("dispatch");
         if queued > 0 {
             queued_at.push(now);
-            wait_for(10, "the digest run", || async {
+            // Generous: 23 tests share two cores, each with its own worker.
+            wait_for(30, "the digest run", || async {
                 (runs().await == before + queued_at.len()).then_some(())
             })
             .await;
