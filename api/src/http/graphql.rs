@@ -474,8 +474,8 @@ async fn upgrade(
     let clock = state.ws_keepalive.as_ref().map(|k| k.watch());
     let ws_limits = super::ws_limits::Settings::from_limits(&state.limits);
     upgrade
-        .max_message_size(ws_limits.max_bytes)
-        .max_frame_size(ws_limits.max_bytes)
+        .max_message_size(ws_limits.read_ceiling())
+        .max_frame_size(ws_limits.read_ceiling())
         .read_buffer_size(WS_BUFFER_SIZE)
         .write_buffer_size(WS_BUFFER_SIZE)
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)

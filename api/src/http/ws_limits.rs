@@ -74,6 +74,16 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The largest frame or message read in full before it is refused.
+    /// A message over `max_bytes` but under this is read out and refused
+    /// with a close frame the client gets; stopping at its header instead
+    /// would leave the rest unread, and closing over unread data resets
+    /// the connection, losing the close frame. Larger ones are refused at
+    /// their header. Bounded: what one socket holds at a time.
+    pub fn read_ceiling(&self) -> usize {
+        self.max_bytes.saturating_mul(16).max(1 << 20)
+    }
+
     pub fn from_limits(limits: &crate::app::Limits) -> Self {
         Self {
             max_bytes: limits.max_request_bytes,
@@ -168,6 +178,16 @@ where
                         }
                         None => break,
                     };
+                    let size = match &message {
+                        Message::Text(text) => text.len(),
+                        Message::Binary(data) => data.len(),
+                        _ => 0,
+                    };
+                    if size > settings.max_bytes {
+                        let reason = format!("{}: messages are limited to {} bytes", code::REQUEST_TOO_LARGE, settings.max_bytes);
+                        let _ = replies.send(close(CLOSE_TOO_BIG, reason)).await;
+                        break;
+                    }
                     let Message::Text(text) = &message else {
                         yield Ok(message);
                         continue;
