@@ -4,7 +4,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _};
 use serde_json::json;
 
-use super::{World, fan, world};
+use super::{World, fan, wait_for_outbox, world};
 use test_support::TestApp;
 use test_support::notify::wait_for;
 
@@ -27,18 +27,6 @@ async fn goal(app: &TestApp, world: &World, match_id: &str) -> String {
 
 async fn kinds(app: &TestApp, token: &str) -> Vec<String> {
     app.inbox(token).await.into_iter().map(|n| n.kind).collect()
-}
-
-async fn wait_for_outbox(app: &TestApp) {
-    wait_for(10, "the outbox to be relayed", || async {
-        let pending = outbox::Entity::find()
-            .filter(outbox::Column::RelayedAt.is_null())
-            .all(&app.db)
-            .await
-            .unwrap();
-        pending.is_empty().then_some(())
-    })
-    .await;
 }
 
 #[tokio::test]

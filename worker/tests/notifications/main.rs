@@ -113,3 +113,18 @@ pub fn at(rfc3339: &str) -> DateTime<Utc> {
         .unwrap()
         .with_timezone(&Utc)
 }
+
+/// Waits until the worker has relayed every outbox row.
+pub async fn wait_for_outbox(app: &TestApp) {
+    use entity::outbox;
+    use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _};
+    test_support::notify::wait_for(10, "the outbox to be relayed", || async {
+        let pending = outbox::Entity::find()
+            .filter(outbox::Column::RelayedAt.is_null())
+            .all(&app.db)
+            .await
+            .unwrap();
+        pending.is_empty().then_some(())
+    })
+    .await;
+}

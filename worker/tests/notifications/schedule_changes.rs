@@ -3,7 +3,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _};
 use serde_json::json;
 
-use super::{World, at, fan, world};
+use super::{World, at, fan, wait_for_outbox, world};
 use test_support::TestApp;
 use test_support::feed::InboxItem;
 use test_support::notify::{SmtpServer, wait_for};
@@ -14,18 +14,6 @@ async fn schedule_changes(app: &TestApp, token: &str) -> Vec<InboxItem> {
         .into_iter()
         .filter(|n| n.kind == "SCHEDULE_CHANGE")
         .collect()
-}
-
-async fn wait_for_outbox(app: &TestApp) {
-    wait_for(10, "the outbox to be relayed", || async {
-        let pending = outbox::Entity::find()
-            .filter(outbox::Column::RelayedAt.is_null())
-            .all(&app.db)
-            .await
-            .unwrap();
-        pending.is_empty().then_some(())
-    })
-    .await;
 }
 
 /// A fixture scheduled through the feed, on Saturday 6 December 2031 at
