@@ -23,6 +23,9 @@ pub struct ServeOptions {
     #[command(flatten)]
     pub limits: Limits,
 
+    #[command(flatten)]
+    pub response_cache: crate::http::response_cache::ResponseCacheOptions,
+
     /// Do not apply pending database migrations on start.
     #[arg(long, env = "SKIP_MIGRATIONS", default_value_t = false)]
     pub skip_migrations: bool,
@@ -191,6 +194,8 @@ pub struct AppState {
     pub rate_limits: Arc<RateLimits>,
     /// Connections and websockets held, against the descriptor limit.
     pub capacity: Arc<crate::http::capacity::Capacity>,
+    /// Anonymous query results, kept until a write is announced.
+    pub response_cache: Arc<crate::http::response_cache::ResponseCache>,
     /// Where operations queue work for the worker, and how the worker's
     /// loops in this process are doing.
     pub jobs: service::jobs::Jobs,
@@ -256,6 +261,19 @@ impl App {
             statements.0.clone(),
         );
         worker.register_metrics(&mut metrics);
+        let response_cache = Arc::new(crate::http::response_cache::ResponseCache::new(
+            &options.response_cache,
+        ));
+        metrics.register(
+            "response_cache_hits",
+            "Anonymous queries answered with a result kept from an identical one",
+            response_cache.hits(),
+        );
+        metrics.register(
+            "response_cache_misses",
+            "Anonymous queries that could have been answered from the response cache but ran",
+            response_cache.misses(),
+        );
         let rate_limits = Arc::new(RateLimits::from_config(&config));
         let (open_files, before) = crate::http::capacity::raise_open_files_limit();
         let capacity = Arc::new(crate::http::capacity::Capacity::new(
@@ -296,6 +314,7 @@ impl App {
             statements,
             rate_limits,
             capacity,
+            response_cache,
             bus,
             open_subscriptions,
             ws_keepalive: (options.ws_keepalive_secs > 0).then(|| {

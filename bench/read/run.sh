@@ -14,6 +14,7 @@ THREADS=${THREADS:-2}
 SCENARIOS=${SCENARIOS:-"season_page match_events standings typename"}
 API_PORT=${API_PORT:-$((20000 + RANDOM % 20000))}
 PEER_PORT=${PEER_PORT:-$((API_PORT + 1))}
+UNCACHED_PORT=${UNCACHED_PORT:-$((API_PORT + 2))}
 target_dir=${CARGO_TARGET_DIR:-$root/target}
 API_BIN=${API_BIN:-$target_dir/release/api}
 results="$here/results"
@@ -67,21 +68,27 @@ SEASON_ID=$(psql -At "$DB_URL" -c "SELECT s.id FROM seasons s JOIN competitions 
 MATCH_ID=$(psql -At "$DB_URL" -c "SELECT match_id FROM match_events GROUP BY match_id ORDER BY count(*) DESC, match_id LIMIT 1")
 export SEASON_ID MATCH_ID
 
-step "starting the api on :$API_PORT and PostGraphile on :$PEER_PORT"
+step "starting the api on :$API_PORT (and without its response cache on :$UNCACHED_PORT), PostGraphile on :$PEER_PORT"
 # The bench's single client IP would hit the per-IP request limit at once;
 # PostGraphile has none, so the comparison runs without it.
-DATABASE_URL="$DB_URL" HOST=127.0.0.1 PORT="$API_PORT" RUST_LOG=warn \
-  EMBEDDED_WORKER=false REQUESTS_PER_IP_PER_MINUTE=0 \
-  "$API_BIN" >"$results/api.log" 2>&1 &
-pids+=($!)
-api_pid=$!
+start_api() { # port log [env...]
+  local port=$1 log=$2
+  shift 2
+  env DATABASE_URL="$DB_URL" HOST=127.0.0.1 PORT="$port" RUST_LOG=warn \
+    EMBEDDED_WORKER=false REQUESTS_PER_IP_PER_MINUTE=0 "$@" \
+    "$API_BIN" >"$log" 2>&1 &
+  pids+=($!)
+}
+start_api "$API_PORT" "$results/api.log"
+start_api "$UNCACHED_PORT" "$results/api-uncached.log" RESPONSE_CACHE_MS=0
 (cd "$here" && exec node_modules/.bin/postgraphile \
   -P postgraphile/presets/amber -c "$DB_URL" -s public -p "$PEER_PORT" -n 127.0.0.1 \
   >"$results/postgraphile.log" 2>&1) &
 pids+=($!)
 peer_pid=$!
 export API_URL="http://127.0.0.1:$API_PORT/graphql" PEER_URL="http://127.0.0.1:$PEER_PORT/graphql"
-for url in "$API_URL" "$PEER_URL"; do
+UNCACHED_URL="http://127.0.0.1:$UNCACHED_PORT/graphql"
+for url in "$API_URL" "$UNCACHED_URL" "$PEER_URL"; do
   for _ in $(seq 1 60); do
     curl -sf -o /dev/null -H 'content-type: application/json' -d '{"query":"{ __typename }"}' "$url" && break
     sleep 1
@@ -101,24 +108,31 @@ field() { grep -o "$2=[0-9.]*" "$1" | cut -d= -f2; }
 
 step "load: $THREADS wrk threads, ${DURATION}s per run after ${WARMUP}s of warm-up"
 summary="$results/summary.txt"
-printf '%-14s %5s  %10s %8s %8s  %10s %8s %8s  %6s\n' scenario conns \
-  'api req/s' 'p50 ms' 'p99 ms' 'peer req/s' 'p50 ms' 'p99 ms' ratio >"$summary"
+row() { printf '%-14s %5s  %9s %7s %7s  %9s %7s %7s  %9s %7s %7s  %6s %6s\n' "$@" >>"$summary"; }
+: >"$summary"
+row scenario conns 'api req/s' 'p50 ms' 'p99 ms' 'uncached' 'p50 ms' 'p99 ms' \
+  'peer req/s' 'p50 ms' 'p99 ms' ratio 'ratio*'
+numbers() { echo "$(field "$1" rps) $(field "$1" p50_ms) $(field "$1" p99_ms)"; }
+ratio() { awk -v a="$(field "$1" rps)" -v b="$(field "$2" rps)" 'BEGIN { printf "%.2f", a / b }'; }
 for scenario in $SCENARIOS; do
   for c in $CONNECTIONS; do
     run_load "api-$scenario" "$API_URL" "$results/api-$scenario.json" "$c"
     ours="$results/api-$scenario-$c.txt"
+    # The same requests to the api without its response cache: what each
+    # request costs when it runs.
+    run_load "uncached-$scenario" "$UNCACHED_URL" "$results/api-$scenario.json" "$c"
+    uncached="$results/uncached-$scenario-$c.txt"
     if [ -f "$results/peer-$scenario.json" ]; then
       run_load "peer-$scenario" "$PEER_URL" "$results/peer-$scenario.json" "$c"
       theirs="$results/peer-$scenario-$c.txt"
-      ratio=$(awk -v a="$(field "$ours" rps)" -v b="$(field "$theirs" rps)" 'BEGIN { printf "%.2f", a / b }')
-      printf '%-14s %5s  %10s %8s %8s  %10s %8s %8s  %6s\n' "$scenario" "$c" \
-        "$(field "$ours" rps)" "$(field "$ours" p50_ms)" "$(field "$ours" p99_ms)" \
-        "$(field "$theirs" rps)" "$(field "$theirs" p50_ms)" "$(field "$theirs" p99_ms)" "$ratio" >>"$summary"
+      # shellcheck disable=SC2046
+      row "$scenario" "$c" $(numbers "$ours") $(numbers "$uncached") $(numbers "$theirs") \
+        "$(ratio "$ours" "$theirs")" "$(ratio "$uncached" "$theirs")"
     else
-      printf '%-14s %5s  %10s %8s %8s  %10s %8s %8s  %6s\n' "$scenario" "$c" \
-        "$(field "$ours" rps)" "$(field "$ours" p50_ms)" "$(field "$ours" p99_ms)" - - - - >>"$summary"
+      # shellcheck disable=SC2046
+      row "$scenario" "$c" $(numbers "$ours") $(numbers "$uncached") - - - - -
     fi
-    for f in "$ours" ${theirs:+"$theirs"}; do
+    for f in "$ours" "$uncached" ${theirs:+"$theirs"}; do
       if [ "$(field "$f" failed)" != 0 ] || [ "$(field "$f" socket_errors)" != 0 ]; then
         echo "errors under load in $f" >&2
         grep -E '^(RESULT|FAILED_SAMPLE)' "$f" >&2
@@ -128,6 +142,7 @@ for scenario in $SCENARIOS; do
     unset theirs
   done
 done
+echo "ratio: api / PostGraphile; ratio*: the api without its response cache / PostGraphile" >>"$summary"
 
 step "results (also in $summary)"
 cat "$summary"

@@ -23,11 +23,28 @@ pub enum Outcome {
     Lost,
 }
 
-/// What a table needs of a finished match: six columns, not the whole row.
+/// Which results a table counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Counting {
+    /// Finished matches: the table as it stands.
+    #[default]
+    Final,
+    /// The table as it stood at an instant: results count
+    /// `RESULT_AFTER_KICKOFF` after kick-off, adjustments from when they
+    /// took effect.
+    AsOf(DateTime<Utc>),
+    /// Finished matches, and matches in play at their current score; the
+    /// rows of teams playing are provisional.
+    Live,
+}
+
+/// What a table needs of a match with a score: seven columns, not the
+/// whole row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, FromQueryResult)]
 pub struct MatchResult {
     pub id: i64,
     pub kickoff_at: DateTime<Utc>,
+    pub status: MatchStatus,
     pub home_team_id: i64,
     pub away_team_id: i64,
     pub home_score: i32,
@@ -50,6 +67,8 @@ pub struct Row {
     pub points_adjustment: i32,
     /// The last five results, newest first.
     pub form: Vec<Outcome>,
+    /// A match in play counts at its current score (live tables only).
+    pub provisional: bool,
 }
 
 impl Row {
@@ -59,26 +78,34 @@ impl Row {
 }
 
 /// The season's table: every team with a match in the season, ranked by
-/// points, then goal difference, then goals scored, then name. With
-/// `as_of`, only results and adjustments that stood at that instant count.
+/// points, then goal difference, then goals scored, then name, counting
+/// the results `counting` says.
 pub async fn table(
     db: &impl ConnectionTrait,
     season_id: i64,
-    as_of: Option<DateTime<Utc>>,
+    counting: Counting,
 ) -> Result<Vec<Row>> {
     use football_match::Column as M;
+    let statuses = match counting {
+        Counting::Final | Counting::AsOf(_) => vec![MatchStatus::Finished],
+        Counting::Live => [MatchStatus::Finished]
+            .into_iter()
+            .chain(crate::live::stream::IN_PLAY)
+            .collect(),
+    };
     let results = football_match::Entity::find()
         .select_only()
         .columns([
             M::Id,
             M::KickoffAt,
+            M::Status,
             M::HomeTeamId,
             M::AwayTeamId,
             M::HomeScore,
             M::AwayScore,
         ])
         .filter(M::SeasonId.eq(season_id))
-        .filter(M::Status.eq(MatchStatus::Finished))
+        .filter(M::Status.is_in(statuses))
         .filter(M::HomeScore.is_not_null())
         .filter(M::AwayScore.is_not_null())
         .into_model::<MatchResult>()
@@ -112,7 +139,7 @@ pub async fn table(
             .await?
             .ok_or_else(|| Error::not_found("season"))?;
     }
-    Ok(compute(teams, &results, &adjustments, as_of))
+    Ok(compute(teams, &results, &adjustments, counting))
 }
 
 /// The table from rows already loaded; pure, so the rules are easy to test.
@@ -120,8 +147,13 @@ pub fn compute(
     teams: Vec<team::Model>,
     matches: &[MatchResult],
     adjustments: &[points_adjustment::Model],
-    as_of: Option<DateTime<Utc>>,
+    counting: Counting,
 ) -> Vec<Row> {
+    let as_of = match counting {
+        Counting::AsOf(at) => Some(at),
+        Counting::Final | Counting::Live => None,
+    };
+    let in_play = |m: &MatchResult| crate::live::stream::IN_PLAY.contains(&m.status);
     let mut rows: HashMap<i64, Row> = teams
         .into_iter()
         .map(|team| {
@@ -137,6 +169,7 @@ pub fn compute(
                 points: 0,
                 points_adjustment: 0,
                 form: Vec::new(),
+                provisional: false,
             };
             (row.team.id, row)
         })
@@ -144,6 +177,7 @@ pub fn compute(
 
     let mut results: Vec<&MatchResult> = matches
         .iter()
+        .filter(|m| counting == Counting::Live || !in_play(m))
         .filter(|m| as_of.is_none_or(|at| m.kickoff_at + RESULT_AFTER_KICKOFF <= at))
         .collect();
     // Newest first, so form fills in the right order.
@@ -163,6 +197,7 @@ pub fn compute(
                 std::cmp::Ordering::Less => Outcome::Lost,
             };
             row.played += 1;
+            row.provisional |= in_play(m);
             row.goals_for += scored;
             row.goals_against += conceded;
             match outcome {
@@ -300,6 +335,7 @@ mod tests {
         MatchResult {
             id,
             kickoff_at: Utc.with_ymd_and_hms(2024, 1, day, 15, 0, 0).unwrap(),
+            status: MatchStatus::Finished,
             home_team_id: home,
             away_team_id: away,
             home_score: score.0,
@@ -337,7 +373,7 @@ mod tests {
             finished(2, 1, 2, 3, (2, 0)), // Ants +2, 2 scored
             finished(3, 2, 3, 4, (0, 0)),
         ];
-        let table = compute(teams, &matches, &[], None);
+        let table = compute(teams, &matches, &[], Counting::Final);
         // Cats and Dogs both -2; Dogs scored one.
         assert_eq!(names(&table), ["Bees", "Ants", "Dogs", "Cats"]);
         assert_eq!(table[0].position, 1);
@@ -347,7 +383,7 @@ mod tests {
     #[test]
     fn equal_on_everything_falls_back_to_the_name() {
         let teams = vec![team(1, "Zebras"), team(2, "Yaks")];
-        let table = compute(teams, &[finished(1, 1, 1, 2, (1, 1))], &[], None);
+        let table = compute(teams, &[finished(1, 1, 1, 2, (1, 1))], &[], Counting::Final);
         assert_eq!(names(&table), ["Yaks", "Zebras"]);
     }
 
@@ -359,7 +395,7 @@ mod tests {
             .enumerate()
             .map(|(i, s)| finished(i as i64 + 1, i as u32 + 1, 1, 2, s))
             .collect();
-        let table = compute(teams, &matches, &[], None);
+        let table = compute(teams, &matches, &[], Counting::Final);
         let a = table.iter().find(|r| r.team.id == 1).unwrap();
         use Outcome::*;
         assert_eq!(a.form, vec![Lost, Won, Won, Drawn, Lost]);
@@ -373,9 +409,9 @@ mod tests {
         let deduction = [adjustment(1, -4, 10)];
         let before = Utc.with_ymd_and_hms(2024, 1, 9, 0, 0, 0).unwrap();
         let after = Utc.with_ymd_and_hms(2024, 1, 11, 0, 0, 0).unwrap();
-        let early = compute(teams.clone(), &matches, &deduction, Some(before));
+        let early = compute(teams.clone(), &matches, &deduction, Counting::AsOf(before));
         assert_eq!(names(&early), ["A", "B"]);
-        let late = compute(teams, &matches, &deduction, Some(after));
+        let late = compute(teams, &matches, &deduction, Counting::AsOf(after));
         assert_eq!(names(&late), ["B", "A"]);
         let a = late.iter().find(|r| r.team.id == 1).unwrap();
         assert_eq!((a.points, a.points_adjustment), (-1, -4));
@@ -386,8 +422,28 @@ mod tests {
         let teams = vec![team(1, "A"), team(2, "B")];
         let matches = [finished(1, 1, 1, 2, (1, 0))];
         let during = Utc.with_ymd_and_hms(2024, 1, 1, 16, 0, 0).unwrap();
-        let table = compute(teams, &matches, &[], Some(during));
+        let table = compute(teams, &matches, &[], Counting::AsOf(during));
         assert!(table.iter().all(|r| r.played == 0));
+    }
+
+    #[test]
+    fn a_live_table_counts_a_match_in_play_at_its_score_and_marks_its_teams() {
+        let teams = vec![team(1, "A"), team(2, "B"), team(3, "C")];
+        let mut playing = finished(2, 2, 2, 1, (2, 0));
+        playing.status = MatchStatus::HalfTime;
+        let matches = [finished(1, 1, 1, 3, (1, 0)), playing];
+
+        let final_table = compute(teams.clone(), &matches, &[], Counting::Final);
+        assert_eq!(names(&final_table), ["A", "B", "C"]);
+        assert!(final_table.iter().all(|r| !r.provisional));
+        assert_eq!(final_table[1].played, 0, "the match in play does not count");
+
+        let live = compute(teams, &matches, &[], Counting::Live);
+        assert_eq!(names(&live), ["B", "A", "C"]);
+        let provisional: Vec<bool> = live.iter().map(|r| r.provisional).collect();
+        assert_eq!(provisional, [true, true, false]);
+        assert_eq!((live[0].points, live[0].played), (3, 1));
+        assert_eq!(live[1].form, vec![Outcome::Lost, Outcome::Won]);
     }
 
     #[test]

@@ -40,6 +40,8 @@ pub struct TestApp {
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     database: TestDatabase,
+    /// This app's own channels on a shared Redis.
+    bus_prefix: String,
 }
 
 impl TestApp {
@@ -74,8 +76,33 @@ impl TestApp {
         Self::start(&[], change).await
     }
 
+    /// A second api process on this one's database and bus, as replicas
+    /// run in production; the bus crosses processes only through Redis, so
+    /// this needs `REDIS_URL`.
+    pub async fn replica(&self, change: impl FnOnce(&mut api::ServeOptions)) -> Self {
+        assert!(
+            std::env::var("REDIS_URL").is_ok(),
+            "replicas share a bus only through Redis"
+        );
+        let database = TestDatabase {
+            url: self.database.url.clone(),
+            postgres: None,
+            _dir: None,
+        };
+        Self::start_on(database, self.bus_prefix.clone(), &[], change).await
+    }
+
     async fn start(extra: &[&str], change: impl FnOnce(&mut api::ServeOptions)) -> Self {
-        let database = TestDatabase::create().await;
+        let prefix = format!("test-{}", uuid::Uuid::new_v4().simple());
+        Self::start_on(TestDatabase::create().await, prefix, extra, change).await
+    }
+
+    async fn start_on(
+        database: TestDatabase,
+        bus_prefix: String,
+        extra: &[&str],
+        change: impl FnOnce(&mut api::ServeOptions),
+    ) -> Self {
         let files = tempfile::tempdir().expect("temp dir");
         let mail_dir = files.path().join("outbox");
         let mut args = vec![
@@ -96,7 +123,7 @@ impl TestApp {
                 "--redis-url".to_owned(),
                 redis,
                 "--bus-channel-prefix".to_owned(),
-                format!("test-{}", uuid::Uuid::new_v4().simple()),
+                bus_prefix.clone(),
             ]);
         }
         if !extra.contains(&"--allow-private-webhooks") {
@@ -134,6 +161,7 @@ impl TestApp {
             stop: Some(stop),
             server: Some(server),
             database,
+            bus_prefix,
         }
     }
 

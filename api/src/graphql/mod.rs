@@ -1,6 +1,7 @@
 //! The GraphQL schema: query roots, object types, loaders and the mapping
 //! from service errors to GraphQL errors.
 
+pub mod announce_writes;
 pub mod coded_errors;
 pub mod connection;
 pub mod document_limits;
@@ -40,6 +41,7 @@ pub fn build_schema(
         SubscriptionRoot,
     )
     .extension(coded_errors::CodedErrors)
+    .extension(announce_writes::AnnounceWrites(bus.clone()))
     .extension(document_limits::DocumentLimits {
         tokens: limits.max_query_tokens,
         selections: limits.max_query_selections,

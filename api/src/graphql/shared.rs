@@ -1,5 +1,6 @@
 //! One execution per distinct live subscription, however many sockets ask
-//! for it. Subscribers of `matchEvents` or `matchUpdated` with the same
+//! for it. Subscribers of `matchEvents`, `matchUpdated` or
+//! `standingsChanged` with the same
 //! document, variables and operation share one execution of the selection
 //! set per event (its database reads and DataLoader batches included); each
 //! socket only copies the finished response into its own message. The
@@ -10,8 +11,8 @@
 //! A shared execution keeps every response it produced, in order. A socket
 //! that joins later replays them first: for `matchEvents` that is exactly
 //! what its own execution would have read from the database (the same
-//! `afterSeq`, then every event since), for `matchUpdated` only the latest
-//! (the match as it is now). A slow socket reads the log at its own pace,
+//! `afterSeq`, then every event since), for `matchUpdated` and
+//! `standingsChanged` only the latest (the match or the table as it is now). A slow socket reads the log at its own pace,
 //! so nothing is dropped for it and it cannot hold the others back.
 
 use std::collections::HashMap;
@@ -32,7 +33,7 @@ use super::{AppSchema, OpenSubscriptions};
 fn replay_of(root_field: &str) -> Option<Replay> {
     match root_field {
         "matchEvents" => Some(Replay::Everything),
-        "matchUpdated" => Some(Replay::Latest),
+        "matchUpdated" | "standingsChanged" => Some(Replay::Latest),
         _ => None,
     }
 }

@@ -1,4 +1,4 @@
-//! Subscriptions: live matches and the viewer's notifications, served over
+//! Subscriptions: live matches, live tables and the viewer's notifications, served over
 //! both websocket protocols on `/graphql`. Each stream comes from
 //! `service::live::stream`, which refills from the database on any gap.
 
@@ -14,7 +14,7 @@ use service::live::stream::{self, LiveFilter};
 use super::error::{GqlResultExt as _, to_graphql};
 use super::guards::{AuthGuard, viewer};
 use super::scalars::parse_id;
-use super::types::{Match, MatchEvent, Notification};
+use super::types::{Match, MatchEvent, Notification, StandingRow};
 
 /// How many subscriptions are open in this process, for `/metrics`.
 #[derive(Clone, Debug, Default)]
@@ -112,6 +112,29 @@ impl SubscriptionRoot {
         };
         let scores = stream::live_scores(db, &bus, filter).map(|r| gql(r).map(Match::new));
         Ok(open.track(scores))
+    }
+
+    /// The season's live table (as `standings(seasonId, live: true)`): now,
+    /// then again each time a goal, a kick-off or a final whistle moves it.
+    /// Rows of teams playing are `provisional`.
+    async fn standings_changed(
+        &self,
+        ctx: &Context<'_>,
+        season_id: ID,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<Vec<StandingRow>>> + use<>>
+    {
+        let (db, bus, open) = parts(ctx);
+        let id = parse_id("seasonId", &season_id)?;
+        if service::competitions::season_by_id(&db, id)
+            .await
+            .gql()?
+            .is_none()
+        {
+            return Err(to_graphql(service::Error::not_found("season")));
+        }
+        let tables = stream::standings_changes(db, &bus, id)
+            .map(|r| gql(r).map(|rows| rows.into_iter().map(StandingRow).collect()));
+        Ok(open.track(tables))
     }
 
     /// The signed-in user's new in-app notifications, as they arrive.

@@ -47,6 +47,13 @@ impl Caller {
     }
 }
 
+impl Caller {
+    /// `scheme://host` as the client sees this server, if it said.
+    pub fn origin(&self) -> Option<&str> {
+        self.origin.as_deref()
+    }
+}
+
 /// `scheme://host` as the client sees this server: its `Host`, and
 /// `https` when a proxy in front says so. Used only to build links.
 fn origin(headers: &HeaderMap) -> Option<String> {

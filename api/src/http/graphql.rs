@@ -274,7 +274,25 @@ async fn execute(
     if let Some(name) = &request.operation_name {
         tracing::Span::current().record("operation", name.as_str());
     }
-    if selects(&request, OperationType::Subscription) {
+    let viewer = match auth::admit(state, &caller).await {
+        Ok(viewer) => viewer,
+        Err(refusal) => return refusal.into_response(format.content_type()),
+    };
+    // Taken before the query reads anything: a write announced while it
+    // runs leaves its result stale, and it is not served again.
+    let revision = state.bus.revision();
+    let cache_key = match viewer {
+        None => state.response_cache.key(&request, caller.origin()),
+        Some(_) => None,
+    };
+    // Only query results are kept, so a hit needs no parsing to know it is one.
+    if let Some(key) = &cache_key
+        && let Some(body) = state.response_cache.get(key, revision)
+    {
+        return ok_response(format, body, false);
+    }
+    let operations = operation_types(&request);
+    if operations.contains(&OperationType::Subscription) {
         let status = match format {
             Format::GraphQLResponseJson => StatusCode::BAD_REQUEST,
             Format::Json => StatusCode::OK,
@@ -287,10 +305,11 @@ async fn execute(
              graphql-transport-ws (or legacy graphql-ws) subprotocol",
         );
     }
-    let request = match auth::admit(state, &caller).await {
-        Ok(viewer) => auth::attach(request, viewer, &caller),
-        Err(refusal) => return refusal.into_response(format.content_type()),
-    };
+    let cache_key = cache_key.filter(|_| operations == [OperationType::Query]);
+    if cache_key.is_some() {
+        state.response_cache.missed();
+    }
+    let request = auth::attach(request, viewer, &caller);
     let timeout = Duration::from_millis(state.limits.request_timeout_ms);
     let Ok(response) = tokio::time::timeout(
         timeout,
@@ -315,12 +334,16 @@ async fn execute(
         _ if unavailable => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::OK,
     };
-    let mut http = (status, response_body(&response, never_executed)).into_response();
-    http.headers_mut()
-        .insert(header::CONTENT_TYPE, format.content_type());
-    http.extensions_mut().insert(Executed {
-        errors: !response.errors.is_empty(),
-    });
+    let body = axum::body::Bytes::from(response_body(&response, never_executed));
+    if let Some(key) = cache_key
+        && status == StatusCode::OK
+        && response.errors.is_empty()
+        && response.http_headers.is_empty()
+    {
+        state.response_cache.put(key, revision, body.clone());
+    }
+    let mut http = ok_response(format, body, !response.errors.is_empty());
+    *http.status_mut() = status;
     for (name, value) in response.http_headers.iter() {
         http.headers_mut().insert(name.clone(), value.clone());
     }
@@ -330,6 +353,15 @@ async fn execute(
             HeaderValue::from(crate::graphql::error::UNAVAILABLE_RETRY_AFTER_SECS),
         );
     }
+    http
+}
+
+/// A result as it goes out, before `with_validators` adds what GET needs.
+fn ok_response(format: Format, body: axum::body::Bytes, errors: bool) -> Response {
+    let mut http = body.into_response();
+    http.headers_mut()
+        .insert(header::CONTENT_TYPE, format.content_type());
+    http.extensions_mut().insert(Executed { errors });
     http
 }
 
@@ -390,24 +422,30 @@ fn not_acceptable() -> Response {
 
 /// Whether the operation the request runs is of type `ty`.
 fn selects(request: &async_graphql::Request, ty: OperationType) -> bool {
+    operation_types(request).contains(&ty)
+}
+
+/// The type of the operation the request runs; when several could and
+/// none is named (which fails when it runs), the types of them all; none
+/// when the document does not parse.
+fn operation_types(request: &async_graphql::Request) -> Vec<OperationType> {
+    use async_graphql::parser::types::DocumentOperations;
     // A document too deep to parse is refused when it executes.
     if !crate::graphql::document_limits::parses_safely(&request.query) {
-        return false;
+        return Vec::new();
     }
     let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
-        return false;
+        return Vec::new();
     };
-    let selected = match (&document.operations, &request.operation_name) {
-        (async_graphql::parser::types::DocumentOperations::Single(op), _) => Some(op),
-        (async_graphql::parser::types::DocumentOperations::Multiple(ops), Some(name)) => {
-            ops.get(name.as_str())
-        }
-        (async_graphql::parser::types::DocumentOperations::Multiple(ops), None) => {
-            // Ambiguous without a name; refuse if any of them is of that type.
-            return ops.values().any(|op| op.node.ty == ty);
-        }
-    };
-    selected.is_some_and(|op| op.node.ty == ty)
+    match (&document.operations, &request.operation_name) {
+        (DocumentOperations::Single(op), _) => vec![op.node.ty],
+        (DocumentOperations::Multiple(ops), Some(name)) => ops
+            .get(name.as_str())
+            .map(|op| op.node.ty)
+            .into_iter()
+            .collect(),
+        (DocumentOperations::Multiple(ops), None) => ops.values().map(|op| op.node.ty).collect(),
+    }
 }
 
 fn is_websocket_upgrade(headers: &HeaderMap) -> bool {

@@ -11,6 +11,7 @@ mod graphql;
 pub mod keepalive;
 mod pages;
 mod probes;
+pub mod response_cache;
 pub mod server;
 pub mod ws_limits;
 

@@ -6,6 +6,7 @@
 //! subscriptions that care about it.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -71,6 +72,9 @@ pub enum BusMessage {
     },
     /// A user has a new in-app notification.
     Notification { user_id: i64, notification_id: i64 },
+    /// Something public changed that no topic carries (a team renamed, a
+    /// season imported): only what remembers reads must hear it.
+    Changed,
 }
 
 /// What a local subscriber receives.
@@ -93,6 +97,9 @@ pub trait Transport: Send + Sync + 'static {
 #[derive(Default)]
 struct Router {
     topics: Mutex<HashMap<Topic, broadcast::Sender<Delivery>>>,
+    /// Moves on every public change this process hears of, and whenever
+    /// it may have missed some.
+    revision: AtomicU64,
 }
 
 impl Router {
@@ -123,12 +130,17 @@ impl Router {
     fn route(&self, message: Arc<BusMessage>) {
         let senders = match &*message {
             BusMessage::Match { football_match, .. } => {
+                self.revision.fetch_add(1, Ordering::AcqRel);
                 let id = football_match.id;
                 self.senders(|t| *t == Topic::Match(id) || *t == Topic::AllMatches)
             }
             BusMessage::Notification { user_id, .. } => {
                 let id = *user_id;
                 self.senders(|t| *t == Topic::User(id))
+            }
+            BusMessage::Changed => {
+                self.revision.fetch_add(1, Ordering::AcqRel);
+                return;
             }
         };
         for sender in senders {
@@ -139,6 +151,7 @@ impl Router {
 
     /// Tells every subscription to refill from the database.
     fn resync(&self) {
+        self.revision.fetch_add(1, Ordering::AcqRel);
         for sender in self.senders(|_| true) {
             let _ = sender.send(Delivery::Resync);
         }
@@ -291,6 +304,22 @@ impl Bus {
         }
     }
 
+    /// Tells every process that public data changed, this one at once (so
+    /// a client reads its own write here) and the others through the
+    /// transport. For writes that publish no `Match` message.
+    pub fn changed(&self) {
+        self.router.revision.fetch_add(1, Ordering::AcqRel);
+        self.publish(BusMessage::Changed);
+    }
+
+    /// A number that moves whenever public data may have changed: a match
+    /// message or `changed` from any process, or a reconnect of the
+    /// transport (which may have dropped some). A result read while it
+    /// stayed the same is still current, up to writes made without the bus.
+    pub fn revision(&self) -> u64 {
+        self.router.revision.load(Ordering::Acquire)
+    }
+
     /// Hears `topic`'s messages from now on (and a `Resync` whenever the
     /// transport may have dropped some).
     pub fn subscribe(&self, topic: Topic) -> Subscription {
@@ -377,7 +406,7 @@ mod tests {
         match delivery {
             Delivery::Message(message) => match &*message {
                 BusMessage::Match { football_match, .. } => Some(football_match.id),
-                BusMessage::Notification { .. } => None,
+                BusMessage::Notification { .. } | BusMessage::Changed => None,
             },
             Delivery::Resync => None,
         }
@@ -404,6 +433,26 @@ mod tests {
         // Nothing was routed to match 2.
         assert!(two.rx.as_mut().unwrap().try_recv().is_err());
         assert!(one.rx.as_mut().unwrap().try_recv().is_err());
+    }
+
+    #[tokio::test]
+    async fn the_revision_moves_on_public_changes_only() {
+        let bus = Bus::in_process();
+        let mut user = bus.subscribe(Topic::User(1));
+        let start = bus.revision();
+        bus.publish(BusMessage::Notification {
+            user_id: 1,
+            notification_id: 9,
+        });
+        user.recv().await.unwrap();
+        assert_eq!(bus.revision(), start, "a notification is private");
+        bus.changed();
+        assert!(bus.revision() > start, "`changed` moves it at once");
+        let after_changed = bus.revision();
+        let mut one = bus.subscribe(Topic::Match(1));
+        bus.publish(match_changed(1));
+        one.recv().await.unwrap();
+        assert!(bus.revision() > after_changed, "a match change moves it");
     }
 
     #[tokio::test]

@@ -206,6 +206,49 @@ pub fn live_scores(
     }
 }
 
+/// The season's live table (`Counting::Live`) now, then again whenever a
+/// match of the season changes in a way that moves it: a goal, a kick-off,
+/// a final whistle. Each table differs from the one before.
+pub fn standings_changes(
+    db: DatabaseConnection,
+    bus: &Bus,
+    season_id: i64,
+) -> impl Stream<Item = Result<Vec<crate::standings::Row>>> + Send + use<> {
+    use std::collections::HashMap;
+
+    use crate::standings::{Counting, table};
+
+    // A card or a substitution leaves the table as it was: only a change
+    // of status or score makes it worth reading again.
+    type Standing = (MatchStatus, Option<i32>, Option<i32>);
+    let mut rx = bus.subscribe(Topic::AllMatches);
+    async_stream::try_stream! {
+        let mut last = table(&db, season_id, Counting::Live).await?;
+        yield last.clone();
+        let mut seen: HashMap<i64, Standing> = HashMap::new();
+        loop {
+            let read_again = match next(&mut rx).await {
+                Next::Stop => break,
+                Next::Refill => true,
+                Next::Deliver(message) => match &*message {
+                    BusMessage::Match { football_match: m, .. } if m.season_id == season_id => {
+                        let now = (m.status, m.home_score, m.away_score);
+                        seen.insert(m.id, now) != Some(now)
+                    }
+                    _ => false,
+                },
+            };
+            if read_again {
+                let fresh = table(&db, season_id, Counting::Live).await?;
+                if fresh != last {
+                    last = fresh;
+                    yield last.clone();
+                }
+            }
+        }
+    }
+}
+
 /// The user's new in-app notifications as they are written: everything
 /// after the newest one that existed when this was called.
 pub async fn notifications(

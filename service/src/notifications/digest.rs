@@ -416,9 +416,10 @@ async fn positions(
         };
         let table = match tables.entry(season.id) {
             std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
-            std::collections::hash_map::Entry::Vacant(entry) => {
-                entry.insert(crate::standings::table(db, season.id, Some(as_of)).await?)
-            }
+            std::collections::hash_map::Entry::Vacant(entry) => entry.insert(
+                crate::standings::table(db, season.id, crate::standings::Counting::AsOf(as_of))
+                    .await?,
+            ),
         };
         if let Some(row) = table.iter().find(|r| r.team.id == team_id) {
             positions.push(row.clone());

@@ -14,15 +14,18 @@ impl StandingsQuery {
     /// The season's league table, with points adjustments, ranked by points,
     /// goal difference, goals scored, then name. With `asOf`, the table as it
     /// stood at that instant: results count two hours after kick-off, and
-    /// adjustments from when they took effect.
+    /// adjustments from when they took effect. With `live: true`, matches in
+    /// play count at their current score, and their teams' rows are
+    /// `provisional` (see also `Subscription.standingsChanged`).
     async fn standings(
         &self,
         ctx: &Context<'_>,
         season_id: ID,
         as_of: Option<DateTime<Utc>>,
+        #[graphql(default = false)] live: bool,
     ) -> async_graphql::Result<Vec<StandingRow>> {
         let season_id = parse_id("seasonId", &season_id)?;
-        crate::graphql::types::standings_table(ctx, season_id, as_of).await
+        crate::graphql::types::standings_table(ctx, season_id, as_of, live).await
     }
 
     /// Two teams' record against each other.

@@ -95,7 +95,8 @@ impl Season {
         &self,
         ctx: &Context<'_>,
         as_of: Option<DateTime<Utc>>,
+        #[graphql(default = false)] live: bool,
     ) -> async_graphql::Result<Vec<StandingRow>> {
-        standings_table(ctx, self.0.id, as_of).await
+        standings_table(ctx, self.0.id, as_of, live).await
     }
 }

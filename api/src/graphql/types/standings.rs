@@ -3,7 +3,9 @@ use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 
 use super::Team;
-use crate::graphql::error::GqlResultExt as _;
+use service::standings::Counting;
+
+use crate::graphql::error::{GqlResultExt as _, bad_input};
 
 /// A result from one team's side.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
@@ -58,15 +60,33 @@ impl StandingRow {
     async fn form(&self) -> Vec<Outcome> {
         self.0.form.iter().copied().map(Into::into).collect()
     }
+    /// True when a match in play counts at its current score: the line will
+    /// change if that score does. Only live tables have such rows.
+    async fn provisional(&self) -> bool {
+        self.0.provisional
+    }
 }
 
+/// `standings(asOf, live)`: at most one of the two.
 pub async fn table(
     ctx: &Context<'_>,
     season_id: i64,
     as_of: Option<DateTime<Utc>>,
+    live: bool,
 ) -> async_graphql::Result<Vec<StandingRow>> {
+    let counting = match (as_of, live) {
+        (None, false) => Counting::Final,
+        (Some(at), false) => Counting::AsOf(at),
+        (None, true) => Counting::Live,
+        (Some(_), true) => {
+            return Err(bad_input(
+                "live",
+                "a live table is the table now: leave out asOf, or live",
+            ));
+        }
+    };
     let db = ctx.data_unchecked::<DatabaseConnection>();
-    let rows = service::standings::table(db, season_id, as_of)
+    let rows = service::standings::table(db, season_id, counting)
         .await
         .gql()?;
     Ok(rows.into_iter().map(StandingRow).collect())
