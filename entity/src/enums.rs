@@ -50,6 +50,9 @@ pub enum MatchStatus {
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum MatchEventKind {
+    /// A team's line-up was announced or changed (set with `setLineup`).
+    #[sea_orm(string_value = "LINEUPS")]
+    Lineups,
     #[sea_orm(string_value = "KICK_OFF")]
     KickOff,
     #[sea_orm(string_value = "GOAL")]

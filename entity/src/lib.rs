@@ -12,6 +12,7 @@ pub mod delivery;
 pub mod digest_run;
 pub mod follow;
 pub mod football_match;
+pub mod lineup;
 pub mod match_event;
 pub mod notification;
 pub mod notification_preference;

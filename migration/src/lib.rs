@@ -12,6 +12,7 @@ mod m20261129_000005_create_dead_jobs;
 mod m20261203_000006_match_freshness;
 mod m20261203_000007_create_calendar_tokens;
 mod m20261203_000008_schedule_change_alerts;
+mod m20261203_000009_create_lineups;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000006_match_freshness::Migration),
             Box::new(m20261203_000007_create_calendar_tokens::Migration),
             Box::new(m20261203_000008_schedule_change_alerts::Migration),
+            Box::new(m20261203_000009_create_lineups::Migration),
         ]
     }
 }

@@ -8,7 +8,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use entity::{competition, match_event, notification, season, team};
+use entity::{competition, lineup, match_event, notification, season, team};
 use sea_orm::DatabaseConnection;
 
 /// One kind of row that can be fetched by a batch of ids.
@@ -139,6 +139,21 @@ impl Fetch for EventsOfMatch {
     }
 }
 
+/// A match's line-ups, keyed by match id.
+pub struct LineupsOfMatch;
+impl Fetch for LineupsOfMatch {
+    type Row = lineup::Model;
+    fn fetch(
+        db: &DatabaseConnection,
+        ids: &[i64],
+    ) -> impl Future<Output = service::Result<Vec<Self::Row>>> + Send {
+        service::live::feed::lineups_by_match_ids(db, ids)
+    }
+    fn key(row: &Self::Row) -> i64 {
+        row.match_id
+    }
+}
+
 /// Adds every loader to the schema. They batch but do not cache, so rows
 /// are never stale, even on a websocket held open for hours.
 pub fn register<Q, M, S>(
@@ -158,6 +173,7 @@ pub fn register<Q, M, S>(
             PhantomData,
         )))
         .data(loader(GroupedBy::<EventsOfMatch>(db.clone(), PhantomData)))
+        .data(loader(GroupedBy::<LineupsOfMatch>(db.clone(), PhantomData)))
 }
 
 /// Loads one related row that must exist (a foreign key guarantees it).

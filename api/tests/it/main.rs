@@ -15,6 +15,7 @@ mod graphql_http;
 mod import;
 mod inbox;
 mod limits;
+mod lineups;
 mod live;
 mod live_standings;
 mod n_plus_one;

@@ -36,7 +36,7 @@ async fn a_new_account_has_quiet_defaults_with_the_in_app_inbox_and_schedule_cha
             "dailyDigest": { "enabled": false, "time": "08:00" },
             "weeklyDigest": { "enabled": false, "day": "MONDAY", "time": "08:00" },
             "liveAlerts": { "enabled": false,
-                "kinds": ["KICK_OFF", "GOAL", "RED_CARD", "HALF_TIME", "FULL_TIME", "CORRECTION"] },
+                "kinds": ["LINEUPS", "KICK_OFF", "GOAL", "RED_CARD", "HALF_TIME", "FULL_TIME", "CORRECTION"] },
             "scheduleChangeAlerts": { "enabled": true },
             "quietHours": null,
             "channels": { "email": false, "webhook": false, "inApp": true },

@@ -27,7 +27,8 @@ use crate::notifications::webhook_targets::{PRIVATE_TARGET, WebhookTargets};
 use crate::{Error, Result};
 
 /// The event kinds a user can ask live alerts for.
-pub const ALERTABLE_KINDS: [MatchEventKind; 6] = [
+pub const ALERTABLE_KINDS: [MatchEventKind; 7] = [
+    MatchEventKind::Lineups,
     MatchEventKind::KickOff,
     MatchEventKind::Goal,
     MatchEventKind::RedCard,

@@ -32,6 +32,9 @@ pub fn next_status(status: Status, kind: Kind) -> Result<Status, String> {
             Live | HalfTime | ExtraTime | Penalties,
         ) => status,
         (Kind::Correction, _) => return Err("record a correction with cancelMatchEvent".into()),
+        (Kind::Lineups, Scheduled) => Scheduled,
+        (Kind::Lineups, Postponed | Cancelled | Finished) => return Err(refused()),
+        (Kind::Lineups, _) => return Err("line-ups are set before kick-off".into()),
         (Kind::KickOff, Live | HalfTime | ExtraTime | Penalties) => {
             return Err("the match has already kicked off".into());
         }

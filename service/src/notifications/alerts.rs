@@ -315,6 +315,9 @@ fn event_draft(
         .as_deref()
         .map(|p| format!(" ({p})"))
         .unwrap_or_default();
+    if event.kind == MatchEventKind::Lineups {
+        return lineups_draft(event, game, names);
+    }
     let (kind, title) = match corrected {
         Some(original) => (
             NotificationKind::Correction,
@@ -357,9 +360,44 @@ fn event_draft(
     }
 }
 
+/// "Line-ups announced": before kick-off, so no score line.
+fn lineups_draft(
+    event: &match_event::Model,
+    game: &football_match::Model,
+    names: &HashMap<i64, String>,
+) -> Draft {
+    let (home, away) = (
+        name(names, game.home_team_id),
+        name(names, game.away_team_id),
+    );
+    let team = event.team_id.map(|id| name(names, id)).unwrap_or_default();
+    let formation = event
+        .detail
+        .as_deref()
+        .map(|f| format!(" ({f})"))
+        .unwrap_or_default();
+    Draft {
+        kind: NotificationKind::LiveEvent,
+        dedupe_key: format!("event:{}", event.id),
+        title: format!("Line-up: {team}"),
+        body: format!("{home} v {away}: {team}'s line-up is in{formation}."),
+        payload: json!({
+            "matchId": game.id,
+            "eventId": event.id,
+            "eventKind": event.kind,
+            "teamId": event.team_id,
+            "formation": event.detail,
+            "homeTeam": home,
+            "awayTeam": away,
+            "kickoffAt": game.kickoff_at.to_rfc3339(),
+        }),
+    }
+}
+
 fn describe(kind: MatchEventKind) -> &'static str {
     use MatchEventKind as K;
     match kind {
+        K::Lineups => "Line-ups",
         K::KickOff => "Kick-off",
         K::Goal => "Goal",
         K::OwnGoal => "Own goal",

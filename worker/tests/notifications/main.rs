@@ -5,6 +5,7 @@
 mod alerts;
 mod digests;
 mod email;
+mod lineups;
 mod operations;
 mod reminders;
 mod schedule_changes;

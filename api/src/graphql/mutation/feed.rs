@@ -11,7 +11,7 @@ use crate::graphql::error::GqlResultExt as _;
 use crate::graphql::guards::RoleGuard;
 use crate::graphql::scalars::parse_id;
 use crate::graphql::types::{
-    Competition, CompetitionKind, Match, MatchEvent, MatchEventKind, Season, Team,
+    Competition, CompetitionKind, Lineup, Match, MatchEvent, MatchEventKind, Season, Team,
 };
 
 #[derive(InputObject)]
@@ -30,6 +30,37 @@ pub struct CreateSeasonInput {
     pub label: String,
     pub start_date: Option<NaiveDate>,
     pub end_date: Option<NaiveDate>,
+}
+
+/// A team's line-up for a match.
+#[derive(InputObject)]
+pub struct LineupInput {
+    /// Outfield lines from the back adding up to 10, such as `4-3-3`.
+    pub formation: Option<String>,
+    /// Exactly 11 players.
+    pub starters: Vec<LineupPlayerInput>,
+    /// At most 15 players.
+    #[graphql(default)]
+    pub bench: Vec<LineupPlayerInput>,
+}
+
+/// One player; shirt numbers (1 to 99) are unique across starters and bench.
+#[derive(InputObject)]
+pub struct LineupPlayerInput {
+    pub shirt_number: i32,
+    pub name: String,
+    /// Free text of up to 16 characters, such as `GK` or `LW`.
+    pub position: Option<String>,
+}
+
+impl From<LineupPlayerInput> for entity::lineup::LineupPlayer {
+    fn from(input: LineupPlayerInput) -> Self {
+        Self {
+            shirt_number: input.shirt_number,
+            name: input.name,
+            position: input.position,
+        }
+    }
 }
 
 /// A team's details; on update, omitted fields keep their value.
@@ -304,6 +335,33 @@ impl FeedMutation {
             .await
             .gql()?
             .into())
+    }
+
+    /// Sets (or replaces) a team's line-up before kick-off, and records a
+    /// `LINEUPS` event for it: followers who asked for line-up alerts hear
+    /// of it. Refused whole, every problem named, when it does not hold
+    /// together.
+    #[graphql(guard = "RoleGuard::feed()")]
+    async fn set_lineup(
+        &self,
+        ctx: &Context<'_>,
+        match_id: ID,
+        team_id: ID,
+        input: LineupInput,
+    ) -> async_graphql::Result<Lineup> {
+        let (db, bus) = parts(ctx);
+        let match_id = parse_id("matchId", &match_id)?;
+        let team_id = parse_id("teamId", &team_id)?;
+        let lineup = feed::NewLineup {
+            formation: input.formation,
+            starters: input.starters.into_iter().map(Into::into).collect(),
+            bench: input.bench.into_iter().map(Into::into).collect(),
+        };
+        Ok(Lineup(
+            feed::set_lineup(db, bus, match_id, team_id, lineup)
+                .await
+                .gql()?,
+        ))
     }
 
     /// Ends the match: records a `FULL_TIME` event.

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use entity::football_match;
 use sea_orm::DatabaseConnection;
 
-use super::{Competition, MatchEvent, Season, Team};
+use super::{Competition, Lineup, MatchEvent, Season, Team};
 use crate::graphql::error::{GqlResultExt as _, to_graphql};
 use crate::graphql::loaders::{Competitions, EventsOfMatch, Seasons, Teams, load_group, load_one};
 use crate::graphql::page_batch::PageBatch;
@@ -156,6 +156,16 @@ impl Match {
             None => load_group::<EventsOfMatch>(ctx, self.model.id).await?,
         };
         Ok(events.into_iter().map(MatchEvent).collect())
+    }
+    /// The teams' line-ups as the feed announced them, home side first;
+    /// empty until one is set.
+    async fn lineups(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Lineup>> {
+        let mut lineups = crate::graphql::loaders::load_group::<
+            crate::graphql::loaders::LineupsOfMatch,
+        >(ctx, self.model.id)
+        .await?;
+        lineups.sort_by_key(|lineup| lineup.team_id != self.model.home_team_id);
+        Ok(lineups.into_iter().map(Lineup).collect())
     }
     /// When anything about the match last changed (schedule, events,
     /// clock). Poll on it where a websocket cannot be held.

@@ -8,6 +8,9 @@ use crate::graphql::loaders::{Teams, load_one};
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
 #[graphql(remote = "entity::MatchEventKind")]
 pub enum MatchEventKind {
+    /// A team's line-up was announced or changed (`setLineup`); `team` is
+    /// whose, `detail` the formation.
+    Lineups,
     KickOff,
     Goal,
     OwnGoal,

@@ -21,6 +21,8 @@ pub enum Weekday {
 /// yellow.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
 pub enum LiveAlertKind {
+    /// A followed team's line-up for a match is announced or changed.
+    Lineups,
     KickOff,
     Goal,
     RedCard,
@@ -33,6 +35,7 @@ pub enum LiveAlertKind {
 impl From<LiveAlertKind> for MatchEventKind {
     fn from(kind: LiveAlertKind) -> Self {
         match kind {
+            LiveAlertKind::Lineups => MatchEventKind::Lineups,
             LiveAlertKind::KickOff => MatchEventKind::KickOff,
             LiveAlertKind::Goal => MatchEventKind::Goal,
             LiveAlertKind::RedCard => MatchEventKind::RedCard,
@@ -46,6 +49,7 @@ impl From<LiveAlertKind> for MatchEventKind {
 impl LiveAlertKind {
     fn from_stored(kind: MatchEventKind) -> Option<Self> {
         Some(match kind {
+            MatchEventKind::Lineups => Self::Lineups,
             MatchEventKind::KickOff => Self::KickOff,
             MatchEventKind::Goal => Self::Goal,
             MatchEventKind::RedCard => Self::RedCard,

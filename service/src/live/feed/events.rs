@@ -163,6 +163,9 @@ fn validate(input: &NewEvent) -> Result<()> {
     if input.added_time.is_some_and(|m| !(0..=30).contains(&m)) {
         add("input.addedTime", "must be between 0 and 30");
     }
+    if input.kind == MatchEventKind::Lineups {
+        add("input.kind", "set a line-up with setLineup");
+    }
     if rules::needs_team(input.kind) && input.team_id.is_none() {
         add("input.teamId", "is required for this kind of event");
     }
@@ -212,7 +215,7 @@ async fn find_by_external_id(
     }))
 }
 
-async fn record_in(
+pub(super) async fn record_in(
     txn: &DatabaseTransaction,
     match_id: i64,
     input: &NewEvent,
