@@ -18,6 +18,7 @@ pub mod notification;
 pub mod notification_preference;
 pub mod outbox;
 pub mod points_adjustment;
+pub mod revealed_match;
 pub mod season;
 pub mod team;
 pub mod user;

@@ -27,6 +27,9 @@ pub struct Model {
     /// Alerts when a followed team's match is moved, postponed or cancelled.
     #[sea_orm(default_value = true)]
     pub schedule_change_enabled: bool,
+    /// Keep results from this user until they reveal a match.
+    #[sea_orm(default_value = false)]
+    pub spoiler_free: bool,
     #[sea_orm(column_type = "String(StringLen::N(5))", nullable)]
     pub quiet_start: Option<String>,
     #[sea_orm(column_type = "String(StringLen::N(5))", nullable)]

@@ -13,6 +13,7 @@ mod m20261203_000006_match_freshness;
 mod m20261203_000007_create_calendar_tokens;
 mod m20261203_000008_schedule_change_alerts;
 mod m20261203_000009_create_lineups;
+mod m20261203_000010_spoiler_free;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000007_create_calendar_tokens::Migration),
             Box::new(m20261203_000008_schedule_change_alerts::Migration),
             Box::new(m20261203_000009_create_lineups::Migration),
+            Box::new(m20261203_000010_spoiler_free::Migration),
         ]
     }
 }

@@ -9,6 +9,7 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
 };
 
+use crate::accounts::spoilers::Shown;
 use crate::{Error, Result};
 
 /// How long after kick-off a result is taken to stand, for tables "as of"
@@ -85,6 +86,17 @@ pub async fn table(
     season_id: i64,
     counting: Counting,
 ) -> Result<Vec<Row>> {
+    table_shown(db, season_id, counting, &Shown::Everything).await
+}
+
+/// The table as a user who keeps results away sees it: only the results
+/// `shown` lets through count.
+pub async fn table_shown(
+    db: &impl ConnectionTrait,
+    season_id: i64,
+    counting: Counting,
+    shown: &Shown,
+) -> Result<Vec<Row>> {
     use football_match::Column as M;
     let statuses = match counting {
         Counting::Final | Counting::AsOf(_) => vec![MatchStatus::Finished],
@@ -110,7 +122,10 @@ pub async fn table(
         .filter(M::AwayScore.is_not_null())
         .into_model::<MatchResult>()
         .all(db)
-        .await?;
+        .await?
+        .into_iter()
+        .filter(|m| shown.shows_id(m.id))
+        .collect::<Vec<_>>();
     let adjustments = points_adjustment::Entity::find()
         .filter(points_adjustment::Column::SeasonId.eq(season_id))
         .all(db)

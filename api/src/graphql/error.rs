@@ -42,6 +42,9 @@ pub mod code {
     pub const RATE_LIMITED: &str = crate::rate_limit::RATE_LIMITED;
     /// The process holds as many websockets as its descriptors allow.
     pub const AT_CAPACITY: &str = "AT_CAPACITY";
+    /// The viewer keeps results away (spoiler-free mode) and asked for a
+    /// live feed of them.
+    pub const SPOILER_FREE: &str = "SPOILER_FREE";
 }
 
 pub fn to_graphql(err: service::Error) -> async_graphql::Error {

@@ -14,6 +14,7 @@ pub mod page_batch;
 pub mod query;
 pub mod scalars;
 pub mod shared;
+pub mod spoilers;
 pub mod subscription;
 pub mod types;
 

@@ -301,7 +301,12 @@ impl Executor for SharedExecutor {
         request: Request,
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, Response> {
-        match shareable(&request) {
+        // A shared execution runs without any viewer; one who keeps
+        // results away runs their own, where the resolvers see them.
+        let spoiler_free = session_data.as_ref().is_some_and(|data| {
+            data.contains_key(&std::any::TypeId::of::<super::spoilers::SpoilerShield>())
+        });
+        match shareable(&request).filter(|_| !spoiler_free) {
             Some((key, replay)) => self.join(key, replay, request),
             None => self.schema.execute_stream(request, session_data),
         }

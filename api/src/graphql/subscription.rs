@@ -14,6 +14,7 @@ use service::live::stream::{self, LiveFilter};
 use super::error::{GqlResultExt as _, to_graphql};
 use super::guards::{AuthGuard, viewer};
 use super::scalars::parse_id;
+use super::spoilers::refuse_live_results;
 use super::types::{Match, MatchEvent, Notification, StandingRow};
 
 /// How many subscriptions are open in this process, for `/metrics`.
@@ -67,6 +68,7 @@ impl SubscriptionRoot {
         let (db, bus, open) = parts(ctx);
         let id = parse_id("matchId", &match_id)?;
         ensure_match(&db, id).await?;
+        refuse_live_results(ctx, Some(id)).await?;
         let updates = stream::match_updates(db, &bus, id).map(|r| gql(r).map(Match::new));
         Ok(open.track(updates))
     }
@@ -86,6 +88,7 @@ impl SubscriptionRoot {
             return Err(super::error::bad_input("afterSeq", "must be 0 or more"));
         }
         ensure_match(&db, id).await?;
+        refuse_live_results(ctx, Some(id)).await?;
         let events = stream::match_events(db, &bus, id, after_seq).map(|r| gql(r).map(MatchEvent));
         Ok(open.track(events))
     }
@@ -99,6 +102,7 @@ impl SubscriptionRoot {
         competition_id: Option<ID>,
         team_ids: Option<Vec<ID>>,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<Match>> + use<>> {
+        refuse_live_results(ctx, None).await?;
         let (db, bus, open) = parts(ctx);
         let filter = LiveFilter {
             competition_id: competition_id
@@ -132,6 +136,7 @@ impl SubscriptionRoot {
         {
             return Err(to_graphql(service::Error::not_found("season")));
         }
+        refuse_live_results(ctx, None).await?;
         let tables = stream::standings_changes(db, &bus, id)
             .map(|r| gql(r).map(|rows| rows.into_iter().map(StandingRow).collect()));
         Ok(open.track(tables))

@@ -26,6 +26,7 @@ mod queries;
 mod rate_limits;
 mod response_cache;
 mod schema;
+mod spoilers;
 mod transport;
 mod websocket_auth;
 mod websocket_limits;

@@ -13,6 +13,7 @@ pub mod follows;
 pub mod inbox;
 mod password;
 pub mod preferences;
+pub mod spoilers;
 pub mod token;
 
 use std::collections::BTreeMap;

@@ -129,6 +129,7 @@ pub struct Update {
     pub live_enabled: Option<bool>,
     pub live_kinds: Option<Vec<MatchEventKind>>,
     pub schedule_change_enabled: Option<bool>,
+    pub spoiler_free: Option<bool>,
     /// `(start, end)`.
     pub quiet_hours: Change<(String, String)>,
     pub email_enabled: Option<bool>,
@@ -156,6 +157,7 @@ pub(crate) fn defaults(user_id: i64) -> prefs::Model {
         live_enabled: false,
         live_kinds: kinds_json(&ALERTABLE_KINDS),
         schedule_change_enabled: true,
+        spoiler_free: false,
         quiet_start: None,
         quiet_end: None,
         email_enabled: false,
@@ -293,6 +295,9 @@ pub async fn update(
     }
     if let Some(v) = update.schedule_change_enabled {
         row.schedule_change_enabled = v;
+    }
+    if let Some(v) = update.spoiler_free {
+        row.spoiler_free = v;
     }
     match quiet {
         Change::Keep => {}

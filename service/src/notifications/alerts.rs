@@ -53,7 +53,7 @@ pub async fn for_event(
         away: game.away_score.unwrap_or(0),
     });
     let draft = event_draft(&event, corrected.as_ref(), &game, score, &names);
-    let recipients = followers(db, &game)
+    let mut recipients: Vec<_> = followers(db, &game)
         .await?
         .into_iter()
         .filter(|(p, _)| {
@@ -62,6 +62,15 @@ pub async fn for_event(
                     || (corrected.is_some() && wants(p, MatchEventKind::Correction)))
         })
         .collect();
+    // A line-up or a kick-off tells no result; anything later does, and
+    // spoiler-free followers hear of it only for a match they revealed.
+    if !matches!(
+        event.kind,
+        MatchEventKind::Lineups | MatchEventKind::KickOff
+    ) {
+        let revealed = crate::accounts::spoilers::revealed_by(db, game.id).await?;
+        recipients.retain(|(p, _)| !p.spoiler_free || revealed.contains(&p.user_id));
+    }
     write_all(db, recipients, |_| draft.clone(), now).await
 }
 

@@ -27,6 +27,7 @@ use serde_json::json;
 use super::period::{self, DigestKind, Occurrence};
 use super::schedule::Schedule;
 use super::{Draft, Written};
+use crate::accounts::spoilers::Shown;
 use crate::{Error, Result};
 
 /// What a digest run did.
@@ -267,6 +268,8 @@ struct Content {
     positions: Vec<crate::standings::Row>,
     held: Vec<notification::Model>,
     teams: HashMap<i64, team::Model>,
+    /// What of the results the user may see (spoiler-free mode).
+    shown: Shown,
 }
 
 impl Content {
@@ -316,7 +319,10 @@ async fn gather(
             )
         }
     };
-    let mut content = Content::default();
+    let mut content = Content {
+        shown: Shown::for_user(db, user_id).await?,
+        ..Content::default()
+    };
     if !followed.is_empty() {
         content.fixtures = matches_of(db, &followed, fixtures_from, fixtures_to)
             .await?
@@ -341,7 +347,8 @@ async fn gather(
         .order_by_asc(notification::Column::Id)
         .all(db)
         .await?;
-    if kind == DigestKind::Weekly && !content.is_empty() {
+    // A table tells results: none for a user keeping them away.
+    if kind == DigestKind::Weekly && !content.is_empty() && content.shown == Shown::Everything {
         content.positions = positions(db, &followed, occurrence.at).await?;
     }
     let team_ids: HashSet<i64> = content
@@ -447,12 +454,12 @@ fn render(kind: DigestKind, tz: Tz, occurrence: &Occurrence, content: &Content) 
         )
     };
     let result_line = |m: &football_match::Model| {
-        let (home, away) = crate::matches::final_score(m).unwrap_or_default();
-        format!(
-            "{} {home}-{away} {}",
-            content.name(m.home_team_id),
-            content.name(m.away_team_id)
-        )
+        let (home, away) = (content.name(m.home_team_id), content.name(m.away_team_id));
+        if content.shown.hides(m) {
+            return format!("{home} v {away} (result hidden)");
+        }
+        let (home_goals, away_goals) = crate::matches::final_score(m).unwrap_or_default();
+        format!("{home} {home_goals}-{away_goals} {away}")
     };
     if !content.fixtures.is_empty() {
         lines.push(format!("{fixtures_heading} ({})", tz.name()));
@@ -505,13 +512,15 @@ fn render(kind: DigestKind, tz: Tz, occurrence: &Occurrence, content: &Content) 
         })
     };
     let result_json = |m: &football_match::Model| {
-        let (home, away) = crate::matches::final_score(m).unwrap_or_default();
+        let hidden = content.shown.hides(m);
+        let score = (!hidden).then(|| crate::matches::final_score(m)).flatten();
         json!({
             "matchId": m.id,
             "homeTeam": content.name(m.home_team_id),
             "awayTeam": content.name(m.away_team_id),
-            "homeScore": home,
-            "awayScore": away,
+            "homeScore": score.map(|s| s.0),
+            "awayScore": score.map(|s| s.1),
+            "hidden": hidden,
         })
     };
     let payload = json!({

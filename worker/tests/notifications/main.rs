@@ -9,6 +9,7 @@ mod lineups;
 mod operations;
 mod reminders;
 mod schedule_changes;
+mod spoilers;
 mod webhooks;
 
 use chrono::{DateTime, Utc};

@@ -118,15 +118,32 @@ impl Match {
     async fn minute(&self) -> Option<i32> {
         self.model.minute
     }
-    async fn score(&self) -> Score {
+    /// Every part is null before kick-off, and for a viewer in
+    /// spoiler-free mode until they reveal the match (`spoilerHidden`).
+    async fn score(&self, ctx: &Context<'_>) -> async_graphql::Result<Score> {
         let m = &self.model;
-        Score {
+        if crate::graphql::spoilers::hides(ctx, m).await? {
+            return Ok(Score {
+                home: None,
+                away: None,
+                half_time: None,
+                extra_time: None,
+                penalties: None,
+            });
+        }
+        Ok(Score {
             home: m.home_score,
             away: m.away_score,
             half_time: pair(m.half_time_home, m.half_time_away),
             extra_time: pair(m.extra_time_home, m.extra_time_away),
             penalties: pair(m.penalties_home, m.penalties_away),
-        }
+        })
+    }
+    /// True when the viewer is in spoiler-free mode and has not revealed
+    /// this match, which has a result: `score` is empty and `events` hold
+    /// only the line-ups and the kick-off.
+    async fn spoiler_hidden(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        crate::graphql::spoilers::hides(ctx, &self.model).await
     }
     async fn home_team(&self, ctx: &Context<'_>) -> async_graphql::Result<Team> {
         self.team(ctx, self.model.home_team_id).await
@@ -151,10 +168,18 @@ impl Match {
     }
     /// Everything that happened, in sequence order, including cancelled events.
     async fn events(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MatchEvent>> {
-        let events = match &self.page {
+        let mut events = match &self.page {
             Some(page) => page.events(self.model.id).await.gql()?,
             None => load_group::<EventsOfMatch>(ctx, self.model.id).await?,
         };
+        if crate::graphql::spoilers::hides(ctx, &self.model).await? {
+            events.retain(|e| {
+                matches!(
+                    e.kind,
+                    entity::MatchEventKind::Lineups | entity::MatchEventKind::KickOff
+                )
+            });
+        }
         Ok(events.into_iter().map(MatchEvent).collect())
     }
     /// The teams' line-ups as the feed announced them, home side first;

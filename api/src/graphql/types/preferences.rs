@@ -145,6 +145,13 @@ impl NotificationPreferences {
             enabled: self.0.row.schedule_change_enabled,
         }
     }
+    /// Spoiler-free mode: results (scores, goal events, tables, and the
+    /// alerts and digests that tell them) are kept from you until you
+    /// reveal a match with `revealMatch`. Fixtures, kick-offs, line-ups and
+    /// schedule changes still come through.
+    async fn spoiler_free(&self) -> bool {
+        self.0.row.spoiler_free
+    }
     /// Null when there are none.
     async fn quiet_hours(&self) -> Option<QuietHours> {
         self.0.quiet_hours().map(|(start, end)| QuietHours {
@@ -225,6 +232,8 @@ pub struct NotificationPreferencesInput {
     pub weekly_digest: Option<WeeklyDigestInput>,
     pub live_alerts: Option<LiveAlertsInput>,
     pub schedule_change_alerts: Option<ScheduleChangeAlertsInput>,
+    /// See `NotificationPreferences.spoilerFree`.
+    pub spoiler_free: Option<bool>,
     pub quiet_hours: MaybeUndefined<QuietHoursInput>,
     pub channels: Option<ChannelsInput>,
     /// An http or https URL. Setting the first one creates the signing
@@ -258,6 +267,7 @@ impl From<NotificationPreferencesInput> for Update {
                 .and_then(|l| l.kinds)
                 .map(|kinds| kinds.into_iter().map(Into::into).collect()),
             schedule_change_enabled: input.schedule_change_alerts.and_then(|s| s.enabled),
+            spoiler_free: input.spoiler_free,
             quiet_hours: change(input.quiet_hours, |q| (q.start, q.end)),
             email_enabled: channels.as_ref().and_then(|c| c.email),
             webhook_enabled: channels.as_ref().and_then(|c| c.webhook),

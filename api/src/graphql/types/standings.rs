@@ -86,7 +86,9 @@ pub async fn table(
         }
     };
     let db = ctx.data_unchecked::<DatabaseConnection>();
-    let rows = service::standings::table(db, season_id, counting)
+    // In spoiler-free mode, only the results the viewer revealed count.
+    let shown = crate::graphql::spoilers::shown(ctx).await?;
+    let rows = service::standings::table_shown(db, season_id, counting, &shown)
         .await
         .gql()?;
     Ok(rows.into_iter().map(StandingRow).collect())
