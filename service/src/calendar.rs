@@ -14,7 +14,10 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{MatchStatus, calendar_token, competition, follow, football_match, season, team};
+use entity::{
+    MatchStatus, calendar_token, competition, follow, football_match, notification_preference,
+    season, team,
+};
 use icalendar::{Calendar, Component as _, Event, EventLike as _, EventStatus, Property};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
@@ -22,6 +25,7 @@ use sea_orm::{
     QueryFilter as _, QueryOrder as _,
 };
 
+use crate::accounts::spoilers::Shown;
 use crate::accounts::token;
 use crate::{Error, Result};
 
@@ -102,14 +106,42 @@ pub async fn user_feed(db: &impl ConnectionTrait, token: &str, now: DateTime<Utc
         .all(db)
         .await?;
     let team_ids: Vec<i64> = follows.iter().map(|f| f.team_id).collect();
-    // Following a team changes the feed without changing a match.
+    // In spoiler-free mode, a result not revealed stays out of the feed.
+    let shown = Shown::for_user(db, owner.user_id).await?;
+    let matches = in_window(db, &team_ids, now)
+        .await?
+        .into_iter()
+        .map(|m| if shown.hides(&m) { without_score(m) } else { m })
+        .collect();
+    // Following a team, a reveal and a change of mode change the feed
+    // without changing a match.
+    let preferences_changed = notification_preference::Entity::find_by_id(owner.user_id)
+        .one(db)
+        .await?
+        .map(|p| p.updated_at);
     let since = follows
         .iter()
         .map(|f| f.created_at)
         .chain([owner.created_at])
+        .chain(preferences_changed)
+        .chain(crate::accounts::spoilers::last_revealed_at(db, owner.user_id).await?)
         .max();
-    let matches = in_window(db, &team_ids, now).await?;
     render(db, "My teams", matches, since).await
+}
+
+/// The match as a fan who has not seen its result may: no score.
+fn without_score(m: football_match::Model) -> football_match::Model {
+    football_match::Model {
+        home_score: None,
+        away_score: None,
+        half_time_home: None,
+        half_time_away: None,
+        extra_time_home: None,
+        extra_time_away: None,
+        penalties_home: None,
+        penalties_away: None,
+        ..m
+    }
 }
 
 /// Gives the user a new calendar token, replacing the one they had (whose

@@ -98,6 +98,34 @@ async fn a_client_reads_its_own_write_at_once() {
 }
 
 #[tokio::test]
+async fn a_write_only_its_user_can_see_leaves_the_kept_answers_be() {
+    let app = TestApp::spawn().await;
+    let (_, match_id) = scheduled(&app).await;
+    let fan = accounts::user(&app.db, "fan@example.com").await;
+    let team_id = score(&app, &match_id).await["homeTeam"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Through Redis the app hears its own earlier writes back a moment
+    // later: wait until answers are kept.
+    test_support::notify::wait_for(5, "an answer from the cache", || async {
+        let hits = counter(&app, "response_cache_hits").await;
+        score(&app, &match_id).await;
+        (counter(&app, "response_cache_hits").await > hits).then_some(())
+    })
+    .await;
+    app.ok(
+        &fan.token,
+        "mutation($t: ID!) { followTeam(teamId: $t) { team { id } } }",
+        json!({ "t": team_id }),
+    )
+    .await;
+    let hits = counter(&app, "response_cache_hits").await;
+    score(&app, &match_id).await;
+    assert_eq!(counter(&app, "response_cache_hits").await, hits + 1);
+}
+
+#[tokio::test]
 async fn signed_in_and_failed_queries_are_not_kept() {
     let app = TestApp::spawn().await;
     let (feed, match_id) = scheduled(&app).await;

@@ -16,6 +16,8 @@ const TABLE: &str = "query($s: ID!) { standings(seasonId: $s) { team { name } pl
 
 struct World {
     season_id: String,
+    arsenal: i64,
+    chelsea: i64,
     /// Arsenal 2-1 Chelsea, finished, with a kick-off and a goal recorded.
     played: String,
     /// Chelsea v Arsenal next week.
@@ -60,6 +62,8 @@ async fn world(app: &TestApp) -> World {
         .await;
     World {
         season_id: season.id.to_string(),
+        arsenal: arsenal.id,
+        chelsea: chelsea.id,
         played,
         fixture,
     }
@@ -124,6 +128,12 @@ async fn a_spoiler_free_viewer_sees_the_fixture_but_no_result_until_they_reveal_
         "{table}"
     );
 
+    let h2h = json!({ "a": w.arsenal.to_string(), "b": w.chelsea.to_string() });
+    const HEAD_TO_HEAD: &str =
+        "query($a: ID!, $b: ID!) { headToHead(teamA: $a, teamB: $b) { played teamAWins } }";
+    let record = as_viewer(&app, Some(&token), HEAD_TO_HEAD, h2h.clone()).await;
+    assert_eq!(record["headToHead"], json!({ "played": 0, "teamAWins": 0 }));
+
     let revealed = as_viewer(
         &app,
         Some(&token),
@@ -141,6 +151,59 @@ async fn a_spoiler_free_viewer_sees_the_fixture_but_no_result_until_they_reveal_
     assert_eq!(
         table["standings"][0],
         json!({ "team": { "name": "Arsenal FC" }, "played": 1, "points": 3 })
+    );
+    let record = as_viewer(&app, Some(&token), HEAD_TO_HEAD, h2h).await;
+    assert_eq!(record["headToHead"], json!({ "played": 1, "teamAWins": 1 }));
+}
+
+#[tokio::test]
+async fn a_spoiler_free_calendar_feed_shows_the_match_without_its_score_until_revealed() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let token = careful_fan(&app).await;
+    test_support::notify::follow(&app, &token, w.arsenal).await;
+    let path = as_viewer(
+        &app,
+        Some(&token),
+        "mutation { createCalendarToken { path } }",
+        json!({}),
+    )
+    .await["createCalendarToken"]["path"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let feed = || async {
+        let response = app.http.get(app.url(&path)).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        let last_modified = response.headers()["last-modified"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        (response.text().await.unwrap(), last_modified)
+    };
+    let (hidden, hidden_at) = feed().await;
+    assert!(
+        hidden.contains("SUMMARY:Arsenal FC vs Chelsea FC"),
+        "{hidden}"
+    );
+    assert!(!hidden.contains("2–1"), "{hidden}");
+
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    as_viewer(
+        &app,
+        Some(&token),
+        "mutation($m: ID!) { revealMatch(matchId: $m) { id } }",
+        json!({ "m": w.played }),
+    )
+    .await;
+    let (shown, shown_at) = feed().await;
+    assert!(
+        shown.contains("SUMMARY:Arsenal FC 2–1 Chelsea FC"),
+        "{shown}"
+    );
+    assert_ne!(
+        shown_at, hidden_at,
+        "a reveal moves Last-Modified, so no 304 hides it"
     );
 }
 

@@ -39,6 +39,20 @@ pub async fn revealed(db: &impl ConnectionTrait, user_id: i64) -> Result<HashSet
         .collect())
 }
 
+/// When the user last revealed a match, if ever.
+pub async fn last_revealed_at(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+) -> Result<Option<chrono::DateTime<Utc>>> {
+    use sea_orm::QueryOrder as _;
+    Ok(revealed_match::Entity::find()
+        .filter(revealed_match::Column::UserId.eq(user_id))
+        .order_by_desc(revealed_match::Column::RevealedAt)
+        .one(db)
+        .await?
+        .map(|r| r.revealed_at))
+}
+
 /// The users who revealed the match.
 pub async fn revealed_by(db: &impl ConnectionTrait, match_id: i64) -> Result<HashSet<i64>> {
     Ok(revealed_match::Entity::find()

@@ -249,7 +249,13 @@ async fn matches(
             }
             Some(found) => {
                 report.matches.updated += 1;
-                let revision = found.schedule_revision + i32::from(moves_schedule(&found, &values));
+                let moved = moves_schedule(&found, &values);
+                if moved && let Some(message) = schedule_change(&found, &values, now) {
+                    crate::outbox::write(db, &message)
+                        .await
+                        .map_err(|e| DbErr::Custom(format!("writing an outbox row: {e}")))?;
+                }
+                let revision = found.schedule_revision + i32::from(moved);
                 let mut row = found.into_active_model();
                 row.schedule_revision = Set(revision);
                 values.write(&mut row);
@@ -273,6 +279,43 @@ fn moves_schedule(stored: &football_match::Model, file: &MatchValues) -> bool {
     stored.kickoff_at != file.kickoff_at
         || stored.kickoff_time_known != file.kickoff_time_known
         || (stored.status != file.status && (off(stored.status) || off(file.status)))
+}
+
+/// What a season file's change to a match's schedule tells its followers,
+/// as the feed's own `rescheduleMatch`, `postponeMatch` and `cancelMatch`
+/// would: nothing for a match whose kick-off was and is in the past (a
+/// correction of history is not news).
+fn schedule_change(
+    stored: &football_match::Model,
+    file: &MatchValues,
+    now: DateTime<Utc>,
+) -> Option<crate::outbox::Message> {
+    use crate::outbox::Message;
+    if stored.kickoff_at <= now && file.kickoff_at <= now {
+        return None;
+    }
+    let match_id = stored.id;
+    let was = Some(stored.kickoff_at);
+    Some(match file.status {
+        MatchStatus::Cancelled if stored.status != MatchStatus::Cancelled => {
+            Message::MatchCancelled {
+                match_id,
+                kickoff_at: was,
+            }
+        }
+        MatchStatus::Postponed if stored.status != MatchStatus::Postponed => {
+            Message::MatchPostponed {
+                match_id,
+                kickoff_at: was,
+            }
+        }
+        MatchStatus::Cancelled | MatchStatus::Postponed => return None,
+        _ => Message::MatchRescheduled {
+            match_id,
+            previous_kickoff_at: was,
+            kickoff_at: Some(file.kickoff_at),
+        },
+    })
 }
 
 fn is_live(status: MatchStatus) -> bool {

@@ -244,3 +244,58 @@ async fn quiet_hours_hold_a_schedule_change_back_for_the_next_digest() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn a_match_moved_by_a_re_imported_season_file_alerts_its_followers_once() {
+    use service::import::{CompetitionCode, ImportOptions, import_openfootball};
+    use service::values::{SeasonLabel, TimeZone};
+
+    // No worker loops: the outbox is read by hand.
+    let app = TestApp::spawn().await;
+    let file = |date: &str| {
+        json!({ "name": "Test League 2031/32", "matches": [
+            { "round": "Matchday 1", "date": date, "time": "15:00",
+              "team1": "Leeds United FC", "team2": "Sunderland AFC" },
+        ] })
+        .to_string()
+    };
+    let options = ImportOptions::new(
+        CompetitionCode::parse("TST").unwrap(),
+        SeasonLabel::parse("2031/32").unwrap(),
+        TimeZone::parse("Europe/London").unwrap(),
+    );
+    import_openfootball(&app.db, "tst.json", &file("2031-12-06"), &options)
+        .await
+        .unwrap();
+    let fan = test_support::accounts::user(&app.db, "leeds@example.com").await;
+    let team = app
+        .ok(
+            &fan.token,
+            "{ team(slug: \"leeds-united-fc\") { id } }",
+            json!({}),
+        )
+        .await["team"]["id"]
+        .as_str()
+        .unwrap()
+        .parse::<i64>()
+        .unwrap();
+    test_support::notify::follow(&app, &fan.token, team).await;
+    worker::outbox::relay(&app.worker).await.expect("a poll");
+
+    // The same file again moves nothing; a day later moves the match.
+    import_openfootball(&app.db, "tst.json", &file("2031-12-06"), &options)
+        .await
+        .unwrap();
+    import_openfootball(&app.db, "tst.json", &file("2031-12-07"), &options)
+        .await
+        .unwrap();
+    worker::outbox::relay(&app.worker).await.expect("a poll");
+    let changes = schedule_changes(&app, &fan.token).await;
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0].payload["change"], "RESCHEDULED");
+    assert_eq!(
+        changes[0].payload["previousKickoffAt"],
+        "2031-12-06T15:00:00+00:00"
+    );
+    assert_eq!(changes[0].payload["kickoffAt"], "2031-12-07T15:00:00+00:00");
+}

@@ -49,7 +49,10 @@ impl StandingsQuery {
             .await
             .gql()?
             .ok_or_else(|| crate::graphql::error::to_graphql(service::Error::not_found("teamB")))?;
-        let matches = service::matches::finished_between(db, a, b).await.gql()?;
+        let mut matches = service::matches::finished_between(db, a, b).await.gql()?;
+        // In spoiler-free mode, only the results the viewer revealed count.
+        let shown = crate::graphql::spoilers::shown(ctx).await?;
+        matches.retain(|m| !shown.hides(m));
         let record = service::standings::head_to_head(a, &matches);
         Ok(HeadToHead {
             team_a,
