@@ -1,7 +1,6 @@
 //! The GraphQL schema: query roots, object types, loaders and the mapping
 //! from service errors to GraphQL errors.
 
-pub mod announce_writes;
 pub mod coded_errors;
 pub mod connection;
 pub mod document_limits;
@@ -42,7 +41,6 @@ pub fn build_schema(
         SubscriptionRoot,
     )
     .extension(coded_errors::CodedErrors)
-    .extension(announce_writes::AnnounceWrites(bus.clone()))
     .extension(document_limits::DocumentLimits {
         tokens: limits.max_query_tokens,
         selections: limits.max_query_selections,

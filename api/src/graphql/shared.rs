@@ -1,10 +1,10 @@
 //! One execution per distinct live subscription, however many sockets ask
 //! for it. Subscribers of `matchEvents`, `matchUpdated` or
-//! `standingsChanged` with the same
-//! document, variables and operation share one execution of the selection
-//! set per event (its database reads and DataLoader batches included); each
-//! socket only copies the finished response into its own message. The
-//! fields these two reach never depend on who is asking, which is what
+//! `standingsChanged` with the same document, variables and operation
+//! share one execution of the selection set per event (its database reads
+//! and DataLoader batches included); each socket only copies the finished
+//! response into its own message. The fields these reach never depend on
+//! who is asking (a viewer in spoiler-free mode never shares), which is what
 //! makes sharing them safe; every other subscription (`notificationReceived`
 //! above all) runs once per subscriber, as before.
 //!
@@ -12,8 +12,9 @@
 //! that joins later replays them first: for `matchEvents` that is exactly
 //! what its own execution would have read from the database (the same
 //! `afterSeq`, then every event since), for `matchUpdated` and
-//! `standingsChanged` only the latest (the match or the table as it is now). A slow socket reads the log at its own pace,
-//! so nothing is dropped for it and it cannot hold the others back.
+//! `standingsChanged` only the latest (the match or the table as it is
+//! now). A slow socket reads the log at its own pace, so nothing is
+//! dropped for it and it cannot hold the others back.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};

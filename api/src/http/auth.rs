@@ -45,9 +45,7 @@ impl Caller {
             origin: origin(headers),
         }
     }
-}
 
-impl Caller {
     /// `scheme://host` as the client sees this server, if it said.
     pub fn origin(&self) -> Option<&str> {
         self.origin.as_deref()

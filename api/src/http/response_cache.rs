@@ -3,10 +3,10 @@
 //! are answered without running it again each time.
 //!
 //! A result is served again only while the bus's revision has not moved
-//! since it was read: a mutation in any process and a match change on the
-//! bus both move it (a mutation before its client hears back, so a client
-//! always reads its own writes), and so does a reconnect that may have
-//! missed some. What changes without the bus (a season imported by
+//! since it was read: every write of the feed (`service::live::feed`) moves
+//! it, in this process before the write is answered (so a client always
+//! reads its own writes) and in the others when the bus carries it, and so
+//! does a reconnect that may have missed some. What changes without the bus (a season imported by
 //! `api import` from another process, the clock passing a kick-off) is
 //! covered by a short time to live, `RESPONSE_CACHE_MS`, below the
 //! `max-age` that anonymous GETs already advertise to shared caches.

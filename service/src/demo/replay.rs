@@ -118,7 +118,7 @@ async fn replay_one(
         .await?;
     anyhow::ensure!(!originals.is_empty(), "no finished matches to replay");
     let original = &originals[(played as usize * 7) % originals.len()];
-    let season_id = replay_season(db).await?;
+    let season_id = replay_season(db, bus).await?;
     let replay = feed::schedule_match(
         db,
         bus,
@@ -172,12 +172,13 @@ async fn replay_one(
 }
 
 /// The competition and season replays are filed under.
-async fn replay_season(db: &DatabaseConnection) -> anyhow::Result<i64> {
+async fn replay_season(db: &DatabaseConnection, bus: &Bus) -> anyhow::Result<i64> {
     let competition = match crate::competitions::by_code(db, REPLAY_CODE).await? {
         Some(found) => found,
         None => {
             feed::create_competition(
                 db,
+                bus,
                 REPLAY_CODE,
                 "InTheGame Replays",
                 None,
@@ -195,7 +196,7 @@ async fn replay_season(db: &DatabaseConnection) -> anyhow::Result<i64> {
     Ok(match existing {
         Some(season) => season.id,
         None => {
-            feed::create_season(db, competition.id, label, None, None)
+            feed::create_season(db, bus, competition.id, label, None, None)
                 .await?
                 .id
         }

@@ -306,10 +306,17 @@ impl Bus {
 
     /// Tells every process that public data changed, this one at once (so
     /// a client reads its own write here) and the others through the
-    /// transport. For writes that publish no `Match` message.
+    /// transport. For writes that publish no `Match` message: the feed's
+    /// catalogue and points adjustments.
     pub fn changed(&self) {
-        self.router.revision.fetch_add(1, Ordering::AcqRel);
+        self.note_change();
         self.publish(BusMessage::Changed);
+    }
+
+    /// Moves this process's revision at once, for a change whose own
+    /// message will carry it to the others.
+    pub fn note_change(&self) {
+        self.router.revision.fetch_add(1, Ordering::AcqRel);
     }
 
     /// A number that moves whenever public data may have changed: a match

@@ -173,9 +173,10 @@ impl FeedMutation {
         ctx: &Context<'_>,
         input: CreateCompetitionInput,
     ) -> async_graphql::Result<Competition> {
-        let (db, _) = parts(ctx);
+        let (db, bus) = parts(ctx);
         let created = feed::create_competition(
             db,
+            bus,
             &input.code,
             &input.name,
             input.area.as_deref(),
@@ -192,10 +193,11 @@ impl FeedMutation {
         ctx: &Context<'_>,
         input: CreateSeasonInput,
     ) -> async_graphql::Result<Season> {
-        let (db, _) = parts(ctx);
+        let (db, bus) = parts(ctx);
         let competition_id = parse_id("input.competitionId", &input.competition_id)?;
         let created = feed::create_season(
             db,
+            bus,
             competition_id,
             &input.label,
             input.start_date,
@@ -213,8 +215,10 @@ impl FeedMutation {
         ctx: &Context<'_>,
         input: TeamInput,
     ) -> async_graphql::Result<Team> {
-        let (db, _) = parts(ctx);
-        Ok(Team::from(feed::create_team(db, input.into()).await.gql()?))
+        let (db, bus) = parts(ctx);
+        Ok(Team::from(
+            feed::create_team(db, bus, input.into()).await.gql()?,
+        ))
     }
 
     #[graphql(guard = "RoleGuard::feed()")]
@@ -224,10 +228,10 @@ impl FeedMutation {
         team_id: ID,
         input: TeamInput,
     ) -> async_graphql::Result<Team> {
-        let (db, _) = parts(ctx);
+        let (db, bus) = parts(ctx);
         let id = parse_id("teamId", &team_id)?;
         Ok(Team::from(
-            feed::update_team(db, id, input.into()).await.gql()?,
+            feed::update_team(db, bus, id, input.into()).await.gql()?,
         ))
     }
 
@@ -389,12 +393,13 @@ impl FeedMutation {
         reason: String,
         effective_at: Option<DateTime<Utc>>,
     ) -> async_graphql::Result<PointsAdjustment> {
-        let (db, _) = parts(ctx);
+        let (db, bus) = parts(ctx);
         let season_id = parse_id("seasonId", &season_id)?;
         let team_id = parse_id("teamId", &team_id)?;
-        let adjustment = feed::adjust_points(db, season_id, team_id, points, &reason, effective_at)
-            .await
-            .gql()?;
+        let adjustment =
+            feed::adjust_points(db, bus, season_id, team_id, points, &reason, effective_at)
+                .await
+                .gql()?;
         let team = service::teams::by_id(db, team_id)
             .await
             .gql()?

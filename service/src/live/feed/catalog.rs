@@ -1,4 +1,6 @@
 //! The catalogue the feed writes into: competitions, their seasons, and teams.
+//! Each write is announced on the bus (`Bus::changed`) once it is stored, so
+//! no process answers from what it remembered of the catalogue before it.
 
 use chrono::Utc;
 use entity::{competition, season, team};
@@ -6,12 +8,14 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, 
 
 use super::required_text;
 use crate::error::DbResultExt as _;
+use crate::live::bus::Bus;
 use crate::values::{SeasonLabel, slug};
 use crate::{Error, Result};
 
 /// The code of a competition: 2 to 10 letters or digits, stored upper case.
 pub async fn create_competition(
     db: &impl ConnectionTrait,
+    bus: &Bus,
     code: &str,
     name: &str,
     area: Option<&str>,
@@ -25,7 +29,7 @@ pub async fn create_competition(
         ));
     }
     let name = required_text("input.name", name, 100)?;
-    competition::ActiveModel {
+    let created = competition::ActiveModel {
         code: Set(code),
         name: Set(name),
         area: Set(area
@@ -38,11 +42,13 @@ pub async fn create_competition(
     }
     .insert(db)
     .await
-    .on_unique_violation("input.code", "is already taken")
+    .on_unique_violation("input.code", "is already taken");
+    announced(bus, created)
 }
 
 pub async fn create_season(
     db: &impl ConnectionTrait,
+    bus: &Bus,
     competition_id: i64,
     label: &str,
     start_date: Option<chrono::NaiveDate>,
@@ -61,7 +67,7 @@ pub async fn create_season(
         .one(db)
         .await?
         .ok_or_else(|| Error::not_found("competition"))?;
-    season::ActiveModel {
+    let created = season::ActiveModel {
         competition_id: Set(competition_id),
         label: Set(label.as_str().to_owned()),
         start_date: Set(start_date),
@@ -71,7 +77,8 @@ pub async fn create_season(
     }
     .insert(db)
     .await
-    .on_unique_violation("input.label", "the competition already has this season")
+    .on_unique_violation("input.label", "the competition already has this season");
+    announced(bus, created)
 }
 
 /// A team's editable details; `None` leaves a field as it is.
@@ -86,7 +93,11 @@ pub struct TeamDetails {
     pub crest_url: Option<String>,
 }
 
-pub async fn create_team(db: &impl ConnectionTrait, details: TeamDetails) -> Result<team::Model> {
+pub async fn create_team(
+    db: &impl ConnectionTrait,
+    bus: &Bus,
+    details: TeamDetails,
+) -> Result<team::Model> {
     let name = required_text(
         "input.name",
         details.name.as_deref().unwrap_or_default(),
@@ -108,14 +119,16 @@ pub async fn create_team(db: &impl ConnectionTrait, details: TeamDetails) -> Res
         ..Default::default()
     };
     apply_details(&mut active, &details)?;
-    active
+    let created = active
         .insert(db)
         .await
-        .on_unique_violation("input.name", "a team with this name already exists")
+        .on_unique_violation("input.name", "a team with this name already exists");
+    announced(bus, created)
 }
 
 pub async fn update_team(
     db: &impl ConnectionTrait,
+    bus: &Bus,
     team_id: i64,
     details: TeamDetails,
 ) -> Result<team::Model> {
@@ -129,7 +142,16 @@ pub async fn update_team(
     }
     apply_details(&mut active, &details)?;
     active.updated_at = Set(Utc::now());
-    Ok(active.update(db).await?)
+    let updated = active.update(db).await.map_err(Into::into);
+    announced(bus, updated)
+}
+
+/// Announces a stored catalogue write, and passes on what it returned.
+pub(super) fn announced<T>(bus: &Bus, written: Result<T>) -> Result<T> {
+    if written.is_ok() {
+        bus.changed();
+    }
+    written
 }
 
 fn apply_details(active: &mut team::ActiveModel, details: &TeamDetails) -> Result<()> {

@@ -4,11 +4,14 @@ use chrono::{DateTime, Utc};
 use entity::{season, team};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait};
 
+use super::catalog::announced;
 use super::required_text;
+use crate::live::bus::Bus;
 use crate::{Error, Result};
 
 pub async fn adjust_points(
     db: &impl ConnectionTrait,
+    bus: &Bus,
     season_id: i64,
     team_id: i64,
     points: i32,
@@ -31,7 +34,7 @@ pub async fn adjust_points(
         .await?
         .ok_or_else(|| Error::not_found("team"))?;
     let now = Utc::now();
-    Ok(entity::points_adjustment::ActiveModel {
+    let adjusted = entity::points_adjustment::ActiveModel {
         season_id: Set(season_id),
         team_id: Set(team_id),
         points: Set(points),
@@ -41,5 +44,7 @@ pub async fn adjust_points(
         ..Default::default()
     }
     .insert(db)
-    .await?)
+    .await
+    .map_err(Into::into);
+    announced(bus, adjusted)
 }

@@ -15,6 +15,9 @@ pub fn publish(
     football_match: &football_match::Model,
     event: Option<match_event::Model>,
 ) {
+    // This process stops answering from before the change at once; the
+    // others when the message reaches them.
+    bus.note_change();
     let db = db.clone();
     let football_match = football_match.clone();
     bus.publish_with(async move {
