@@ -1,6 +1,6 @@
-//! Subscriptions: live matches, live tables and the viewer's notifications, served over
-//! both websocket protocols on `/graphql`. Each stream comes from
-//! `service::live::stream`, which refills from the database on any gap.
+//! Subscriptions: live matches, live tables and the viewer's notifications,
+//! served over both websocket protocols on `/graphql`. Each stream comes
+//! from `service::live::stream`, which refills from the database on any gap.
 
 use std::collections::HashSet;
 
