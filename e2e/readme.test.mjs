@@ -38,7 +38,7 @@ const RUN_BY = [
   [/^API_BIN=.* npm test$/, '.ci/run'],
   [/^cargo build --release -p api -p worker && cd e2e && npm ci$/, '.ci/run (the fault suite)'],
   [/^API_BIN=.* npm run faults$/, '.ci/run (the fault suite)'],
-  [/^docker compose (--profile demo )?up --build$/, 'e2e/compose.test.mjs (schema check, no engine)'],
+  [/^docker compose (--profile demo )?up --build( --scale api=3)?$/, 'e2e/compose.test.mjs (schema check, no engine)'],
 ];
 
 test('every command in the README is run by this test or by CI', () => {

@@ -12,6 +12,7 @@ pub mod db;
 pub mod dead_jobs;
 pub mod demo;
 pub mod error;
+pub mod healthcheck;
 pub mod import;
 pub mod jobs;
 pub mod live;

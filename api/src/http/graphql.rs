@@ -473,8 +473,25 @@ async fn upgrade(
     parts: &mut axum::http::request::Parts,
     caller: Caller,
 ) -> Response {
-    if let Err(retry) = state.rate_limits.check_request(caller.ip, None) {
+    if let Err(retry) = state
+        .rate_limits
+        .check_request(caller.ip, None)
+        .await
+        .result()
+    {
         return auth::Refusal::RateLimited(retry).into_response(Format::Json.content_type());
+    }
+    if state.draining.is_cancelled() {
+        let mut response = coded_error(
+            Format::Json,
+            StatusCode::SERVICE_UNAVAILABLE,
+            code::UNAVAILABLE,
+            "this server is stopping; connect again to reach another one",
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(1));
+        return response;
     }
     // Taken before the upgrade and held for the socket's life.
     let Some(slot) = state.capacity.admit_websocket() else {
@@ -510,6 +527,7 @@ async fn upgrade(
         WebSocketProtocols::SubscriptionsTransportWS
     };
     let clock = state.ws_keepalive.as_ref().map(|k| k.watch());
+    let draining = state.draining.clone();
     let ws_limits = super::ws_limits::Settings::from_limits(&state.limits);
     upgrade
         .max_message_size(ws_limits.read_ceiling())
@@ -558,19 +576,22 @@ async fn upgrade(
                     })),
                 })
                 .map(move |message| outgoing.message(message));
-            write_with_keepalive(sink, messages, refusals, clock, transport_ws).await;
+            write_with_keepalive(sink, messages, refusals, clock, transport_ws, draining).await;
         })
 }
 
 /// Writes async-graphql's messages and the limits' refusals to the socket,
 /// and after the handshake the protocol's keep-alive whenever the shared
-/// clock finds the socket silent for an interval.
+/// clock finds the socket silent for an interval. When the server starts
+/// to stop, closes the socket with 1001 (going away): the client connects
+/// again, reaches another replica, and resumes with `afterSeq`.
 async fn write_with_keepalive(
     mut socket: impl futures::Sink<Message, Error = axum::Error> + Unpin,
     messages: impl futures::Stream<Item = Message>,
     mut refusals: futures::channel::mpsc::Receiver<Message>,
     mut clock: Option<SocketClock>,
     transport_ws: bool,
+    draining: tokio_util::sync::CancellationToken,
 ) {
     use futures::SinkExt as _;
     let ping = if transport_ws {
@@ -600,6 +621,10 @@ async fn write_with_keepalive(
                 },
             },
             () = ping_due => Message::Text(ping.into()),
+            () = draining.cancelled() => Message::Close(Some(CloseFrame {
+                code: CLOSE_GOING_AWAY,
+                reason: "server stopping; reconnect and resume with afterSeq".into(),
+            })),
         };
         // A refusal queued while async-graphql produced `message` (a
         // timed-out query's `TIMEOUT` before its `complete`) goes first.
@@ -619,6 +644,9 @@ async fn write_with_keepalive(
     }
     let _ = socket.close().await;
 }
+
+/// RFC 6455: the server is going away.
+const CLOSE_GOING_AWAY: u16 = 1001;
 
 fn close_code_for(message: Message, outcome: &auth::InitOutcome, transport_ws: bool) -> Message {
     match (message, outcome.close_code()) {

@@ -244,7 +244,7 @@ impl Bus {
         subscriber
             .subscribe(channel.clone())
             .await
-            .map_err(|e| anyhow::anyhow!("REDIS_URL: cannot subscribe to {channel}: {e}"))?;
+            .map_err(|e| anyhow::anyhow!("{}: cannot subscribe to {channel}: {e}", url.var()))?;
         subscriber.manage_subscriptions();
 
         let mut messages = subscriber.message_rx();
