@@ -121,7 +121,11 @@ fn with_nothing_configured_it_serves_on_sqlite_and_stops_cleanly_on_sigterm() {
     assert_eq!(body["checks"]["database"], "ok");
 
     // The container healthcheck: the binary asks its own `/ready`.
-    let port = graphiql.rsplit(':').next().unwrap().trim_end_matches("/graphql");
+    let port = graphiql
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .trim_end_matches("/graphql");
     let healthy = api(dir.path(), &[("PORT", port)])
         .arg("healthcheck")
         .status()
@@ -139,9 +143,15 @@ fn with_nothing_configured_it_serves_on_sqlite_and_stops_cleanly_on_sigterm() {
         .arg("healthcheck")
         .output()
         .unwrap();
-    assert!(!output.status.success(), "healthcheck passed with no server");
+    assert!(
+        !output.status.success(),
+        "healthcheck passed with no server"
+    );
     let stderr = String::from_utf8(output.stderr).unwrap();
-    assert!(stderr.starts_with("error: cannot connect to 127.0.0.1:"), "{stderr}");
+    assert!(
+        stderr.starts_with("error: cannot connect to 127.0.0.1:"),
+        "{stderr}"
+    );
 }
 
 mod reqwest {

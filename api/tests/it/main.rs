@@ -26,6 +26,7 @@ mod preferences;
 mod probes;
 mod queries;
 mod rate_limits;
+mod redis_tls;
 mod response_cache;
 mod schema;
 mod spoilers;
