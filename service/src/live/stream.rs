@@ -271,7 +271,11 @@ pub async fn notifications(
                 Next::Stop => break,
                 Next::Refill => true,
                 Next::Deliver(message) => {
-                    matches!(&*message, BusMessage::Notification { user_id: u, .. } if *u == user_id)
+                    match &*message {
+                        BusMessage::Notification { user_id: u, .. } => *u == user_id,
+                        BusMessage::Notifications { user_ids } => user_ids.contains(&user_id),
+                        _ => false,
+                    }
                 }
             };
             if wanted {
