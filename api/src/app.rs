@@ -14,7 +14,7 @@ use service::Config;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::graphql::{self, AccountSettings, AppSchema};
+use crate::graphql::{self, AccountSettings};
 use crate::rate_limit::RateLimits;
 
 /// Options that only the server has.
@@ -199,10 +199,11 @@ impl StatementCounter {
 /// What every request handler can reach.
 #[derive(Clone)]
 pub struct AppState {
-    pub schema: AppSchema,
-    /// The schema for websockets: identical live subscriptions share one
+    /// How a prepared request runs, on every transport.
+    pub pipeline: crate::execution::Pipeline,
+    /// The pipeline for websockets: identical live subscriptions share one
     /// execution.
-    pub subscriptions: graphql::shared::SharedExecutor,
+    pub subscriptions: crate::execution::fanout::SharedExecutor,
     pub db: DatabaseConnection,
     pub redis: Option<fred::clients::Client>,
     pub bus: service::live::bus::Bus,
@@ -345,8 +346,11 @@ impl App {
             open_subscriptions.clone(),
             jobs.clone(),
         );
-        let subscriptions =
-            graphql::shared::SharedExecutor::new(schema.clone(), open_subscriptions.clone());
+        let pipeline = crate::execution::Pipeline::new(schema, &options.limits);
+        let subscriptions = crate::execution::fanout::SharedExecutor::new(
+            pipeline.clone(),
+            open_subscriptions.clone(),
+        );
         metrics.register(
             "shared_executions",
             "Live subscriptions executed once for all their subscribers in this process",
@@ -354,7 +358,7 @@ impl App {
         );
         let state = AppState {
             subscriptions,
-            schema,
+            pipeline,
             db: db.clone(),
             redis,
             limits: options.limits.clone(),

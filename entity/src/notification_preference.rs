@@ -45,6 +45,14 @@ pub struct Model {
     #[sea_orm(column_type = "Text", nullable)]
     pub webhook_secret: Option<String>,
     pub updated_at: DateTimeUtc,
+    /// When the daily digest next falls due; null when not known yet (new,
+    /// or the preferences or time zone changed), for the dispatcher to work
+    /// out.
+    #[sea_orm(indexed)]
+    pub next_daily_at: Option<DateTimeUtc>,
+    /// As `next_daily_at`, for the weekly digest.
+    #[sea_orm(indexed)]
+    pub next_weekly_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

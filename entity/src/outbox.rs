@@ -15,8 +15,17 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     #[sea_orm(indexed)]
     pub relayed_at: Option<DateTimeUtc>,
+    /// Failed attempts so far.
     #[sea_orm(default_value = 0)]
     pub attempts: i32,
+    /// A worker holds the row until then; another may take it after.
+    pub locked_until: Option<DateTimeUtc>,
+    /// After a failed attempt, the row waits until then (a backoff).
+    pub next_attempt_at: Option<DateTimeUtc>,
+    /// Set when the row failed its last attempt: it is not tried again.
+    pub dead_at: Option<DateTimeUtc>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub last_error: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -9,7 +9,12 @@
 
 use chrono::{DateTime, Utc};
 use entity::outbox;
-use sea_orm::{ActiveModelTrait as _, ActiveValue::Set, ConnectionTrait};
+use sea_orm::sea_query::{Expr, ExprTrait as _, LockBehavior, LockType};
+use sea_orm::{
+    ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, Condition, ConnectionTrait,
+    DatabaseBackend, EntityTrait as _, FromQueryResult as _, QueryFilter as _, QueryOrder as _,
+    QuerySelect as _, QueryTrait as _,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
@@ -101,6 +106,109 @@ pub async fn write(db: &impl ConnectionTrait, message: &Message) -> Result<()> {
     Ok(())
 }
 
+/// Takes up to `limit` rows due for an attempt, oldest first, holding
+/// them until `lease_until`: not relayed, not dead, past their backoff,
+/// and not held by another worker. Workers polling side by side share the
+/// rows instead of repeating them. On PostgreSQL the pick skips rows
+/// another worker is claiming at that moment (`FOR UPDATE SKIP LOCKED`);
+/// SQLite runs one writer at a time, and the embedded default one worker.
+pub async fn claim(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<outbox::Model>> {
+    use outbox::Column as C;
+    let mut pick = outbox::Entity::find()
+        .select_only()
+        .column(C::Id)
+        .filter(C::RelayedAt.is_null())
+        .filter(C::DeadAt.is_null())
+        .filter(
+            Condition::any()
+                .add(C::NextAttemptAt.is_null())
+                .add(C::NextAttemptAt.lte(now)),
+        )
+        .filter(
+            Condition::any()
+                .add(C::LockedUntil.is_null())
+                .add(C::LockedUntil.lte(now)),
+        )
+        .order_by_asc(C::Id)
+        .limit(limit);
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        pick = pick.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    }
+    let mut take = outbox::Entity::update_many()
+        .col_expr(C::LockedUntil, Expr::value(lease_until))
+        .filter(C::Id.in_subquery(pick.into_query()))
+        .into_query();
+    take.returning_all();
+    let mut rows = db
+        .query_all(&take)
+        .await?
+        .iter()
+        .map(|row| outbox::Model::from_query_result(row, ""))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    rows.sort_by_key(|row| row.id);
+    Ok(rows)
+}
+
+/// Keeps holding rows still being worked on, until `until`.
+pub async fn extend(db: &impl ConnectionTrait, ids: &[i64], until: DateTime<Utc>) -> Result<()> {
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::LockedUntil, Expr::value(until))
+        .filter(outbox::Column::Id.is_in(ids.iter().copied()))
+        .filter(outbox::Column::RelayedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Marks a row done.
+pub async fn relayed(db: &impl ConnectionTrait, id: i64, now: DateTime<Utc>) -> Result<()> {
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::RelayedAt, Expr::value(now))
+        .col_expr(
+            outbox::Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(outbox::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Records a failed attempt at a row: tried again from `retry_at`, or,
+/// with `None`, dead-lettered (never tried again) with its error.
+pub async fn failed(
+    db: &impl ConnectionTrait,
+    id: i64,
+    error: &str,
+    retry_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    outbox::Entity::update_many()
+        .col_expr(
+            outbox::Column::Attempts,
+            Expr::col(outbox::Column::Attempts).add(1),
+        )
+        .col_expr(outbox::Column::LastError, Expr::value(error.to_owned()))
+        .col_expr(outbox::Column::NextAttemptAt, Expr::value(retry_at))
+        .col_expr(
+            outbox::Column::DeadAt,
+            Expr::value(retry_at.is_none().then_some(now)),
+        )
+        .col_expr(
+            outbox::Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(outbox::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -115,6 +223,10 @@ mod tests {
             created_at: Utc::now(),
             relayed_at: None,
             attempts: 0,
+            locked_until: None,
+            next_attempt_at: None,
+            dead_at: None,
+            last_error: None,
         }
     }
 

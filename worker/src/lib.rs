@@ -266,7 +266,9 @@ macro_rules! supervise_jobs {
                 let worker = WorkerBuilder::new(n2(DeliveryJob::NAME, attempt))
                     .backend(deliveries.clone().poll_with_interval(poll))
                     .data(c2.clone())
-                    .concurrency(8)
+                    // Above the channels' own bounds (SMTP sessions, requests
+                    // per host), so claims and bookkeeping overlap the sends.
+                    .concurrency(32)
                     .build(jobs::delivery::handle);
                 let signal = stopped(s2.clone());
                 async move { Ok(worker.run_until(signal).await?) }

@@ -2,24 +2,25 @@
 //! transaction as each match change, so a change that committed is never
 //! lost, even if the api died right after. This loop decodes each row
 //! (`service::outbox::Message`), turns it into alerts or a reminder job and
-//! then marks it relayed; a row that does not decode counts as a failed
-//! attempt and is left for an operator after the last. Handling a row twice
-//! (a crash before the mark, two workers) writes nothing twice, because
-//! every notification has a dedupe key and every reminder an idempotency key.
+//! then marks it relayed. Each worker claims the rows it works on
+//! (`service::outbox::claim`), so workers side by side share the rows
+//! rather than repeat them. A row that fails (one that does not decode, a
+//! database error) waits out a doubling backoff, and after its last attempt
+//! is dead-lettered: never tried again, and listed for admins among the
+//! failed jobs. Handling a row twice (a worker that died before the mark)
+//! writes nothing twice, because every notification has a dedupe key and
+//! every reminder an idempotency key.
 //!
 //! The same loop sweeps up email and webhook deliveries left without a job.
 
 use std::time::Instant;
 
 use chrono::Utc;
-use entity::{MatchStatus, football_match, outbox};
-use sea_orm::sea_query::{Expr, ExprTrait as _};
-use sea_orm::{
-    ColumnTrait as _, EntityTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _,
-};
+use entity::{MatchStatus, football_match};
+use sea_orm::EntityTrait as _;
 use service::notifications::alerts::{self, ScheduleChange};
 use service::notifications::deliveries;
-use service::outbox::Message;
+use service::outbox::{self, Message};
 use tokio_util::sync::CancellationToken;
 
 use crate::Context;
@@ -27,9 +28,19 @@ use crate::Context;
 /// The name of the loop, among the worker's.
 pub const LOOP: &str = "outbox";
 
-const BATCH: u64 = 100;
-/// A row that failed this often is left for an operator, not retried forever.
+/// Rows one claim takes. Few, so that rows a busy worker has not reached
+/// yet are not held from an idle one for long.
+const BATCH: u64 = 8;
+/// How long a claim holds a row; renewed while the row is worked on, so
+/// only a worker that died lets it go early.
+const LEASE: chrono::Duration = chrono::Duration::seconds(30);
+const RENEW_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+/// A row that failed this often is dead-lettered, not retried forever.
 const MAX_ATTEMPTS: i32 = 10;
+/// The wait before the second attempt, doubled for each later one, up to
+/// `MAX_BACKOFF`: ten attempts span about eight minutes.
+const FIRST_BACKOFF: chrono::Duration = chrono::Duration::seconds(1);
+const MAX_BACKOFF: chrono::Duration = chrono::Duration::minutes(5);
 
 /// Polls the outbox until `shutdown`.
 pub async fn run(ctx: Context, shutdown: CancellationToken) {
@@ -59,50 +70,72 @@ pub async fn run(ctx: Context, shutdown: CancellationToken) {
     }
 }
 
-/// Handles every outbox row not yet relayed, oldest first.
+/// Claims and handles outbox rows, oldest first, until none is due.
 pub async fn relay(ctx: &Context) -> anyhow::Result<usize> {
     let mut handled = 0;
     loop {
-        let rows = outbox::Entity::find()
-            .filter(outbox::Column::RelayedAt.is_null())
-            .filter(outbox::Column::Attempts.lt(MAX_ATTEMPTS))
-            .order_by_asc(outbox::Column::Id)
-            .limit(BATCH)
-            .all(&ctx.db)
-            .await?;
-        let count = rows.len();
-        let mut failed = false;
+        let now = Utc::now();
+        let rows = outbox::claim(&ctx.db, now, now + LEASE, BATCH).await?;
+        if rows.is_empty() {
+            return Ok(handled);
+        }
+        let mut held: Vec<i64> = rows.iter().map(|row| row.id).collect();
         for row in rows {
-            let update = outbox::Entity::update_many().filter(outbox::Column::Id.eq(row.id));
-            match handle(ctx, &row).await {
+            let result = keep_held(ctx, &held, handle(ctx, &row)).await;
+            held.retain(|id| *id != row.id);
+            match result {
                 Ok(()) => {
-                    update
-                        .col_expr(outbox::Column::RelayedAt, Expr::value(Utc::now()))
-                        .exec(&ctx.db)
-                        .await?;
+                    outbox::relayed(&ctx.db, row.id, Utc::now()).await?;
                     handled += 1;
                 }
-                Err(err) => {
-                    failed = true;
-                    tracing::warn!(outbox_id = row.id, topic = %row.topic, attempt = row.attempts + 1, error = format!("{err:#}"), "outbox row failed");
-                    update
-                        .col_expr(
-                            outbox::Column::Attempts,
-                            Expr::col(outbox::Column::Attempts).add(1),
-                        )
-                        .exec(&ctx.db)
-                        .await?;
-                }
+                Err(err) => failed(ctx, &row, &format!("{err:#}")).await?,
             }
-        }
-        // A row that failed is tried again at the next poll, not at once.
-        if failed || (count as u64) < BATCH {
-            return Ok(handled);
         }
     }
 }
 
-async fn handle(ctx: &Context, row: &outbox::Model) -> anyhow::Result<()> {
+/// Runs `work` while renewing the claim on the rows in `held`.
+async fn keep_held<T>(ctx: &Context, held: &[i64], work: impl Future<Output = T>) -> T {
+    let mut work = std::pin::pin!(work);
+    let start = tokio::time::Instant::now() + RENEW_EVERY;
+    let mut renew = tokio::time::interval_at(start, RENEW_EVERY);
+    loop {
+        tokio::select! {
+            out = &mut work => return out,
+            _ = renew.tick() => {
+                if let Err(err) = outbox::extend(&ctx.db, held, Utc::now() + LEASE).await {
+                    tracing::warn!(error = format!("{err:#}"), "could not renew the claim on outbox rows");
+                }
+            }
+        }
+    }
+}
+
+/// Records a failed attempt: the row waits out a backoff, or after its last
+/// attempt is dead-lettered and listed for admins among the failed jobs.
+async fn failed(ctx: &Context, row: &entity::outbox::Model, error: &str) -> anyhow::Result<()> {
+    let attempt = row.attempts + 1;
+    let now = Utc::now();
+    if attempt >= MAX_ATTEMPTS {
+        tracing::error!(outbox_id = row.id, topic = %row.topic, attempt, error, "outbox row dead-lettered");
+        outbox::failed(&ctx.db, row.id, error, None, now).await?;
+        let job = serde_json::json!({
+            "outboxId": row.id,
+            "topic": row.topic,
+            "payload": row.payload,
+        });
+        service::dead_jobs::record(&ctx.db, LOOP, job, attempt, error).await?;
+        ctx.metrics.dead_jobs.inc();
+        return Ok(());
+    }
+    let doublings = u32::try_from(attempt - 1).unwrap_or(0).min(16);
+    let wait = (FIRST_BACKOFF * 2i32.pow(doublings)).min(MAX_BACKOFF);
+    tracing::warn!(outbox_id = row.id, topic = %row.topic, attempt, error, retry_in_s = wait.num_seconds(), "outbox row failed");
+    outbox::failed(&ctx.db, row.id, error, Some(now + wait), now).await?;
+    Ok(())
+}
+
+async fn handle(ctx: &Context, row: &entity::outbox::Model) -> anyhow::Result<()> {
     match Message::decode(row)? {
         Message::MatchEvent {
             event_id, score, ..
@@ -114,8 +147,10 @@ async fn handle(ctx: &Context, row: &outbox::Model) -> anyhow::Result<()> {
                 tracing::info!(outbox_id = row.id, "match event too old to alert on");
                 return Ok(());
             }
-            let written = alerts::for_event(&ctx.db, event_id, score, now).await?;
-            crate::jobs::dispatch(ctx, &written).await;
+            crate::jobs::alert(ctx, |told| async move {
+                alerts::for_event(&ctx.db, event_id, score, now, &told).await
+            })
+            .await?;
         }
         Message::MatchScheduled { match_id } => schedule_reminder(ctx, match_id).await?,
         Message::MatchRescheduled {
@@ -155,13 +190,15 @@ async fn handle(ctx: &Context, row: &outbox::Model) -> anyhow::Result<()> {
 /// so a row handled twice alerts once.
 async fn alert_schedule_change(
     ctx: &Context,
-    row: &outbox::Model,
+    row: &entity::outbox::Model,
     match_id: i64,
     change: ScheduleChange,
 ) -> anyhow::Result<()> {
-    let written =
-        alerts::for_schedule_change(&ctx.db, row.id, match_id, change, Utc::now()).await?;
-    crate::jobs::dispatch(ctx, &written).await;
+    let change_id = row.id;
+    crate::jobs::alert(ctx, |told| async move {
+        alerts::for_schedule_change(&ctx.db, change_id, match_id, change, Utc::now(), &told).await
+    })
+    .await?;
     Ok(())
 }
 

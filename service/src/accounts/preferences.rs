@@ -166,6 +166,8 @@ pub(crate) fn defaults(user_id: i64) -> prefs::Model {
         webhook_url: None,
         webhook_secret: None,
         updated_at: Utc::now(),
+        next_daily_at: None,
+        next_weekly_at: None,
     }
 }
 
@@ -331,6 +333,10 @@ pub async fn update(
         None
     };
     row.updated_at = Utc::now();
+    // Any change may move a digest (its time, its day, being turned on):
+    // the dispatcher works the next due times out again.
+    row.next_daily_at = None;
+    row.next_weekly_at = None;
     let row = save(&txn, row, is_new).await?;
     let time_zone = match time_zone {
         Some(tz) if tz != user.time_zone => {

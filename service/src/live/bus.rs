@@ -68,10 +68,15 @@ pub enum BusMessage {
         #[serde(rename = "match")]
         football_match: Box<football_match::Model>,
         competition_id: i64,
-        event: Option<match_event::Model>,
+        /// Boxed, as the match is, so that the other messages stay small.
+        event: Option<Box<match_event::Model>>,
     },
     /// A user has a new in-app notification.
     Notification { user_id: i64, notification_id: i64 },
+    /// These users have new in-app notifications: one message for a batch
+    /// of an alert's followers, so a crowd costs a few messages, not one
+    /// per fan. Subscribers read what is new from the database.
+    Notifications { user_ids: Vec<i64> },
     /// Something public changed that no topic carries (a team renamed, a
     /// season imported): only what remembers reads must hear it.
     Changed,
@@ -137,6 +142,10 @@ impl Router {
             BusMessage::Notification { user_id, .. } => {
                 let id = *user_id;
                 self.senders(|t| *t == Topic::User(id))
+            }
+            BusMessage::Notifications { user_ids } => {
+                // Sorted by the writer; a lookup per open user topic.
+                self.senders(|t| matches!(t, Topic::User(id) if user_ids.binary_search(id).is_ok()))
             }
             BusMessage::Changed => {
                 self.revision.fetch_add(1, Ordering::AcqRel);
@@ -293,6 +302,17 @@ impl Bus {
         self.publish_with(async move { Some(message) });
     }
 
+    /// Like `publish`, but waits for room in the queue rather than drop
+    /// the change when the bus is backed up: for a writer that produces
+    /// changes in bursts (a batch of alerts) and can afford to wait, where
+    /// a dropped message would leave a subscriber unaware of a new row.
+    pub async fn publish_waiting(&self, message: BusMessage) {
+        let message: Outgoing = Box::pin(async move { Some(message) });
+        if self.outgoing.send(message).await.is_err() {
+            tracing::warn!("the bus is closed; a change was not published");
+        }
+    }
+
     /// Like `publish`, for a message that takes some work to build (say, a
     /// read): the work happens in the background, in publishing order.
     pub fn publish_with(
@@ -382,6 +402,7 @@ mod tests {
                 round: None,
                 matchday: None,
                 stage: None,
+                group_name: None,
                 home_team_id: 1,
                 away_team_id: 2,
                 kickoff_at: at,
@@ -413,7 +434,9 @@ mod tests {
         match delivery {
             Delivery::Message(message) => match &*message {
                 BusMessage::Match { football_match, .. } => Some(football_match.id),
-                BusMessage::Notification { .. } | BusMessage::Changed => None,
+                BusMessage::Notification { .. }
+                | BusMessage::Notifications { .. }
+                | BusMessage::Changed => None,
             },
             Delivery::Resync => None,
         }

@@ -76,7 +76,7 @@ pub fn match_events(
                     {
                         if event.seq == last + 1 {
                             last = event.seq;
-                            yield event.clone();
+                            yield (**event).clone();
                             false
                         } else {
                             // Older ones were delivered already; newer means a gap.
@@ -271,7 +271,11 @@ pub async fn notifications(
                 Next::Stop => break,
                 Next::Refill => true,
                 Next::Deliver(message) => {
-                    matches!(&*message, BusMessage::Notification { user_id: u, .. } if *u == user_id)
+                    match &*message {
+                        BusMessage::Notification { user_id: u, .. } => *u == user_id,
+                        BusMessage::Notifications { user_ids } => user_ids.contains(&user_id),
+                        _ => false,
+                    }
                 }
             };
             if wanted {

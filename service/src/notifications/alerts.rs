@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use entity::{
-    MatchEventKind, MatchStatus, NotificationKind, follow, football_match, match_event,
-    notification_preference as prefs, team, user,
+    MatchEventKind, MatchStatus, NotificationKind, football_match, match_event,
+    notification_preference as prefs, team,
 };
 use sea_orm::{
     ColumnTrait as _, ConnectionTrait, DatabaseConnection, EntityTrait as _, QueryFilter,
@@ -21,24 +21,30 @@ use super::{Draft, Written};
 use crate::Result;
 use crate::outbox::Score;
 
+/// Where alerts go as they are written: each batch of followers, once
+/// committed, so the caller can tell them (bus, deliveries) while the next
+/// batch is written.
+pub type Told = tokio::sync::mpsc::Sender<Vec<Written>>;
+
 /// The alerts for one recorded match event, telling `score`, the score
 /// just after it (or, without one, the match's score now). A correction (a
 /// goal taken back) goes to those who asked for the kind of event it
-/// corrects.
+/// corrects. Returns how many were written.
 pub async fn for_event(
     db: &DatabaseConnection,
     event_id: i64,
     score: Option<Score>,
     now: DateTime<Utc>,
-) -> Result<Vec<Written>> {
+    told: &Told,
+) -> Result<usize> {
     let Some(event) = match_event::Entity::find_by_id(event_id).one(db).await? else {
-        return Ok(Vec::new());
+        return Ok(0);
     };
     let Some(game) = football_match::Entity::find_by_id(event.match_id)
         .one(db)
         .await?
     else {
-        return Ok(Vec::new());
+        return Ok(0);
     };
     let corrected = match event.corrects_event_id {
         Some(id) => match_event::Entity::find_by_id(id).one(db).await?,
@@ -53,25 +59,23 @@ pub async fn for_event(
         away: game.away_score.unwrap_or(0),
     });
     let draft = event_draft(&event, corrected.as_ref(), &game, score, &names);
-    let mut recipients: Vec<_> = followers(db, &game)
-        .await?
-        .into_iter()
-        .filter(|(p, _)| {
-            p.live_enabled
-                && (wants(p, wanted)
-                    || (corrected.is_some() && wants(p, MatchEventKind::Correction)))
-        })
-        .collect();
     // A line-up or a kick-off tells no result; anything later does, and
     // spoiler-free followers hear of it only for a match they revealed.
-    if !matches!(
+    let tells_result = !matches!(
         event.kind,
         MatchEventKind::Lineups | MatchEventKind::KickOff
-    ) {
-        let revealed = crate::accounts::spoilers::revealed_by(db, game.id).await?;
-        recipients.retain(|(p, _)| !p.spoiler_free || revealed.contains(&p.user_id));
-    }
-    write_all(db, recipients, |_| draft.clone(), now).await
+    );
+    let revealed = if tells_result {
+        crate::accounts::spoilers::revealed_by(db, game.id).await?
+    } else {
+        Default::default()
+    };
+    let asked = |p: &prefs::Model| {
+        p.live_enabled
+            && (wants(p, wanted) || (corrected.is_some() && wants(p, MatchEventKind::Correction)))
+            && (!tells_result || !p.spoiler_free || revealed.contains(&p.user_id))
+    };
+    write_all(db, &game, asked, |_| draft.clone(), now, told).await
 }
 
 /// The reminders for a match that kicks off at `kickoff_at`, unless it was
@@ -81,7 +85,8 @@ pub async fn for_kickoff(
     match_id: i64,
     kickoff_at: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> Result<Option<Vec<Written>>> {
+    told: &Told,
+) -> Result<Option<usize>> {
     let Some(game) = football_match::Entity::find_by_id(match_id).one(db).await? else {
         return Ok(None);
     };
@@ -106,13 +111,9 @@ pub async fn for_kickoff(
             "kickoffAt": kickoff_at.to_rfc3339(),
         }),
     };
-    let recipients = followers(db, &game)
-        .await?
-        .into_iter()
-        .filter(|(p, _)| p.live_enabled)
-        .collect();
+    let asked = |p: &prefs::Model| p.live_enabled;
     Ok(Some(
-        write_all(db, recipients, |_| draft.clone(), now).await?,
+        write_all(db, &game, asked, |_| draft.clone(), now, told).await?,
     ))
 }
 
@@ -143,19 +144,16 @@ pub async fn for_schedule_change(
     match_id: i64,
     change: ScheduleChange,
     now: DateTime<Utc>,
-) -> Result<Vec<Written>> {
+    told: &Told,
+) -> Result<usize> {
     let Some(game) = football_match::Entity::find_by_id(match_id).one(db).await? else {
-        return Ok(Vec::new());
+        return Ok(0);
     };
     let names = team_names(db, &game).await?;
-    let recipients = followers(db, &game)
-        .await?
-        .into_iter()
-        .filter(|(p, _)| p.schedule_change_enabled)
-        .collect();
+    let asked = |p: &prefs::Model| p.schedule_change_enabled;
     let draft =
         |schedule: &Schedule| schedule_change_draft(change_id, &game, &names, change, schedule.tz);
-    write_all(db, recipients, draft, now).await
+    write_all(db, &game, asked, draft, now, told).await
 }
 
 fn schedule_change_draft(
@@ -218,27 +216,45 @@ fn schedule_change_draft(
     }
 }
 
-/// Writes each recipient's draft, in one transaction, so a crash leaves
-/// all or none of them; a replay skips those already written.
+/// Writes the draft of each follower of `game` who `asked` for it, a
+/// batch of followers per transaction, and hands each batch to `told` once
+/// committed: the first fans hear of it while the last are written. A
+/// crash leaves whole batches; a replay skips the followers already
+/// written (their dedupe key) and writes the rest.
 async fn write_all(
     db: &DatabaseConnection,
-    recipients: Vec<(prefs::Model, user::Model)>,
+    game: &football_match::Model,
+    asked: impl Fn(&prefs::Model) -> bool,
     draft: impl Fn(&Schedule) -> Draft,
     now: DateTime<Utc>,
-) -> Result<Vec<Written>> {
-    let txn = db.begin().await?;
-    let mut written = Vec::new();
-    for (preferences, user) in recipients {
-        let Some(schedule) = Schedule::read_or_skip(&user, &preferences, "alert") else {
+    told: &Told,
+) -> Result<usize> {
+    let audience = super::audience::of_match(db, game).await?;
+    let mut count = 0;
+    for batch in audience.chunks(super::WRITE_BATCH) {
+        let members = super::audience::load(db, batch).await?;
+        let items: Vec<_> = members
+            .iter()
+            .filter(|(preferences, _)| asked(preferences))
+            .filter_map(|(preferences, user)| {
+                let schedule = Schedule::read_or_skip(user, preferences, "alert")?;
+                Some((preferences, draft(&schedule), schedule.is_quiet(now)))
+            })
+            .collect();
+        if items.is_empty() {
             continue;
-        };
-        let held = schedule.is_quiet(now);
-        if let Some(w) = super::write(&txn, &preferences, draft(&schedule), held, now).await? {
-            written.push(w);
+        }
+        let txn = db.begin().await?;
+        let written = super::write_many(&txn, items, now).await?;
+        txn.commit().await?;
+        count += written.len();
+        if !written.is_empty() && told.send(written).await.is_err() {
+            tracing::warn!(
+                "alerts were written but nobody is telling them; the sweep will queue their deliveries"
+            );
         }
     }
-    txn.commit().await?;
-    Ok(written)
+    Ok(count)
 }
 
 fn wants(preferences: &prefs::Model, kind: MatchEventKind) -> bool {
@@ -254,33 +270,6 @@ fn wants(preferences: &prefs::Model, kind: MatchEventKind) -> bool {
         MatchEventKind::Goal | MatchEventKind::OwnGoal | MatchEventKind::PenaltyGoal
     );
     kinds.contains(&kind) || (goal && kinds.contains(&MatchEventKind::Goal))
-}
-
-/// Everyone following either team, with their preferences.
-async fn followers(
-    db: &impl ConnectionTrait,
-    game: &football_match::Model,
-) -> Result<Vec<(prefs::Model, user::Model)>> {
-    let mut user_ids: Vec<i64> = follow::Entity::find()
-        .filter(follow::Column::TeamId.is_in([game.home_team_id, game.away_team_id]))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|f| f.user_id)
-        .collect();
-    user_ids.sort_unstable();
-    user_ids.dedup();
-    if user_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(prefs::Entity::find()
-        .find_also_related(user::Entity)
-        .filter(prefs::Column::UserId.is_in(user_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .filter_map(|(p, u)| Some((p, u?)))
-        .collect())
 }
 
 async fn team_names(
@@ -440,6 +429,7 @@ mod tests {
             round: None,
             matchday: None,
             stage: None,
+            group_name: None,
             home_team_id: 1,
             away_team_id: 2,
             kickoff_at,

@@ -10,20 +10,23 @@
 //! and writes nothing.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, Days, Utc};
 use chrono_tz::Tz;
 use entity::{
     CompetitionKind, MatchStatus, competition, digest_run, follow, football_match, notification,
-    notification_preference as prefs, season, team, user,
+    notification_preference as prefs, revealed_match, season, team, user,
 };
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, LockBehavior, LockType, OnConflict, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, Condition, ConnectionTrait, DatabaseConnection,
-    EntityTrait as _, QueryFilter, QueryOrder as _, TransactionTrait as _,
+    ActiveValue::Set, ColumnTrait as _, Condition, ConnectionTrait, DatabaseBackend,
+    DatabaseConnection, EntityTrait as _, QueryFilter, QueryOrder as _, QuerySelect as _,
+    QueryTrait as _, TransactionTrait as _,
 };
 use serde_json::json;
 
+use super::audience::Member;
 use super::period::{self, DigestKind, Occurrence};
 use super::schedule::Schedule;
 use super::{Draft, Written};
@@ -56,94 +59,398 @@ pub async fn run(
     kind: DigestKind,
     as_of: DateTime<Utc>,
 ) -> Result<Run> {
-    let user = user::Entity::find_by_id(user_id)
+    user::Entity::find_by_id(user_id)
         .one(db)
         .await?
         .ok_or_else(|| Error::not_found("user"))?;
-    let preferences = prefs::Entity::find_by_id(user_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| Error::not_found("notification preferences"))?;
-    let schedule = Schedule::read(&user, &preferences)?;
-    let tz = schedule.tz;
-    let occurrence = occurrence(kind, &schedule, as_of);
+    let members = super::audience::load(db, &[user_id]).await?;
+    let Some((preferences, user)) = members.first() else {
+        return Err(Error::not_found("notification preferences"));
+    };
+    // A row that does not read is this user's error here, not a skip.
+    Schedule::read(user, preferences)?;
+    let mut batch = run_batch(db, &members, kind, as_of).await?;
+    batch
+        .runs
+        .pop()
+        .map(|(_, run)| run)
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("a digest run went missing")))
+}
+
+/// What one batch of digest runs did.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// Each user's run, in the order given (users whose stored preferences
+    /// do not read are logged and left out).
+    pub runs: Vec<(i64, Run)>,
+}
+
+impl Batch {
+    /// The digests written, for their deliveries.
+    pub fn written(&self) -> Vec<Written> {
+        self.runs
+            .iter()
+            .filter_map(|(_, run)| match &run.outcome {
+                Outcome::Sent(written) => Some((**written).clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// Runs the digests of `kind` of many users at once (at most
+/// `WRITE_BATCH`), for the period `as_of` falls in for each, in one
+/// transaction and a fixed number of statements whatever the number of
+/// users. The content is gathered once per distinct audience (followed
+/// teams, zone and period) and rendered per user, with what their quiet
+/// hours held back and what spoiler-free mode keeps from them.
+///
+/// The transaction first claims `(user, kind, period)` in `digest_runs`
+/// (unique) for every user; a user whose period another run already
+/// claimed gets `AlreadyDone` and nothing else. Then it writes the
+/// digests, their deliveries, folds the held notifications into them, and
+/// moves each user's next due time past the period. A crash before the
+/// commit leaves nothing behind.
+pub async fn run_batch(
+    db: &DatabaseConnection,
+    members: &[Member],
+    kind: DigestKind,
+    as_of: DateTime<Utc>,
+) -> Result<Batch> {
+    debug_assert!(members.len() <= super::WRITE_BATCH);
+    let now = Utc::now();
+    let fans: Vec<Fan> = members
+        .iter()
+        .filter_map(|(preferences, user)| {
+            let schedule = Schedule::read_or_skip(user, preferences, "digest")?;
+            let occurrence = occurrence(kind, &schedule, as_of);
+            Some(Fan {
+                preferences,
+                schedule,
+                occurrence,
+            })
+        })
+        .collect();
+    if fans.is_empty() {
+        return Ok(Batch::default());
+    }
     // The claim is the transaction's first statement: on SQLite a write
     // first takes the write lock (waiting for it), where a read first
     // would fail against a writer that committed in between.
     let txn = db.begin().await?;
-    let claim = digest_run::ActiveModel {
-        user_id: Set(user_id),
+    let claims = fans.iter().map(|fan| digest_run::ActiveModel {
+        user_id: Set(fan.user_id()),
         kind: Set(kind.notification_kind()),
-        period: Set(occurrence.period.clone()),
+        period: Set(fan.occurrence.period.clone()),
         notification_id: Set(None),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
         ..Default::default()
-    };
-    let claimed = digest_run::Entity::insert(claim)
-        .on_conflict_do_nothing_on([
-            digest_run::Column::UserId,
-            digest_run::Column::Kind,
-            digest_run::Column::Period,
-        ])
-        .exec_without_returning(&txn)
-        .await?;
-    if !super::inserted(claimed) {
-        txn.rollback().await?;
-        return Ok(Run {
-            outcome: Outcome::AlreadyDone,
-            period: occurrence.period,
-        });
-    };
-
-    let run = digest_run::Entity::find()
-        .filter(digest_run::Column::UserId.eq(user_id))
-        .filter(digest_run::Column::Kind.eq(kind.notification_kind()))
-        .filter(digest_run::Column::Period.eq(occurrence.period.clone()))
-        .one(&txn)
-        .await?
-        .ok_or_else(|| Error::Internal(anyhow::anyhow!("a claimed digest run vanished")))?;
-    let content = gather(&txn, user_id, kind, tz, &occurrence).await?;
-    if content.is_empty() {
-        txn.commit().await?;
-        return Ok(Run {
-            outcome: Outcome::NothingToReport,
-            period: occurrence.period,
-        });
+    });
+    let mut claim = digest_run::Entity::insert_many(claims)
+        .on_conflict(
+            OnConflict::columns([
+                digest_run::Column::UserId,
+                digest_run::Column::Kind,
+                digest_run::Column::Period,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .into_query();
+    claim.returning(
+        Query::returning().columns([digest_run::Column::Id, digest_run::Column::UserId]),
+    );
+    let mut run_ids: HashMap<i64, i64> = HashMap::new();
+    for row in txn.query_all(&claim).await? {
+        run_ids.insert(row.try_get("", "user_id")?, row.try_get("", "id")?);
     }
-    let draft = render(kind, tz, &occurrence, &content);
-    let Some(written) = super::write(&txn, &preferences, draft, false, Utc::now()).await? else {
-        // The digest exists though its run did not: written by an older
-        // release or by hand. Either way it went out already.
-        txn.commit().await?;
-        return Ok(Run {
-            outcome: Outcome::AlreadyDone,
-            period: occurrence.period,
-        });
-    };
-    let held_ids: Vec<i64> = content.held.iter().map(|n| n.id).collect();
-    if !held_ids.is_empty() {
+    let claimed: Vec<&Fan> = fans
+        .iter()
+        .filter(|fan| run_ids.contains_key(&fan.user_id()))
+        .collect();
+    let claimed_ids: Vec<i64> = claimed.iter().map(|fan| fan.user_id()).collect();
+
+    let follows = follows_of(&txn, &claimed_ids).await?;
+    let held = held_of(&txn, &claimed_ids).await?;
+    let revealed = revealed_by_spoiler_free(&txn, &claimed).await?;
+    let mut gathered = Gathered::default();
+    let mut items = Vec::new();
+    let mut outcomes: HashMap<i64, Outcome> = HashMap::new();
+    for fan in &claimed {
+        let user_id = fan.user_id();
+        let teams = follows.get(&user_id).cloned().unwrap_or_default();
+        let shared = gathered
+            .shared(&txn, kind, fan.schedule.tz, &fan.occurrence, teams)
+            .await?;
+        let shown = match revealed.get(&user_id) {
+            Some(ids) => Shown::Revealed(ids.clone()),
+            None => Shown::Everything,
+        };
+        let held = held.get(&user_id).cloned().unwrap_or_default();
+        let content = Content::for_fan(kind, &shared, held, shown);
+        if content.is_empty() {
+            outcomes.insert(user_id, Outcome::NothingToReport);
+            continue;
+        }
+        let draft = render(kind, fan.schedule.tz, &fan.occurrence, &content);
+        items.push((fan.preferences, draft, false));
+    }
+    let written = super::write_many(&txn, items, now).await?;
+    let folds: Vec<(i64, Vec<i64>)> = written
+        .iter()
+        .filter_map(|w| {
+            let ids: Vec<i64> = held
+                .get(&w.notification.user_id)?
+                .iter()
+                .map(|n| n.id)
+                .collect();
+            Some((w.notification.id, ids))
+        })
+        .collect();
+    for (digest_id, held_ids) in folds {
         notification::Entity::update_many()
-            .col_expr(
-                notification::Column::FoldedIntoId,
-                Expr::value(written.notification.id),
-            )
+            .col_expr(notification::Column::FoldedIntoId, Expr::value(digest_id))
             .filter(notification::Column::Id.is_in(held_ids))
             .exec(&txn)
             .await?;
     }
-    digest_run::Entity::update_many()
-        .col_expr(
-            digest_run::Column::NotificationId,
-            Expr::value(written.notification.id),
-        )
-        .filter(digest_run::Column::Id.eq(run.id))
-        .exec(&txn)
-        .await?;
+    if !written.is_empty() {
+        // Each run points at its digest, found by the digest's dedupe key.
+        let link = format!(
+            "(SELECT n.id FROM notifications n WHERE n.user_id = digest_runs.user_id \
+             AND n.dedupe_key = 'digest:{}:' || digest_runs.period)",
+            kind.as_str()
+        );
+        let linked: Vec<i64> = written
+            .iter()
+            .filter_map(|w| run_ids.get(&w.notification.user_id).copied())
+            .collect();
+        digest_run::Entity::update_many()
+            .col_expr(digest_run::Column::NotificationId, Expr::cust(link))
+            .filter(digest_run::Column::Id.is_in(linked))
+            .exec(&txn)
+            .await?;
+    }
+    let mut next: Vec<(DateTime<Utc>, i64)> = fans
+        .iter()
+        .map(|fan| {
+            (
+                following(kind, &fan.schedule, &fan.occurrence),
+                fan.user_id(),
+            )
+        })
+        .collect();
+    next.sort_unstable();
+    set_next_due(&txn, kind, &next).await?;
     txn.commit().await?;
-    Ok(Run {
-        outcome: Outcome::Sent(Box::new(written)),
-        period: occurrence.period,
-    })
+
+    let mut written: HashMap<i64, Written> = written
+        .into_iter()
+        .map(|w| (w.notification.user_id, w))
+        .collect();
+    let runs = fans
+        .iter()
+        .map(|fan| {
+            let user_id = fan.user_id();
+            let outcome = if !run_ids.contains_key(&user_id) {
+                Outcome::AlreadyDone
+            } else if let Some(w) = written.remove(&user_id) {
+                Outcome::Sent(Box::new(w))
+            } else {
+                // Nothing to tell, or the digest exists though its run did
+                // not (written by an older release or by hand): either
+                // way nothing more goes out.
+                outcomes.remove(&user_id).unwrap_or(Outcome::AlreadyDone)
+            };
+            let run = Run {
+                outcome,
+                period: fan.occurrence.period.clone(),
+            };
+            (user_id, run)
+        })
+        .collect();
+    Ok(Batch { runs })
+}
+
+/// A user in a batch of digest runs.
+struct Fan<'a> {
+    preferences: &'a prefs::Model,
+    schedule: Schedule,
+    occurrence: Occurrence,
+}
+
+impl Fan<'_> {
+    fn user_id(&self) -> i64 {
+        self.preferences.user_id
+    }
+}
+
+/// The digest time after `occurrence`: the same local time the next day
+/// (or week), whatever the clocks do in between.
+pub fn following(kind: DigestKind, schedule: &Schedule, occurrence: &Occurrence) -> DateTime<Utc> {
+    let (days, time) = match kind {
+        DigestKind::Daily => (1, schedule.daily_time),
+        DigestKind::Weekly => (7, schedule.weekly_time),
+    };
+    period::resolve(schedule.tz, occurrence.local_date + Days::new(days), time)
+}
+
+fn next_column(kind: DigestKind) -> prefs::Column {
+    match kind {
+        DigestKind::Daily => prefs::Column::NextDailyAt,
+        DigestKind::Weekly => prefs::Column::NextWeeklyAt,
+    }
+}
+
+fn enabled_column(kind: DigestKind) -> prefs::Column {
+    match kind {
+        DigestKind::Daily => prefs::Column::DailyEnabled,
+        DigestKind::Weekly => prefs::Column::WeeklyEnabled,
+    }
+}
+
+/// Stores each user's next due time, sorted by time: one statement per
+/// distinct time (fans of one zone and digest time share one). A user
+/// whose preferences changed meanwhile (their next time was cleared) is
+/// left for the dispatcher to work out afresh.
+async fn set_next_due(
+    db: &impl ConnectionTrait,
+    kind: DigestKind,
+    next: &[(DateTime<Utc>, i64)],
+) -> Result<()> {
+    let column = next_column(kind);
+    for group in next.chunk_by(|a, b| a.0 == b.0) {
+        let at = group[0].0;
+        prefs::Entity::update_many()
+            .col_expr(column, Expr::value(at))
+            .filter(prefs::Column::UserId.is_in(group.iter().map(|(_, id)| *id)))
+            .filter(column.is_not_null())
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// How long the dispatcher holds a user it queued a digest for before it
+/// looks at them again (the run sets the real next time at once).
+pub const DISPATCH_LEASE: chrono::Duration = chrono::Duration::minutes(10);
+
+/// Takes up to `limit` users whose digest of `kind` may be due at `now`:
+/// turned on, with a next due time that has come or is not known yet.
+/// They are held for `DISPATCH_LEASE`, so dispatchers side by side share
+/// them (`FOR UPDATE SKIP LOCKED` on PostgreSQL). Reads only those users,
+/// through an index.
+pub async fn claim_due(
+    db: &impl ConnectionTrait,
+    kind: DigestKind,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<i64>> {
+    let column = next_column(kind);
+    let mut pick = prefs::Entity::find()
+        .select_only()
+        .column(prefs::Column::UserId)
+        .filter(enabled_column(kind).eq(true))
+        .filter(Condition::any().add(column.is_null()).add(column.lte(now)))
+        .order_by_asc(prefs::Column::UserId)
+        .limit(limit);
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        pick = pick.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    }
+    let mut take = prefs::Entity::update_many()
+        .col_expr(column, Expr::value(now + DISPATCH_LEASE))
+        .filter(prefs::Column::UserId.in_subquery(pick.into_query()))
+        .into_query();
+    take.returning(Query::returning().column(prefs::Column::UserId));
+    let mut ids = db
+        .query_all(&take)
+        .await?
+        .iter()
+        .map(|row| row.try_get::<i64>("", "user_id"))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    ids.sort_unstable();
+    Ok(ids)
+}
+
+/// Of the users `user_ids` (claimed by `claim_due`, or one an operator
+/// named), those whose digest of `kind` is due at `now`: whose latest
+/// digest time passed no longer ago than `catch_up`, with no run for that
+/// period yet. The others get their next due time stored.
+pub async fn sort_due(
+    db: &impl ConnectionTrait,
+    kind: DigestKind,
+    now: DateTime<Utc>,
+    catch_up: chrono::Duration,
+    user_ids: &[i64],
+) -> Result<Vec<(i64, Occurrence)>> {
+    let members = super::audience::load(db, user_ids).await?;
+    let enabled = |p: &prefs::Model| match kind {
+        DigestKind::Daily => p.daily_enabled,
+        DigestKind::Weekly => p.weekly_enabled,
+    };
+    let mut candidates = Vec::new();
+    for (preferences, user) in &members {
+        if !enabled(preferences) {
+            continue;
+        }
+        let Some(schedule) = Schedule::read_or_skip(user, preferences, "digest") else {
+            continue;
+        };
+        let occurrence = occurrence(kind, &schedule, now);
+        candidates.push((user.id, schedule, occurrence));
+    }
+    if candidates.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Candidates' periods are a handful of dates (or weeks) around `now`.
+    let periods: HashSet<&str> = candidates
+        .iter()
+        .map(|(_, _, o)| o.period.as_str())
+        .collect();
+    let done: HashSet<(i64, String)> = digest_run::Entity::find()
+        .filter(digest_run::Column::Kind.eq(kind.notification_kind()))
+        .filter(digest_run::Column::Period.is_in(periods))
+        .filter(digest_run::Column::UserId.is_in(candidates.iter().map(|(id, _, _)| *id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|run| (run.user_id, run.period))
+        .collect();
+    let mut due = Vec::new();
+    let mut later = Vec::new();
+    for (user_id, schedule, occurrence) in candidates {
+        let handled = done.contains(&(user_id, occurrence.period.clone()));
+        if handled || now - occurrence.at > catch_up {
+            later.push((following(kind, &schedule, &occurrence), user_id));
+        } else {
+            due.push((user_id, occurrence));
+        }
+    }
+    later.sort_unstable();
+    set_next_due(db, kind, &later).await?;
+    Ok(due)
+}
+
+/// The users whose digest of `kind` is due at `now` (or, with `only_user`,
+/// whether that one user's is), claimed for `DISPATCH_LEASE`.
+pub async fn due(
+    db: &impl ConnectionTrait,
+    kind: DigestKind,
+    now: DateTime<Utc>,
+    catch_up: chrono::Duration,
+    only_user: Option<i64>,
+) -> Result<Vec<(i64, Occurrence)>> {
+    if let Some(user_id) = only_user {
+        return sort_due(db, kind, now, catch_up, &[user_id]).await;
+    }
+    let mut due = Vec::new();
+    loop {
+        let claimed = claim_due(db, kind, now, super::WRITE_BATCH as u64).await?;
+        if claimed.is_empty() {
+            return Ok(due);
+        }
+        due.extend(sort_due(db, kind, now, catch_up, &claimed).await?);
+    }
 }
 
 /// The period `as_of` falls in for this user's digest of `kind`.
@@ -155,57 +462,6 @@ pub fn occurrence(kind: DigestKind, schedule: &Schedule, as_of: DateTime<Utc>) -
             period::latest_weekly(tz, schedule.weekly_day, schedule.weekly_time, as_of)
         }
     }
-}
-
-/// The users whose digest of `kind` is due at `now`: turned on, and whose
-/// latest digest time passed no longer ago than `catch_up`, with no run
-/// for that period yet.
-pub async fn due(
-    db: &impl ConnectionTrait,
-    kind: DigestKind,
-    now: DateTime<Utc>,
-    catch_up: chrono::Duration,
-    only_user: Option<i64>,
-) -> Result<Vec<(i64, Occurrence)>> {
-    let enabled = match kind {
-        DigestKind::Daily => prefs::Column::DailyEnabled,
-        DigestKind::Weekly => prefs::Column::WeeklyEnabled,
-    };
-    let mut query = prefs::Entity::find()
-        .find_also_related(user::Entity)
-        .filter(enabled.eq(true));
-    if let Some(user_id) = only_user {
-        query = query.filter(prefs::Column::UserId.eq(user_id));
-    }
-    let rows = query.all(db).await?;
-    let mut candidates = Vec::new();
-    for (preferences, user) in rows {
-        let Some(user) = user else { continue };
-        let Some(schedule) = Schedule::read_or_skip(&user, &preferences, "digest") else {
-            continue;
-        };
-        let occurrence = occurrence(kind, &schedule, now);
-        if now - occurrence.at <= catch_up {
-            candidates.push((user.id, occurrence));
-        }
-    }
-    if candidates.is_empty() {
-        return Ok(candidates);
-    }
-    // Candidates' periods are a handful of dates (or weeks) around `now`;
-    // only those periods' runs matter, however long the history grows.
-    let periods: HashSet<&str> = candidates.iter().map(|(_, o)| o.period.as_str()).collect();
-    let done: HashSet<(i64, String)> = digest_run::Entity::find()
-        .filter(digest_run::Column::Kind.eq(kind.notification_kind()))
-        .filter(digest_run::Column::Period.is_in(periods))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|run| (run.user_id, run.period))
-        .collect();
-    candidates
-        .retain(|(user_id, occurrence)| !done.contains(&(*user_id, occurrence.period.clone())));
-    Ok(candidates)
 }
 
 /// Why `due` finds no digest of `kind` for this user at `now`, in words
@@ -260,71 +516,127 @@ pub async fn follows_a_team(db: &impl ConnectionTrait, user_id: i64) -> Result<b
         .is_some())
 }
 
-/// What one digest tells.
+/// What a digest tells everyone with the same followed teams, zone and
+/// period: gathered once per run for all of them.
 #[derive(Debug, Default)]
-struct Content {
+struct Shared {
     fixtures: Vec<football_match::Model>,
     results: Vec<football_match::Model>,
     positions: Vec<crate::standings::Row>,
-    held: Vec<notification::Model>,
     teams: HashMap<i64, team::Model>,
+}
+
+/// What one digest tells: the shared part, and what is the fan's own.
+#[derive(Debug)]
+struct Content {
+    shared: Arc<Shared>,
+    held: Vec<notification::Model>,
     /// What of the results the user may see (spoiler-free mode).
     shown: Shown,
+    /// A table tells results: none for a user keeping them away, and
+    /// league positions alone are not news.
+    with_positions: bool,
 }
 
 impl Content {
-    /// League positions alone are not news.
+    fn for_fan(
+        kind: DigestKind,
+        shared: &Arc<Shared>,
+        held: Vec<notification::Model>,
+        shown: Shown,
+    ) -> Self {
+        let mut content = Self {
+            shared: shared.clone(),
+            held,
+            shown,
+            with_positions: false,
+        };
+        content.with_positions =
+            kind == DigestKind::Weekly && !content.is_empty() && content.shown == Shown::Everything;
+        content
+    }
+
     fn is_empty(&self) -> bool {
-        self.fixtures.is_empty() && self.results.is_empty() && self.held.is_empty()
+        self.shared.fixtures.is_empty() && self.shared.results.is_empty() && self.held.is_empty()
+    }
+
+    fn positions(&self) -> &[crate::standings::Row] {
+        if self.with_positions {
+            &self.shared.positions
+        } else {
+            &[]
+        }
     }
 
     fn name(&self, team_id: i64) -> &str {
-        self.teams
+        self.shared
+            .teams
             .get(&team_id)
             .map(|t| t.short_name.as_deref().unwrap_or(&t.name))
             .unwrap_or("?")
     }
 }
 
-async fn gather(
-    db: &impl ConnectionTrait,
-    user_id: i64,
-    kind: DigestKind,
-    tz: Tz,
-    occurrence: &Occurrence,
-) -> Result<Content> {
-    let followed: Vec<i64> = follow::Entity::find()
-        .filter(follow::Column::UserId.eq(user_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|f| f.team_id)
-        .collect();
-    // Daily: today's fixtures and yesterday's results, in local days.
-    // Weekly: the next seven days' fixtures and the last seven days' results.
-    let (fixtures_from, fixtures_to, results_from, results_to) = match kind {
-        DigestKind::Daily => {
-            let today = period::start_of_day(tz, occurrence.local_date);
-            let tomorrow = period::start_of_day(tz, occurrence.local_date + Days::new(1));
-            let yesterday = period::start_of_day(tz, occurrence.local_date - Days::new(1));
-            (today, tomorrow, yesterday, today)
+/// What one batch of runs gathered, so each distinct audience and each
+/// league table is read once.
+#[derive(Default)]
+struct Gathered {
+    shared: HashMap<(Vec<i64>, String, DateTime<Utc>), Arc<Shared>>,
+    tables: HashMap<(i64, DateTime<Utc>), Vec<crate::standings::Row>>,
+    leagues: Option<Vec<i64>>,
+}
+
+impl Gathered {
+    async fn shared(
+        &mut self,
+        db: &impl ConnectionTrait,
+        kind: DigestKind,
+        tz: Tz,
+        occurrence: &Occurrence,
+        teams: Vec<i64>,
+    ) -> Result<Arc<Shared>> {
+        // The period's bounds are local days, so the zone is part of the key.
+        let key = (teams, tz.name().to_owned(), occurrence.at);
+        if let Some(shared) = self.shared.get(&key) {
+            return Ok(shared.clone());
         }
-        DigestKind::Weekly => {
-            let week = chrono::Duration::days(7);
-            (
-                occurrence.at,
-                occurrence.at + week,
-                occurrence.at - week,
-                occurrence.at,
-            )
+        let shared = Arc::new(self.gather(db, kind, tz, occurrence, &key.0).await?);
+        self.shared.insert(key, shared.clone());
+        Ok(shared)
+    }
+
+    async fn gather(
+        &mut self,
+        db: &impl ConnectionTrait,
+        kind: DigestKind,
+        tz: Tz,
+        occurrence: &Occurrence,
+        followed: &[i64],
+    ) -> Result<Shared> {
+        let mut shared = Shared::default();
+        if followed.is_empty() {
+            return Ok(shared);
         }
-    };
-    let mut content = Content {
-        shown: Shown::for_user(db, user_id).await?,
-        ..Content::default()
-    };
-    if !followed.is_empty() {
-        content.fixtures = matches_of(db, &followed, fixtures_from, fixtures_to)
+        // Daily: today's fixtures and yesterday's results, in local days.
+        // Weekly: the next seven days' fixtures and the last seven days' results.
+        let (fixtures_from, fixtures_to, results_from, results_to) = match kind {
+            DigestKind::Daily => {
+                let today = period::start_of_day(tz, occurrence.local_date);
+                let tomorrow = period::start_of_day(tz, occurrence.local_date + Days::new(1));
+                let yesterday = period::start_of_day(tz, occurrence.local_date - Days::new(1));
+                (today, tomorrow, yesterday, today)
+            }
+            DigestKind::Weekly => {
+                let week = chrono::Duration::days(7);
+                (
+                    occurrence.at,
+                    occurrence.at + week,
+                    occurrence.at - week,
+                    occurrence.at,
+                )
+            }
+        };
+        shared.fixtures = matches_of(db, followed, fixtures_from, fixtures_to)
             .await?
             .into_iter()
             .filter(|m| {
@@ -334,37 +646,146 @@ async fn gather(
                 )
             })
             .collect();
-        content.results = matches_of(db, &followed, results_from, results_to)
+        shared.results = matches_of(db, followed, results_from, results_to)
             .await?
             .into_iter()
             .filter(|m| m.status == MatchStatus::Finished)
             .collect();
+        if kind == DigestKind::Weekly {
+            shared.positions = self.positions(db, followed, occurrence.at).await?;
+        }
+        let team_ids: HashSet<i64> = shared
+            .fixtures
+            .iter()
+            .chain(&shared.results)
+            .flat_map(|m| [m.home_team_id, m.away_team_id])
+            .collect();
+        shared.teams = team::Entity::find()
+            .filter(team::Column::Id.is_in(team_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|t| (t.id, t))
+            .collect();
+        Ok(shared)
     }
-    content.held = notification::Entity::find()
-        .filter(notification::Column::UserId.eq(user_id))
+
+    /// Each followed team's place in the league season it plays in now
+    /// (its latest league match up to a week ahead), as the table stood at
+    /// `as_of`. Each season's table is computed once per batch.
+    async fn positions(
+        &mut self,
+        db: &impl ConnectionTrait,
+        teams: &[i64],
+        as_of: DateTime<Utc>,
+    ) -> Result<Vec<crate::standings::Row>> {
+        use football_match::Column as M;
+        if self.leagues.is_none() {
+            let leagues = competition::Entity::find()
+                .filter(competition::Column::Kind.eq(CompetitionKind::League))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|c| c.id)
+                .collect();
+            self.leagues = Some(leagues);
+        }
+        let leagues = self.leagues.clone().unwrap_or_default();
+        let mut positions = Vec::new();
+        for &team_id in teams {
+            let latest = football_match::Entity::find()
+                .find_also_related(season::Entity)
+                .filter(
+                    Condition::any()
+                        .add(M::HomeTeamId.eq(team_id))
+                        .add(M::AwayTeamId.eq(team_id)),
+                )
+                .filter(M::KickoffAt.lte(as_of + chrono::Duration::days(7)))
+                .filter(season::Column::CompetitionId.is_in(leagues.iter().copied()))
+                .order_by_desc(M::KickoffAt)
+                .one(db)
+                .await?;
+            let Some((_, Some(season))) = latest else {
+                continue;
+            };
+            let table = match self.tables.entry((season.id, as_of)) {
+                std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+                std::collections::hash_map::Entry::Vacant(entry) => entry.insert(
+                    crate::standings::table(db, season.id, crate::standings::Counting::AsOf(as_of))
+                        .await?,
+                ),
+            };
+            if let Some(row) = table.iter().find(|r| r.team.id == team_id) {
+                positions.push(row.clone());
+            }
+        }
+        Ok(positions)
+    }
+}
+
+/// The teams each of these users follows, sorted.
+async fn follows_of(db: &impl ConnectionTrait, user_ids: &[i64]) -> Result<HashMap<i64, Vec<i64>>> {
+    let mut follows: HashMap<i64, Vec<i64>> = HashMap::new();
+    if user_ids.is_empty() {
+        return Ok(follows);
+    }
+    for f in follow::Entity::find()
+        .filter(follow::Column::UserId.is_in(user_ids.iter().copied()))
+        .all(db)
+        .await?
+    {
+        follows.entry(f.user_id).or_default().push(f.team_id);
+    }
+    for teams in follows.values_mut() {
+        teams.sort_unstable();
+    }
+    Ok(follows)
+}
+
+/// What quiet hours held back for each of these users and no digest told
+/// yet, oldest first.
+async fn held_of(
+    db: &impl ConnectionTrait,
+    user_ids: &[i64],
+) -> Result<HashMap<i64, Vec<notification::Model>>> {
+    let mut held: HashMap<i64, Vec<notification::Model>> = HashMap::new();
+    if user_ids.is_empty() {
+        return Ok(held);
+    }
+    for n in notification::Entity::find()
+        .filter(notification::Column::UserId.is_in(user_ids.iter().copied()))
         .filter(notification::Column::Held.eq(true))
         .filter(notification::Column::FoldedIntoId.is_null())
         .order_by_asc(notification::Column::Id)
         .all(db)
-        .await?;
-    // A table tells results: none for a user keeping them away.
-    if kind == DigestKind::Weekly && !content.is_empty() && content.shown == Shown::Everything {
-        content.positions = positions(db, &followed, occurrence.at).await?;
+        .await?
+    {
+        held.entry(n.user_id).or_default().push(n);
     }
-    let team_ids: HashSet<i64> = content
-        .fixtures
+    Ok(held)
+}
+
+/// For each spoiler-free fan among `fans`, the matches they revealed.
+async fn revealed_by_spoiler_free(
+    db: &impl ConnectionTrait,
+    fans: &[&Fan<'_>],
+) -> Result<HashMap<i64, HashSet<i64>>> {
+    let mut revealed: HashMap<i64, HashSet<i64>> = fans
         .iter()
-        .chain(&content.results)
-        .flat_map(|m| [m.home_team_id, m.away_team_id])
+        .filter(|fan| fan.preferences.spoiler_free)
+        .map(|fan| (fan.user_id(), HashSet::new()))
         .collect();
-    content.teams = team::Entity::find()
-        .filter(team::Column::Id.is_in(team_ids))
+    if revealed.is_empty() {
+        return Ok(revealed);
+    }
+    for r in revealed_match::Entity::find()
+        .filter(revealed_match::Column::UserId.is_in(revealed.keys().copied().collect::<Vec<_>>()))
         .all(db)
         .await?
-        .into_iter()
-        .map(|t| (t.id, t))
-        .collect();
-    Ok(content)
+    {
+        revealed.entry(r.user_id).or_default().insert(r.match_id);
+    }
+    Ok(revealed)
 }
 
 async fn matches_of(
@@ -386,53 +807,6 @@ async fn matches_of(
         .order_by_asc(M::Id)
         .all(db)
         .await?)
-}
-
-/// Each followed team's place in the league season it plays in now (its
-/// latest league match up to a week ahead), as the table stood at `as_of`.
-async fn positions(
-    db: &impl ConnectionTrait,
-    teams: &[i64],
-    as_of: DateTime<Utc>,
-) -> Result<Vec<crate::standings::Row>> {
-    use football_match::Column as M;
-    let leagues: Vec<i64> = competition::Entity::find()
-        .filter(competition::Column::Kind.eq(CompetitionKind::League))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| c.id)
-        .collect();
-    let mut tables: HashMap<i64, Vec<crate::standings::Row>> = HashMap::new();
-    let mut positions = Vec::new();
-    for &team_id in teams {
-        let latest = football_match::Entity::find()
-            .find_also_related(season::Entity)
-            .filter(
-                Condition::any()
-                    .add(M::HomeTeamId.eq(team_id))
-                    .add(M::AwayTeamId.eq(team_id)),
-            )
-            .filter(M::KickoffAt.lte(as_of + chrono::Duration::days(7)))
-            .filter(season::Column::CompetitionId.is_in(leagues.iter().copied()))
-            .order_by_desc(M::KickoffAt)
-            .one(db)
-            .await?;
-        let Some((_, Some(season))) = latest else {
-            continue;
-        };
-        let table = match tables.entry(season.id) {
-            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
-            std::collections::hash_map::Entry::Vacant(entry) => entry.insert(
-                crate::standings::table(db, season.id, crate::standings::Counting::AsOf(as_of))
-                    .await?,
-            ),
-        };
-        if let Some(row) = table.iter().find(|r| r.team.id == team_id) {
-            positions.push(row.clone());
-        }
-    }
-    Ok(positions)
 }
 
 fn render(kind: DigestKind, tz: Tz, occurrence: &Occurrence, content: &Content) -> Draft {
@@ -461,27 +835,29 @@ fn render(kind: DigestKind, tz: Tz, occurrence: &Occurrence, content: &Content) 
         let (home_goals, away_goals) = crate::matches::final_score(m).unwrap_or_default();
         format!("{home} {home_goals}-{away_goals} {away}")
     };
-    if !content.fixtures.is_empty() {
+    if !content.shared.fixtures.is_empty() {
         lines.push(format!("{fixtures_heading} ({})", tz.name()));
         lines.extend(
             content
+                .shared
                 .fixtures
                 .iter()
                 .map(|m| format!("  {}", fixture_line(m))),
         );
     }
-    if !content.results.is_empty() {
+    if !content.shared.results.is_empty() {
         lines.push(results_heading.to_owned());
         lines.extend(
             content
+                .shared
                 .results
                 .iter()
                 .map(|m| format!("  {}", result_line(m))),
         );
     }
-    if !content.positions.is_empty() {
+    if !content.positions().is_empty() {
         lines.push("League positions".to_owned());
-        lines.extend(content.positions.iter().map(|row| {
+        lines.extend(content.positions().iter().map(|row| {
             format!(
                 "  {}. {} ({} pts from {})",
                 row.position, row.team.name, row.points, row.played
@@ -527,9 +903,9 @@ fn render(kind: DigestKind, tz: Tz, occurrence: &Occurrence, content: &Content) 
         "kind": kind.as_str(),
         "period": occurrence.period,
         "timeZone": tz.name(),
-        "fixtures": content.fixtures.iter().map(fixture_json).collect::<Vec<_>>(),
-        "results": content.results.iter().map(result_json).collect::<Vec<_>>(),
-        "positions": content.positions.iter().map(|row| json!({
+        "fixtures": content.shared.fixtures.iter().map(fixture_json).collect::<Vec<_>>(),
+        "results": content.shared.results.iter().map(result_json).collect::<Vec<_>>(),
+        "positions": content.positions().iter().map(|row| json!({
             "teamId": row.team.id,
             "team": row.team.name,
             "position": row.position,

@@ -6,6 +6,7 @@
 //! nothing the second time.
 
 pub mod alerts;
+pub mod audience;
 pub mod deliveries;
 pub mod digest;
 pub mod period;
@@ -18,10 +19,10 @@ use entity::{
     DeliveryChannel, DeliveryStatus, NotificationKind, delivery, notification,
     notification_preference as prefs,
 };
-use sea_orm::{
-    ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, ConnectionTrait, EntityTrait as _,
-    QueryFilter as _, TryInsertResult,
-};
+use std::collections::HashMap;
+
+use sea_orm::sea_query::{OnConflict, Query};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait as _, QueryTrait as _};
 
 use crate::Result;
 use crate::jobs::JobQueue;
@@ -88,80 +89,162 @@ pub async fn write(
     held: bool,
     now: DateTime<Utc>,
 ) -> Result<Option<Written>> {
-    let dedupe_key = draft.dedupe_key.clone();
-    let row = notification::ActiveModel {
-        user_id: Set(preferences.user_id),
-        kind: Set(draft.kind),
-        dedupe_key: Set(draft.dedupe_key),
-        title: Set(draft.title),
-        body: Set(draft.body),
-        payload: Set(draft.payload),
-        held: Set(held),
-        folded_into_id: Set(None),
-        created_at: Set(now),
-        read_at: Set(None),
-        ..Default::default()
-    };
-    let result = notification::Entity::insert(row)
-        .on_conflict_do_nothing_on([
-            notification::Column::UserId,
-            notification::Column::DedupeKey,
-        ])
-        .exec_without_returning(db)
-        .await?;
-    if !inserted(result) {
-        return Ok(None);
-    }
-    let notification = notification::Entity::find()
-        .filter(notification::Column::UserId.eq(preferences.user_id))
-        .filter(notification::Column::DedupeKey.eq(dedupe_key))
-        .one(db)
-        .await?
-        .ok_or_else(|| {
-            crate::Error::Internal(anyhow::anyhow!("an inserted notification vanished"))
-        })?;
-    let mut deliveries = Vec::new();
-    if !held {
-        for channel in channels(preferences) {
-            let in_app = channel == DeliveryChannel::InApp;
-            let delivery = delivery::ActiveModel {
-                notification_id: Set(notification.id),
-                channel: Set(channel),
-                status: Set(if in_app {
-                    DeliveryStatus::Delivered
-                } else {
-                    DeliveryStatus::Pending
-                }),
-                attempts: Set(i32::from(in_app)),
-                last_error: Set(None),
-                next_attempt_at: Set(None),
-                delivered_at: Set(in_app.then_some(now)),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            }
-            .insert(db)
-            .await?;
-            deliveries.push(delivery);
-        }
-    }
-    Ok(Some(Written {
-        notification,
-        deliveries,
-    }))
+    let mut written = write_many(db, vec![(preferences, draft, held)], now).await?;
+    Ok(written.pop())
 }
 
-/// Announces new in-app notifications to their subscribers and queues the
-/// email and webhook deliveries. A push that fails is not lost: the
-/// worker's sweep finds deliveries left pending without a job.
-pub async fn dispatch(bus: &Bus, jobs: &dyn JobQueue, written: &[Written]) {
-    for w in written {
-        if w.is_in_app() {
-            bus.publish(BusMessage::Notification {
-                user_id: w.notification.user_id,
-                notification_id: w.notification.id,
-            });
+/// Most notifications one `write_many` statement carries: nine values a
+/// row keeps a statement far below both databases' limits on bind
+/// parameters (65,535 on PostgreSQL, 32,766 on SQLite), deliveries
+/// (up to three a notification) included.
+pub const WRITE_BATCH: usize = 1000;
+
+/// `write` for many users at once: one multi-row insert of the
+/// notifications and one of their deliveries, whatever the number of
+/// users (up to `WRITE_BATCH`). Users who already have a notification
+/// with their draft's dedupe key are left out of the result.
+pub async fn write_many(
+    db: &impl ConnectionTrait,
+    items: Vec<(&prefs::Model, Draft, bool)>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Written>> {
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    debug_assert!(items.len() <= WRITE_BATCH);
+    let rows = items
+        .iter()
+        .map(|(preferences, draft, held)| notification::ActiveModel {
+            user_id: Set(preferences.user_id),
+            kind: Set(draft.kind),
+            dedupe_key: Set(draft.dedupe_key.clone()),
+            title: Set(draft.title.clone()),
+            body: Set(draft.body.clone()),
+            payload: Set(draft.payload.clone()),
+            held: Set(*held),
+            folded_into_id: Set(None),
+            created_at: Set(now),
+            read_at: Set(None),
+            ..Default::default()
+        });
+    let mut insert = notification::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::columns([
+                notification::Column::UserId,
+                notification::Column::DedupeKey,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .into_query();
+    // Both databases return only the rows an `ON CONFLICT DO NOTHING`
+    // insert wrote; nothing is read back one by one.
+    insert.returning(
+        Query::returning().columns([notification::Column::Id, notification::Column::UserId]),
+    );
+    let mut ids: HashMap<i64, i64> = HashMap::new();
+    for row in db.query_all(&insert).await? {
+        ids.insert(row.try_get("", "user_id")?, row.try_get("", "id")?);
+    }
+    let mut written = Vec::with_capacity(ids.len());
+    let mut delivery_rows = Vec::new();
+    for (preferences, draft, held) in items {
+        let Some(&id) = ids.get(&preferences.user_id) else {
+            continue;
+        };
+        let notification = notification::Model {
+            id,
+            user_id: preferences.user_id,
+            kind: draft.kind,
+            dedupe_key: draft.dedupe_key,
+            title: draft.title,
+            body: draft.body,
+            payload: draft.payload,
+            held,
+            folded_into_id: None,
+            created_at: now,
+            read_at: None,
+        };
+        if !held {
+            for channel in channels(preferences) {
+                let in_app = channel == DeliveryChannel::InApp;
+                delivery_rows.push(delivery::Model {
+                    id: 0,
+                    notification_id: id,
+                    channel,
+                    status: if in_app {
+                        DeliveryStatus::Delivered
+                    } else {
+                        DeliveryStatus::Pending
+                    },
+                    attempts: i32::from(in_app),
+                    last_error: None,
+                    next_attempt_at: None,
+                    delivered_at: in_app.then_some(now),
+                    created_at: now,
+                    updated_at: now,
+                });
+            }
         }
+        written.push(Written {
+            notification,
+            deliveries: Vec::new(),
+        });
+    }
+    if delivery_rows.is_empty() {
+        return Ok(written);
+    }
+    let mut insert =
+        delivery::Entity::insert_many(delivery_rows.iter().map(|d| delivery::ActiveModel {
+            notification_id: Set(d.notification_id),
+            channel: Set(d.channel),
+            status: Set(d.status),
+            attempts: Set(d.attempts),
+            last_error: Set(None),
+            next_attempt_at: Set(None),
+            delivered_at: Set(d.delivered_at),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }))
+        .into_query();
+    insert.returning(Query::returning().columns([
+        delivery::Column::Id,
+        delivery::Column::NotificationId,
+        delivery::Column::Channel,
+    ]));
+    let mut delivery_ids: HashMap<(i64, DeliveryChannel), i64> = HashMap::new();
+    for row in db.query_all(&insert).await? {
+        let notification_id: i64 = row.try_get("", "notification_id")?;
+        let channel: DeliveryChannel = row.try_get("", "channel")?;
+        delivery_ids.insert((notification_id, channel), row.try_get("", "id")?);
+    }
+    let mut by_notification: HashMap<i64, Vec<delivery::Model>> = HashMap::new();
+    for mut d in delivery_rows {
+        let key = (d.notification_id, d.channel);
+        d.id = *delivery_ids.get(&key).ok_or_else(|| {
+            crate::Error::Internal(anyhow::anyhow!("an inserted delivery was not returned"))
+        })?;
+        by_notification
+            .entry(d.notification_id)
+            .or_default()
+            .push(d);
+    }
+    for w in &mut written {
+        w.deliveries = by_notification
+            .remove(&w.notification.id)
+            .unwrap_or_default();
+    }
+    Ok(written)
+}
+
+/// Announces new in-app notifications to their subscribers (`announce`)
+/// and queues the email and webhook deliveries. A delivery that fails to
+/// queue is not lost: the worker's sweep finds deliveries left pending
+/// without a job.
+pub async fn dispatch(bus: &Bus, jobs: &dyn JobQueue, written: &[Written]) {
+    announce(bus, written).await;
+    for w in written {
         for delivery in w.outgoing() {
             if let Err(err) = jobs.push_delivery(delivery.id).await {
                 tracing::warn!(
@@ -174,9 +257,33 @@ pub async fn dispatch(bus: &Bus, jobs: &dyn JobQueue, written: &[Written]) {
     }
 }
 
-/// True when an `ON CONFLICT DO NOTHING` insert wrote its row. (Its
-/// `RETURNING` form cannot tell a conflict from success on SQLite, so the
-/// row is read back by its unique key instead.)
-pub(crate) fn inserted(result: TryInsertResult<u64>) -> bool {
-    matches!(result, TryInsertResult::Inserted(n) if n > 0)
+/// Tells subscribers of `notificationReceived` of the in-app ones among
+/// `written`: one bus message for the batch, waiting for room on the bus
+/// rather than dropped when a burst backs it up.
+pub async fn announce(bus: &Bus, written: &[Written]) {
+    let mut user_ids: Vec<i64> = written
+        .iter()
+        .filter(|w| w.is_in_app())
+        .map(|w| w.notification.user_id)
+        .collect();
+    user_ids.sort_unstable();
+    user_ids.dedup();
+    match user_ids.as_slice() {
+        [] => {}
+        [user_id] => {
+            let notification_id = written
+                .iter()
+                .find(|w| w.notification.user_id == *user_id)
+                .map_or(0, |w| w.notification.id);
+            bus.publish_waiting(BusMessage::Notification {
+                user_id: *user_id,
+                notification_id,
+            })
+            .await;
+        }
+        _ => {
+            bus.publish_waiting(BusMessage::Notifications { user_ids })
+                .await
+        }
+    }
 }

@@ -2,12 +2,20 @@
 //! files in a folder, which is enough to read them on a laptop.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::PoolConfig;
 use lettre::{
     AsyncFileTransport, AsyncSmtpTransport, AsyncTransport as _, Message, Tokio1Executor,
 };
+use tokio::sync::Semaphore;
+
+/// SMTP sessions one worker process holds open and sends over at once.
+/// lettre's pool keeps this many connections for reuse but would open
+/// more under load; the semaphore makes it the bound.
+pub const SMTP_CONNECTIONS: usize = 8;
 use service::notifications::deliveries::Claimed;
 
 /// Sends email notifications.
@@ -15,6 +23,7 @@ use service::notifications::deliveries::Claimed;
 pub struct Mailer {
     from: Mailbox,
     transport: Transport,
+    sessions: Arc<Semaphore>,
 }
 
 #[derive(Clone)]
@@ -43,17 +52,33 @@ impl Mailer {
                         )
                     })?
                     .timeout(Some(timeout))
+                    // Reused connections: one SMTP session (and, with TLS,
+                    // one handshake) serves many emails.
+                    .pool_config(
+                        PoolConfig::new()
+                            .max_size(SMTP_CONNECTIONS as u32)
+                            .idle_timeout(Duration::from_secs(30)),
+                    )
                     .build(),
             ),
             None => Transport::Files(AsyncFileTransport::new(&outbox_dir), outbox_dir),
         };
-        Ok(Self { from, transport })
+        Ok(Self {
+            from,
+            transport,
+            sessions: Arc::new(Semaphore::new(SMTP_CONNECTIONS)),
+        })
     }
 
     /// Sends one delivery. The Message-ID is the delivery's, so a mail
     /// client treats a resend after a crash as the same message.
     pub async fn send(&self, claimed: &Claimed) -> Result<(), String> {
         let message = self.compose(claimed)?;
+        let _session = self
+            .sessions
+            .acquire()
+            .await
+            .map_err(|_| "the mailer is shutting down".to_owned())?;
         match &self.transport {
             Transport::Smtp(smtp) => smtp
                 .send(message)

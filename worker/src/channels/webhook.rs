@@ -6,7 +6,8 @@
 //! is `X-InTheGame-Timestamp` (Unix seconds). `X-InTheGame-Delivery` is the
 //! same on every attempt of one delivery, for receivers that deduplicate.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -16,16 +17,22 @@ use serde_json::json;
 use service::notifications::deliveries::Claimed;
 use service::notifications::webhook_targets::{PRIVATE_TARGET, WebhookTargets};
 use sha2::Sha256;
+use tokio::sync::Semaphore;
 
 pub const TIMESTAMP_HEADER: &str = "X-InTheGame-Timestamp";
 pub const SIGNATURE_HEADER: &str = "X-InTheGame-Signature";
 pub const DELIVERY_HEADER: &str = "X-InTheGame-Delivery";
+
+/// Requests one worker process sends to one host at once. Deliveries to
+/// many hosts go out side by side; one receiver is not flooded.
+pub const PER_HOST: usize = 4;
 
 /// Sends webhook deliveries.
 #[derive(Clone)]
 pub struct Webhooks {
     client: reqwest::Client,
     targets: WebhookTargets,
+    hosts: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
 }
 
 impl Webhooks {
@@ -42,7 +49,22 @@ impl Webhooks {
             .no_proxy()
             .user_agent(concat!("InTheGame-Webhooks/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Self { client, targets })
+        Ok(Self {
+            client,
+            targets,
+            hosts: Arc::default(),
+        })
+    }
+
+    /// The bound on requests to `host`; hosts nobody is sending to are
+    /// forgotten, so the map stays as small as the traffic.
+    fn host_slots(&self, host: &str) -> Arc<Semaphore> {
+        let mut hosts = self.hosts.lock().unwrap_or_else(|e| e.into_inner());
+        hosts.retain(|_, slots| Arc::strong_count(slots) > 1);
+        hosts
+            .entry(host.to_owned())
+            .or_insert_with(|| Arc::new(Semaphore::new(PER_HOST)))
+            .clone()
     }
 
     /// Posts one delivery; any answer but 2xx is a failure.
@@ -58,12 +80,25 @@ impl Webhooks {
             .as_deref()
             .ok_or("the user has no webhook secret")?;
         // An address literal never reaches the resolver: check it here.
-        let host_allowed = reqwest::Url::parse(url)
-            .ok()
+        let parsed = reqwest::Url::parse(url).ok();
+        let host_allowed = parsed
+            .as_ref()
             .and_then(|u| u.host().map(|h| self.targets.allows_host(&h)));
         if host_allowed != Some(true) {
             return Err(format!("POST {url}: refused: the URL {PRIVATE_TARGET}"));
         }
+        let host = parsed
+            .as_ref()
+            .and_then(|u| {
+                u.host_str()
+                    .map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(0)))
+            })
+            .unwrap_or_default();
+        let slots = self.host_slots(&host);
+        let _slot = slots
+            .acquire()
+            .await
+            .map_err(|_| "the webhook sender is shutting down".to_owned())?;
         let notification = &claimed.notification;
         let body = json!({
             "deliveryId": claimed.delivery.id,

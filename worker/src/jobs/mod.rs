@@ -8,6 +8,7 @@ pub mod digest;
 pub mod reminder;
 
 use service::notifications::Written;
+use service::notifications::alerts::Told;
 
 use crate::Context;
 use crate::queue::Job;
@@ -26,6 +27,25 @@ pub async fn dispatch(ctx: &Context, written: &[Written]) {
         .count();
     ctx.metrics.alerts.inc_by(alerts as u64);
     service::notifications::dispatch(&ctx.bus, ctx, written).await;
+}
+
+/// Runs an alert writer (`service::notifications::alerts`), announcing
+/// and queueing each batch it commits while it writes the next. Returns
+/// what the writer returns.
+pub async fn alert<T, F>(ctx: &Context, write: impl FnOnce(Told) -> F) -> service::Result<T>
+where
+    F: std::future::Future<Output = service::Result<T>>,
+{
+    let (told, mut batches) = tokio::sync::mpsc::channel::<Vec<Written>>(2);
+    // The writer owns the only sender: the announcer ends when it does.
+    let writer = write(told);
+    let announcer = async {
+        while let Some(batch) = batches.recv().await {
+            dispatch(ctx, &batch).await;
+        }
+    };
+    let (written, ()) = tokio::join!(writer, announcer);
+    written
 }
 
 /// The error type apalis wants from a handler.

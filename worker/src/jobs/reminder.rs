@@ -36,14 +36,17 @@ pub async fn handle(job: ReminderJob, ctx: Data<Context>, attempt: Attempt) -> J
 }
 
 async fn remind(job: &ReminderJob, ctx: &Context) -> anyhow::Result<()> {
-    match alerts::for_kickoff(&ctx.db, job.match_id, job.kickoff_at, Utc::now()).await? {
+    let written = super::alert(ctx, |told| async move {
+        alerts::for_kickoff(&ctx.db, job.match_id, job.kickoff_at, Utc::now(), &told).await
+    })
+    .await?;
+    match written {
         Some(written) => {
             tracing::info!(
                 match_id = job.match_id,
-                recipients = written.len(),
+                recipients = written,
                 "kick-off reminders written"
             );
-            super::dispatch(ctx, &written).await;
         }
         None => {
             tracing::info!(match_id = job.match_id, kickoff_at = %job.kickoff_at, "reminder lapsed: the match moved or was called off");

@@ -73,7 +73,11 @@ async fn a_warsaw_daily_digest_at_eight_arrives_once_on_both_daylight_saving_day
     assert_eq!(periods, ["2026-10-25", "2026-03-29"]);
     // Kick-off times in the fan's zone: 18:00 CEST, then 17:00 CET.
     assert!(digests[1].body.contains("18:00  Arsenal v Chelsea"));
-    assert!(digests[0].body.contains("17:00  Arsenal v Chelsea"));
+    assert!(
+        digests[0].body.contains("17:00  Arsenal v Chelsea"),
+        "{}",
+        digests[0].body
+    );
 }
 
 #[tokio::test]

@@ -89,6 +89,7 @@ async fn a_job_that_fails_every_attempt_is_listed_for_admins() {
     // A digest for an account that does not exist can never succeed.
     let job = worker::jobs::digest::DigestJob {
         user_id: 987_654,
+        more_user_ids: Vec::new(),
         kind: service::notifications::period::DigestKind::Daily,
         as_of: chrono::Utc::now(),
     };
