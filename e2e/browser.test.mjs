@@ -150,6 +150,29 @@ describe('GraphiQL, served by the api with no network', () => {
     assert.deepEqual(browser.blocked, []);
     assert.deepEqual(browser.errors, []);
   });
+
+  test('the scoreboard shows the Champions League league phase table and its knockout bracket', async () => {
+    const { page } = browser;
+    await page.goto(new URL('/', server.url).href);
+    const option = page.locator('#season option', { hasText: 'UEFA Champions League 2024/25' });
+    await option.waitFor({ state: 'attached', timeout: 30_000 });
+    await page.selectOption('#season', { label: 'UEFA Champions League 2024/25' });
+    const table = page.locator('.standings', { has: page.locator('caption', { hasText: 'League' }) });
+    await eventually(async () => (await table.locator('tbody tr').count()) === 36, {
+      timeout: 15_000,
+      what: 'a league-phase table of 36 clubs',
+    });
+    const top = await table.locator('tbody tr').first().textContent();
+    assert.match(top, /Liverpool FC/);
+    assert.match(top, /21$/);
+    await page.locator('.bracket .round h4', { hasText: 'Final' }).first().waitFor({ timeout: 15_000 });
+    assert.equal(await page.locator('.bracket .round').count(), 5);
+    const inferred = page.locator('.tie', { hasText: 'winner from who played on' });
+    assert.equal(await inferred.count(), 2);
+    assert.match(await inferred.first().locator('.winner').textContent(), /Paris Saint-Germain FC|Real Madrid CF/);
+    assert.deepEqual(browser.blocked, []);
+    assert.deepEqual(browser.errors, []);
+  });
 });
 
 describe('The scoreboard at /', () => {
@@ -181,8 +204,8 @@ describe('The scoreboard at /', () => {
     const card = page.locator(`.match[data-id="${match.matchId}"]`);
     await card.locator('.score', { hasText: '0 – 0' }).waitFor({ timeout: 15_000 });
     await page.getByText('Live: scores update as they happen.').waitFor({ timeout: 15_000 });
-    // The standings of a league season (here a test league's, its teams level).
-    await page.locator('#standings tbody tr').first().waitFor({ timeout: 15_000 });
+    // It opens on the season in play (here a test league's, its teams level).
+    await page.locator('.standings tbody tr').first().waitFor({ timeout: 15_000 });
     await page.evaluate(() => {
       window.notReloaded = true;
     });
@@ -192,6 +215,11 @@ describe('The scoreboard at /', () => {
     await card.locator('.events li[data-kind="GOAL"]', { hasText: 'Saka' }).waitFor({ timeout: 15_000 });
     assert.match(await page.locator('#announcer').textContent(), /Score: .* 1, .* 0/);
     assert.equal(await page.evaluate(() => window.notReloaded), true);
+
+    // A team's scorers, from its line in the table.
+    await page.locator('.standings button', { hasText: match.home.name }).click();
+    await page.locator('#scorers-list li', { hasText: 'Saka' }).waitFor({ timeout: 15_000 });
+    assert.equal(await page.locator('#scorers-title').textContent(), `Scorers: ${match.home.name}`);
 
     // A match that kicks off after the page loaded appears too.
     const later = await feed.createMatch();

@@ -38,7 +38,7 @@ const RUN_BY = [
   [/^API_BIN=.* npm test$/, '.ci/run'],
   [/^cargo build --release -p api -p worker && cd e2e && npm ci$/, '.ci/run (the fault suite)'],
   [/^API_BIN=.* npm run faults$/, '.ci/run (the fault suite)'],
-  [/^docker compose (--profile demo )?up --build$/, 'e2e/compose.test.mjs (schema check, no engine)'],
+  [/^docker compose (--profile demo )?up --build( --scale api=3)?$/, 'e2e/compose.test.mjs (schema check, no engine)'],
 ];
 
 test('every command in the README is run by this test or by CI', () => {
@@ -113,6 +113,37 @@ describe("the README's commands and examples", () => {
       enabled: true,
       time: '08:00',
     });
+  });
+
+  test('the stage, bracket and scorers examples answer with the Champions League as published', async () => {
+    const graphql = blocks('graphql');
+    const stages = graphql.find((b) => b.includes('stages { name kind rounds }'));
+    const [season] = (await gql(server.url, stages)).competition.seasons;
+    assert.deepEqual(
+      season.stages.map((s) => [s.name, s.kind]),
+      [['League', 'TABLE'], ['Playoffs', 'KNOCKOUT'], ['Finals', 'KNOCKOUT']],
+    );
+    assert.equal(season.standings.length, 36);
+    assert.ok(season.standings.every((row) => row.played === 8));
+    assert.deepEqual(season.standings[0], {
+      position: 1,
+      team: { name: 'Liverpool FC' },
+      played: 8,
+      points: 21,
+    });
+    const { competition } = await gql(server.url, '{ competition(code: "CL") { seasons { id } } }');
+    const id = competition.seasons[0].id;
+    const bracket = graphql.find((b) => b.includes('bracket(seasonId: $season)'));
+    const rounds = (await gql(server.url, bracket, { season: id })).bracket;
+    assert.deepEqual(
+      rounds.map((r) => r.name),
+      ['Playoffs', 'Round of 16', 'Quarterfinals', 'Semifinals', 'Final'],
+    );
+    const inferred = rounds[1].ties.filter((t) => t.winnerInferred).map((t) => t.winner.name);
+    assert.deepEqual(inferred.sort(), ['Paris Saint-Germain FC', 'Real Madrid CF']);
+    const scorers = graphql.find((b) => b.includes('scorers(seasonId'));
+    const lines = (await gql(server.url, scorers, { season: id })).scorers;
+    assert.ok(Array.isArray(lines));
   });
 
   test('the curl example answers', async () => {

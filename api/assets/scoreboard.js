@@ -1,6 +1,7 @@
 // The live scoreboard: today's and live matches, their scores and events
 // as they happen (the liveScores and matchEvents subscriptions, over one
-// websocket through the graphql-ws client), and a season's standings.
+// websocket through the graphql-ws client), and a season's tables (one per
+// group), knockout bracket and a team's scorers.
 'use strict';
 (function () {
   const endpoint = new URL('/graphql', window.location.href);
@@ -182,55 +183,161 @@
     entry.card.querySelector('.events').prepend(li);
   }
 
-  // ---------------------------------------------------------- standings
+  // ------------------------------------------- tables, bracket, scorers
 
-  /** Fills the season picker; shows the league season with the most results. */
+  /** Fills the season picker and opens the current season. */
   async function loadSeasons() {
-    const { competitions } = await query(`{ competitions { name kind seasons { id label
-      matches(first: 1, filter: { status: [FINISHED] }) { totalCount } } } }`);
+    const { competitions } = await query(`{ competitions { name seasons { id label startDate endDate } } }`);
     const select = $('season');
-    let best;
+    const today = new Date().toISOString().slice(0, 10);
+    const playing = new Set(
+      [...shown.values()].filter((e) => IN_PLAY.includes(e.match.status)).map((e) => e.match.season.id),
+    );
+    const all = [];
     for (const competition of competitions) {
       const group = el('optgroup', { label: competition.name });
       for (const season of competition.seasons) {
         group.append(el('option', { value: season.id, textContent: `${competition.name} ${season.label}` }));
-        const played = season.matches.totalCount;
-        if (competition.kind === 'LEAGUE' && (!best || played > best.played)) best = { id: season.id, played };
+        all.push(season);
       }
       if (group.children.length) select.append(group);
     }
-    if (best) select.value = best.id;
-    select.addEventListener('change', () => loadStandings().catch(report));
-    await loadStandings();
+    // The season under way today; else one with a match in play; else the
+    // one that began last.
+    const current =
+      all.find((s) => s.startDate && s.endDate && s.startDate <= today && today <= s.endDate) ||
+      all.find((s) => playing.has(s.id)) ||
+      [...all].sort((a, b) => (b.startDate || '').localeCompare(a.startDate || ''))[0];
+    if (current) select.value = current.id;
+    select.addEventListener('change', () => loadSeason().catch(report));
+    await loadSeason();
   }
 
-  async function loadStandings() {
+  async function loadSeason() {
     const seasonId = $('season').value;
     if (!seasonId) return;
-    const { standings } = await query(
-      `query($id: ID!) { standings(seasonId: $id) {
-        position team { name } played won drawn lost goalDifference points } }`,
+    const { season } = await query(
+      `query($id: ID!) { season(id: $id) {
+        tables { stage group rows { position team { id name } played won drawn lost goalDifference points } }
+        bracket { name ties { teamA { id name } teamB { id name } aggregate { teamA teamB }
+          penalties { teamA teamB } status winner { id } winnerInferred } } } }`,
       { id: seasonId },
     );
-    const rows = standings.map((row) =>
+    if (!season) return;
+    $('tables').replaceChildren(...season.tables.map((table) => standingsTable(table, season.tables.length)));
+    $('bracket').replaceChildren(...season.bracket.map(bracketRound));
+    $('bracket-title').hidden = season.bracket.length === 0;
+  }
+
+  const HEAD = [
+    ['#', 'Position'], ['Team', null], ['P', 'Played'], ['W', 'Won'], ['D', 'Drawn'],
+    ['L', 'Lost'], ['GD', 'Goal difference'], ['Pts', 'Points'],
+  ];
+
+  function standingsTable(table, count) {
+    const name = [table.stage, table.group].filter(Boolean).join(' · ');
+    const head = el(
+      'tr',
+      {},
+      ...HEAD.map(([text, title]) =>
+        el(
+          'th',
+          { scope: 'col', className: title === null ? 'team' : ['Won', 'Drawn', 'Lost'].includes(title) ? 'wdl' : '' },
+          title ? el('abbr', { title, textContent: text }) : text,
+        ),
+      ),
+    );
+    const rows = table.rows.map((row) =>
       el(
         'tr',
         {},
         el('td', { textContent: row.position }),
-        el('th', { scope: 'row', className: 'team', textContent: row.team.name }),
+        el(
+          'th',
+          { scope: 'row', className: 'team' },
+          el('button', {
+            type: 'button',
+            className: 'link',
+            textContent: row.team.name,
+            onclick: () => loadScorers(row.team).catch(report),
+          }),
+        ),
         el('td', { textContent: row.played }),
         ...[row.won, row.drawn, row.lost].map((n) => el('td', { className: 'wdl', textContent: n })),
         el('td', { textContent: row.goalDifference }),
         el('td', { textContent: row.points }),
       ),
     );
-    document.querySelector('#standings tbody').replaceChildren(...rows);
+    const caption = count > 1 || name ? el('caption', { textContent: name || 'Table' }) : '';
+    return el(
+      'div',
+      { className: 'table-wrap' },
+      el('table', { className: 'standings' }, caption, el('thead', {}, head), el('tbody', {}, ...rows)),
+    );
+  }
+
+  function bracketRound(round) {
+    const score = (pair) => (pair ? `${pair.teamA} – ${pair.teamB}` : '–');
+    const side = (team, tie) =>
+      el('span', {
+        className: tie.winner && tie.winner.id === team.id ? 'team winner' : 'team',
+        textContent: team.name,
+      });
+    const ties = round.ties.map((tie) => {
+      const notes = [];
+      if (tie.penalties) notes.push(`pens ${score(tie.penalties)}`);
+      if (tie.winnerInferred) notes.push('winner from who played on');
+      if (tie.status === 'UNRESOLVED') notes.push('winner unknown');
+      const li = el(
+        'li',
+        { className: 'tie' },
+        side(tie.teamA, tie),
+        el('span', { className: 'aggregate', textContent: score(tie.aggregate) }),
+        side(tie.teamB, tie),
+        notes.length ? el('small', { className: 'notes', textContent: notes.join(' · ') }) : '',
+      );
+      li.dataset.status = tie.status;
+      return li;
+    });
+    return el(
+      'section',
+      { className: 'round' },
+      el('h4', { textContent: round.name }),
+      el('ol', { className: 'ties' }, ...ties),
+    );
+  }
+
+  async function loadScorers(team) {
+    const { scorers } = await query(
+      `query($s: ID!, $t: ID!) { scorers(seasonId: $s, teamId: $t) {
+        player goals penalties assists yellowCards redCards } }`,
+      { s: $('season').value, t: team.id },
+    );
+    $('scorers-title').textContent = `Scorers: ${team.name}`;
+    $('scorers').hidden = false;
+    const list = scorers.filter((line) => line.goals || line.assists);
+    $('scorers-list').replaceChildren(
+      ...list.map((line) => {
+        const detail = [
+          line.penalties ? `${line.penalties} pen.` : '',
+          line.assists ? `${line.assists} assist${line.assists === 1 ? '' : 's'}` : '',
+        ].filter(Boolean);
+        return el(
+          'li',
+          {},
+          el('span', { className: 'player', textContent: line.player }),
+          el('span', { className: 'goals', textContent: line.goals }),
+          detail.length ? el('small', { textContent: ` (${detail.join(', ')})` }) : '',
+        );
+      }),
+    );
+    $('no-scorers').hidden = list.length > 0;
   }
 
   let standingsTimer;
   function refreshStandingsSoon() {
     clearTimeout(standingsTimer);
-    standingsTimer = setTimeout(() => loadStandings().catch(report), 1000);
+    standingsTimer = setTimeout(() => loadSeason().catch(report), 1000);
   }
 
   // -------------------------------------------------------------- start

@@ -14,7 +14,7 @@ use service::Config;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::graphql::{self, AccountSettings, AppSchema};
+use crate::graphql::{self, AccountSettings};
 use crate::rate_limit::RateLimits;
 
 /// Options that only the server has.
@@ -26,9 +26,18 @@ pub struct ServeOptions {
     #[command(flatten)]
     pub response_cache: crate::http::response_cache::ResponseCacheOptions,
 
-    /// Do not apply pending database migrations on start.
+    /// Do not apply pending database migrations on start (for deployments
+    /// that run `api migrate` as a step of their own).
     #[arg(long, env = "SKIP_MIGRATIONS", default_value_t = false)]
     pub skip_migrations: bool,
+
+    /// Milliseconds to keep accepting requests after SIGTERM, answering
+    /// `/ready` with 503 meanwhile, so that a load balancer that polls
+    /// `/ready` stops sending new requests before the listener closes. 0
+    /// closes it at once (right where the load balancer learns of a stop
+    /// from the orchestrator, as Docker's and Kubernetes' do).
+    #[arg(long, env = "SHUTDOWN_DELAY_MS", default_value_t = 0)]
+    pub shutdown_delay_ms: u64,
 
     /// Seconds of silence after which a websocket gets the server's
     /// keep-alive ping (`ping` in graphql-transport-ws, `ka` in the legacy
@@ -56,8 +65,23 @@ pub struct ServeOptions {
     )]
     pub cors_allowed_origins: crate::http::cors::AllowedOrigins,
 
+    /// Reverse proxies and load balancers allowed to say who the client is:
+    /// a comma-separated list of addresses and CIDR networks, such as
+    /// `10.0.0.0/8,fd00::/8`. A request from one of them is attributed
+    /// (in logs and rate limits) to the address its `Forwarded` or
+    /// `X-Forwarded-For` header names; from any other peer, those headers
+    /// are ignored. Empty: the TCP peer is the client.
+    #[arg(
+        long,
+        env = "TRUSTED_PROXIES",
+        default_value = "",
+        value_parser = crate::http::client_ip::TrustedProxies::parse
+    )]
+    pub trusted_proxies: crate::http::client_ip::TrustedProxies,
+
     /// Run the worker inside this process. Defaults to on without
-    /// `REDIS_URL` (the embedded default) and off with it, where separate
+    /// `REDIS_URL` or `QUEUE_REDIS_URL` (the embedded default) and off with
+    /// one, where separate
     /// `worker` processes do the work.
     #[arg(long, env = "EMBEDDED_WORKER")]
     pub embedded_worker: Option<bool>,
@@ -175,10 +199,11 @@ impl StatementCounter {
 /// What every request handler can reach.
 #[derive(Clone)]
 pub struct AppState {
-    pub schema: AppSchema,
-    /// The schema for websockets: identical live subscriptions share one
+    /// How a prepared request runs, on every transport.
+    pub pipeline: crate::execution::Pipeline,
+    /// The pipeline for websockets: identical live subscriptions share one
     /// execution.
-    pub subscriptions: graphql::shared::SharedExecutor,
+    pub subscriptions: crate::execution::fanout::SharedExecutor,
     pub db: DatabaseConnection,
     pub redis: Option<fred::clients::Client>,
     pub bus: service::live::bus::Bus,
@@ -199,6 +224,14 @@ pub struct AppState {
     /// Where operations queue work for the worker, and how the worker's
     /// loops in this process are doing.
     pub jobs: service::jobs::Jobs,
+    /// Cancelled when the process is told to stop: `/ready` turns 503,
+    /// websockets close with 1001 (going away) so their clients resume on
+    /// another replica, and new upgrades are refused.
+    pub draining: CancellationToken,
+    /// 1 when Redis answered the last probe or scrape, 0 when it did not.
+    pub redis_up: prometheus_client::metrics::gauge::Gauge,
+    /// Who may say who the client is (`TRUSTED_PROXIES`).
+    pub trusted_proxies: Arc<crate::http::client_ip::TrustedProxies>,
 }
 
 /// A started server, bound to its address but not yet serving.
@@ -210,6 +243,7 @@ pub struct App {
     worker: crate::embedded::Worker,
     /// The embedded worker's loops, when this process runs them.
     worker_task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    shutdown_delay: std::time::Duration,
 }
 
 impl App {
@@ -228,7 +262,7 @@ impl App {
         if options.demo {
             service::demo::seed(&db).await?;
         }
-        let (redis, bus) = match &config.redis_url {
+        let (redis, bus) = match &config.bus_redis() {
             Some(url) => {
                 let client = service::redis::connect(url).await?;
                 let bus =
@@ -261,6 +295,17 @@ impl App {
             statements.0.clone(),
         );
         worker.register_metrics(&mut metrics);
+        let redis_up = prometheus_client::metrics::gauge::Gauge::default();
+        if redis.is_some() {
+            // Connected at start, or start would have failed.
+            redis_up.set(1);
+            metrics.register(
+                "redis_up",
+                "1 when Redis answered this process's last check, 0 when it did not: \
+                 without it live events do not cross replicas",
+                redis_up.clone(),
+            );
+        }
         let response_cache = Arc::new(crate::http::response_cache::ResponseCache::new(
             &options.response_cache,
         ));
@@ -274,7 +319,11 @@ impl App {
             "Anonymous queries that could have been answered from the response cache but ran",
             response_cache.misses(),
         );
-        let rate_limits = Arc::new(RateLimits::from_config(&config));
+        let rate_limits = RateLimits::from_config(&config);
+        let rate_limits = Arc::new(match &redis {
+            Some(client) => rate_limits.shared_in(client.clone(), &config.bus_channel_prefix),
+            None => rate_limits,
+        });
         let (open_files, before) = crate::http::capacity::raise_open_files_limit();
         let capacity = Arc::new(crate::http::capacity::Capacity::new(
             open_files,
@@ -297,8 +346,11 @@ impl App {
             open_subscriptions.clone(),
             jobs.clone(),
         );
-        let subscriptions =
-            graphql::shared::SharedExecutor::new(schema.clone(), open_subscriptions.clone());
+        let pipeline = crate::execution::Pipeline::new(schema, &options.limits);
+        let subscriptions = crate::execution::fanout::SharedExecutor::new(
+            pipeline.clone(),
+            open_subscriptions.clone(),
+        );
         metrics.register(
             "shared_executions",
             "Live subscriptions executed once for all their subscribers in this process",
@@ -306,7 +358,7 @@ impl App {
         );
         let state = AppState {
             subscriptions,
-            schema,
+            pipeline,
             db: db.clone(),
             redis,
             limits: options.limits.clone(),
@@ -324,6 +376,9 @@ impl App {
             }),
             metrics: Arc::new(metrics),
             jobs,
+            draining: CancellationToken::new(),
+            redis_up,
+            trusted_proxies: Arc::new(options.trusted_proxies.clone()),
         };
         let listener = TcpListener::bind((config.host, config.port))
             .await
@@ -336,7 +391,7 @@ impl App {
         let addr = listener.local_addr()?;
         let embedded = options
             .embedded_worker
-            .unwrap_or(config.redis_url.is_none());
+            .unwrap_or(config.queue_redis().is_none());
         let worker_task = embedded.then(|| worker.spawn(shutdown.child_token()));
         Ok(Self {
             listener,
@@ -345,6 +400,7 @@ impl App {
             shutdown,
             worker,
             worker_task,
+            shutdown_delay: std::time::Duration::from_millis(options.shutdown_delay_ms),
         })
     }
 
@@ -365,14 +421,17 @@ impl App {
         &self.worker
     }
 
-    /// Serves until `signal` resolves, then lets in-flight requests finish
-    /// and stops the embedded worker.
+    /// Serves until `signal` resolves, then drains: `/ready` turns 503 and
+    /// websockets close with 1001 at once; after `SHUTDOWN_DELAY_MS` the
+    /// listener closes and in-flight requests finish; then the embedded
+    /// worker stops.
     pub async fn run_until(
         self,
         signal: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let router = crate::http::router(self.state.clone());
-        let shutdown = self.shutdown.clone();
+        let draining = self.state.draining.clone();
+        let delay = self.shutdown_delay;
         let listener = crate::http::capacity::CountingListener::new(
             self.listener,
             self.state.capacity.clone(),
@@ -382,9 +441,16 @@ impl App {
             std::time::Duration::from_secs(self.state.limits.header_read_timeout_secs);
         crate::http::server::serve(listener, router, header_read_timeout, async move {
             signal.await;
-            shutdown.cancel();
+            draining.cancel();
+            tokio::time::sleep(delay).await;
         })
         .await;
+        // Upgraded sockets are no longer hyper's connections: wait (a
+        // little) for each to write its close frame.
+        self.state
+            .capacity
+            .websockets_closed(WEBSOCKET_CLOSE_GRACE)
+            .await;
         self.shutdown.cancel();
         if let Some(worker) = self.worker_task {
             worker.await.context("worker task panicked")??;
@@ -393,3 +459,7 @@ impl App {
         Ok(())
     }
 }
+
+/// Longest a stopping process waits for its websockets to send their
+/// close frames.
+const WEBSOCKET_CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(2);

@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod app;
 pub mod embedded;
+pub mod execution;
 pub mod graphql;
 pub mod http;
 pub mod rate_limit;

@@ -34,6 +34,15 @@ enum Command {
     Serve,
     /// Print the GraphQL schema (SDL) to stdout.
     PrintSchema,
+    /// Apply pending database migrations and exit, for deployments that
+    /// migrate as a separate step before starting replicas with
+    /// `SKIP_MIGRATIONS=true`. Safe to run while replicas start: migrations
+    /// take a lock and run once.
+    Migrate,
+    /// Exit 0 when the server on `HOST`/`PORT` of this machine answers
+    /// `/ready` with 200, else 1: a container healthcheck that needs no
+    /// tools in the image.
+    Healthcheck,
     /// Create an account with any role, e.g. the first admin:
     /// `api create-user --email you@example.com --role admin`.
     CreateUser(api::admin::CreateUserArgs),
@@ -84,6 +93,10 @@ async fn main() {
             Ok(())
         }
         Command::Serve => serve(cli.config, cli.serve).await,
+        Command::Migrate => migrate(cli.config).await,
+        Command::Healthcheck => {
+            service::healthcheck::check(cli.config.host, cli.config.port, "/ready").await
+        }
         Command::CreateUser(args) => api::admin::create_user(&cli.config, &cli.serve, args).await,
         Command::Import(args) => import(cli.config, args).await,
     };
@@ -99,6 +112,22 @@ async fn serve(config: Config, options: ServeOptions) -> anyhow::Result<()> {
     let app = api::App::start(config, options).await?;
     tracing::info!("GraphiQL: {}", app.graphiql_url());
     app.run_until(service::shutdown::signal()).await
+}
+
+/// Logs go to stderr through telemetry; the last line on stdout says what
+/// the database's schema is now.
+async fn migrate(config: Config) -> anyhow::Result<()> {
+    service::telemetry::init(&config);
+    let db = service::db::connect(&config.database_url, config.pool_options()).await?;
+    service::db::migrate(&db).await?;
+    let applied = service::db::applied_migrations(&db).await?;
+    println!(
+        "the database schema is up to date: {} migration(s) applied, the last {}",
+        applied.len(),
+        applied.last().map_or("none", String::as_str)
+    );
+    db.close().await.ok();
+    Ok(())
 }
 
 /// Telemetry stays off: the report on stdout and one error line on stderr

@@ -15,6 +15,11 @@ pub struct Model {
     pub matchday: Option<i32>,
     #[sea_orm(column_type = "Text", nullable)]
     pub stage: Option<String>,
+    /// The group within a group stage, e.g. "Group A"; none outside one.
+    /// Defaulted so that bus messages from an older release decode.
+    #[sea_orm(column_type = "Text", nullable)]
+    #[serde(default)]
+    pub group_name: Option<String>,
     pub home_team_id: i64,
     pub away_team_id: i64,
     pub kickoff_at: DateTimeUtc,

@@ -19,6 +19,11 @@ pub struct Model {
     pub player: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]
     pub detail: Option<String>,
+    /// Who made a goal, by name as the feed records it.
+    /// Defaulted so that bus messages from an older release decode.
+    #[sea_orm(column_type = "Text", nullable)]
+    #[serde(default)]
+    pub assist: Option<String>,
     #[sea_orm(column_type = "String(StringLen::N(128))", nullable)]
     pub external_id: Option<String>,
     #[sea_orm(default_value = false)]

@@ -16,6 +16,8 @@ mod m20261203_000009_create_lineups;
 mod m20261203_000010_spoiler_free;
 mod m20261206_000011_outbox_claims;
 mod m20261206_000012_digest_next_due;
+mod m20261206_000021_match_groups;
+mod m20261206_000022_goal_assists;
 
 pub struct Migrator;
 
@@ -35,6 +37,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000010_spoiler_free::Migration),
             Box::new(m20261206_000011_outbox_claims::Migration),
             Box::new(m20261206_000012_digest_next_due::Migration),
+            Box::new(m20261206_000021_match_groups::Migration),
+            Box::new(m20261206_000022_goal_assists::Migration),
         ]
     }
 }

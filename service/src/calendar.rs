@@ -370,6 +370,7 @@ mod tests {
             round: Some("Matchday 14".to_owned()),
             matchday: Some(14),
             stage: None,
+            group_name: None,
             home_team_id: 1,
             away_team_id: 2,
             kickoff_at: at,

@@ -41,10 +41,24 @@ pub struct Config {
     )]
     pub database_acquire_timeout_ms: u64,
 
-    /// Redis for the event bus and jobs. Unset: an in-process bus and
-    /// embedded job storage, for a single process.
+    /// Redis for the event bus, the shared rate limits and the job queues:
+    /// `redis://[user:password@]host:port[/db]`, or `rediss://…` for TLS
+    /// (managed Redis; the server's certificate is checked against the
+    /// system's roots, or `SSL_CERT_FILE`). Unset: an in-process bus,
+    /// limits per process and embedded job storage, for a single process.
     #[arg(long, env = "REDIS_URL", value_parser = parse_redis_url, hide_env_values = true)]
     pub redis_url: Option<RedisUrl>,
+
+    /// Redis for the event bus and the shared rate limits only, instead of
+    /// `REDIS_URL`: PubSub traffic and durable jobs may live on different
+    /// instances.
+    #[arg(long, env = "BUS_REDIS_URL", value_parser = parse_redis_url, hide_env_values = true)]
+    pub bus_redis_url: Option<RedisUrl>,
+
+    /// Redis for the job queues only, instead of `REDIS_URL` (give it
+    /// persistence: `appendonly yes`).
+    #[arg(long, env = "QUEUE_REDIS_URL", value_parser = parse_redis_url, hide_env_values = true)]
+    pub queue_redis_url: Option<RedisUrl>,
 
     /// Prefix of the Redis PubSub channels, so that deployments (or tests)
     /// sharing one Redis do not hear each other.
@@ -206,6 +220,25 @@ impl Config {
         }
     }
 
+    /// The Redis of the event bus and the shared rate limits, named after
+    /// the variable it came from.
+    pub fn bus_redis(&self) -> Option<RedisUrl> {
+        match (&self.bus_redis_url, &self.redis_url) {
+            (Some(url), _) => Some(url.named("BUS_REDIS_URL")),
+            (None, Some(url)) => Some(url.named("REDIS_URL")),
+            (None, None) => None,
+        }
+    }
+
+    /// The Redis of the job queues, named after the variable it came from.
+    pub fn queue_redis(&self) -> Option<RedisUrl> {
+        match (&self.queue_redis_url, &self.redis_url) {
+            (Some(url), _) => Some(url.named("QUEUE_REDIS_URL")),
+            (None, Some(url)) => Some(url.named("REDIS_URL")),
+            (None, None) => None,
+        }
+    }
+
     /// The SQLite file the database URL points at, if it points at one.
     pub fn sqlite_path(&self) -> Option<PathBuf> {
         self.database_url.sqlite_path()
@@ -263,19 +296,33 @@ impl std::fmt::Display for DatabaseUrl {
 
 /// A `redis://` or `rediss://` URL. Printing it hides the password.
 #[derive(Clone, PartialEq, Eq)]
-pub struct RedisUrl(String);
+pub struct RedisUrl(String, &'static str);
 
 impl RedisUrl {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let url = url::Url::parse(raw.trim()).map_err(|e| format!("not a valid URL: {e}"))?;
         match url.scheme() {
-            "redis" | "rediss" => Ok(Self(raw.trim().to_owned())),
+            "redis" | "rediss" => Ok(Self(raw.trim().to_owned(), "REDIS_URL")),
             other => Err(format!("expected redis:// or rediss://, got {other}://")),
         }
     }
 
     pub fn expose(&self) -> &str {
         &self.0
+    }
+
+    /// The variable this URL came from, for error messages.
+    pub fn var(&self) -> &'static str {
+        self.1
+    }
+
+    fn named(&self, var: &'static str) -> Self {
+        Self(self.0.clone(), var)
+    }
+
+    /// TLS (`rediss://`).
+    pub fn is_tls(&self) -> bool {
+        self.0.starts_with("rediss:")
     }
 }
 
@@ -350,6 +397,42 @@ mod tests {
         assert!(!format!("{url} {url:?}").contains("secret"));
         let redis = RedisUrl::parse("redis://:hunter2@cache:6379").unwrap();
         assert!(!format!("{redis} {redis:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn the_bus_and_the_queues_may_each_have_their_own_redis() {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            config: Config,
+        }
+        use clap::Parser as _;
+        let parse = |args: &[&str]| {
+            let mut argv = vec!["test"];
+            argv.extend_from_slice(args);
+            Cli::try_parse_from(argv).unwrap().config
+        };
+        let shared = parse(&["--redis-url", "redis://one:6379"]);
+        assert_eq!(shared.bus_redis().unwrap().expose(), "redis://one:6379");
+        assert_eq!(shared.queue_redis().unwrap().var(), "REDIS_URL");
+        let split = parse(&[
+            "--redis-url",
+            "redis://one:6379",
+            "--bus-redis-url",
+            "rediss://bus:6380",
+        ]);
+        let bus = split.bus_redis().unwrap();
+        assert_eq!(
+            (bus.expose(), bus.var()),
+            ("rediss://bus:6380", "BUS_REDIS_URL")
+        );
+        assert!(bus.is_tls());
+        assert_eq!(split.queue_redis().unwrap().expose(), "redis://one:6379");
+        // Without any (the environment's REDIS_URL would count as one).
+        if std::env::var_os("REDIS_URL").is_none() {
+            let none = parse(&[]);
+            assert!(none.bus_redis().is_none() && none.queue_redis().is_none());
+        }
     }
 
     #[test]

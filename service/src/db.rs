@@ -9,7 +9,7 @@ use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::sqlx::{self, Connection as _};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr,
-    RuntimeErr, Statement,
+    RuntimeErr, Statement, TransactionTrait as _,
 };
 
 use crate::config::DatabaseUrl;
@@ -132,11 +132,84 @@ fn release_sqlite(
     })
 }
 
-/// Applies every pending migration.
+/// The PostgreSQL advisory lock that serialises migrations: any 64-bit
+/// number that nothing else in the database locks ("ITG_MIGR" in ASCII).
+const MIGRATION_LOCK: i64 = 0x4954_475f_4d49_4752;
+
+/// Applies every pending migration, once, however many processes start
+/// together.
+///
+/// On PostgreSQL the migrations run in one transaction that first takes an
+/// advisory lock: replicas started at the same moment queue on the lock,
+/// and each one after the first finds nothing left to do (without it, their
+/// concurrent `CREATE TABLE`s fail on PostgreSQL's catalog). The lock goes
+/// with the transaction, so a process killed mid-way holds nothing, and
+/// PostgreSQL's transactional DDL leaves either every migration or none.
+///
+/// A database that has a migration this binary does not know was migrated
+/// by a newer release: rather than run on a schema it does not understand,
+/// the process stops and says so.
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
-    migration::Migrator::up(db, None)
+    match db.get_database_backend() {
+        DatabaseBackend::Postgres => {
+            let txn = db
+                .begin()
+                .await
+                .context("applying database migrations: cannot begin a transaction")?;
+            txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+                .await
+                .context("applying database migrations: cannot take the migration lock")?;
+            refuse_newer_schema(&txn).await?;
+            migration::Migrator::up(&txn, None)
+                .await
+                .context("applying database migrations")?;
+            txn.commit()
+                .await
+                .context("applying database migrations: cannot commit")?;
+        }
+        _ => {
+            refuse_newer_schema(db).await?;
+            migration::Migrator::up(db, None)
+                .await
+                .context("applying database migrations")?;
+        }
+    }
+    Ok(())
+}
+
+/// The migrations applied to this database, oldest first (creating the
+/// table that records them on a fresh database).
+pub async fn applied_migrations(db: &impl ConnectionTrait) -> anyhow::Result<Vec<String>> {
+    let applied = migration::Migrator::get_migration_models(db)
         .await
-        .context("applying database migrations")
+        .context("reading the database's applied migrations")?;
+    Ok(applied.into_iter().map(|m| m.version).collect())
+}
+
+/// The migrations this database has that this binary does not know.
+pub async fn unknown_migrations(db: &impl ConnectionTrait) -> anyhow::Result<Vec<String>> {
+    let known: std::collections::HashSet<String> = migration::Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    Ok(applied_migrations(db)
+        .await?
+        .into_iter()
+        .filter(|version| !known.contains(version))
+        .collect())
+}
+
+async fn refuse_newer_schema(db: &impl ConnectionTrait) -> anyhow::Result<()> {
+    let unknown = unknown_migrations(db).await?;
+    if !unknown.is_empty() {
+        anyhow::bail!(
+            "the database schema is newer than this binary: it has migration(s) {} applied, \
+             which this release does not know; run the release that applied them (or a newer \
+             one), or restore a backup taken before it",
+            unknown.join(", ")
+        );
+    }
+    Ok(())
 }
 
 /// Checks that the database takes work now. On PostgreSQL it answers a

@@ -1,4 +1,5 @@
-//! The Redis connection used by the bus and the readiness probe.
+//! The Redis connections of the bus, the shared rate limits and the
+//! readiness probe (the job queues connect through apalis-redis).
 
 use std::time::Duration;
 
@@ -7,10 +8,22 @@ use fred::prelude::*;
 
 use crate::config::RedisUrl;
 
+/// rustls needs one process-wide crypto provider, and with more than one
+/// compiled in (the test tools bring aws-lc-rs) it cannot pick by itself:
+/// ring, the one the rest of the tree uses.
+pub fn install_tls_provider() {
+    // Err: one is installed already, which is all we need.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// Clients that reconnect by themselves, forever, with capped backoff.
 fn builder(url: &RedisUrl) -> anyhow::Result<Builder> {
+    if url.is_tls() {
+        install_tls_provider();
+    }
+    let var = url.var();
     let config = Config::from_url(url.expose())
-        .map_err(|e| anyhow::anyhow!("REDIS_URL: {url} is not usable: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("{var}: {url} is not usable: {e}"))?;
     let mut builder = Builder::from_config(config);
     builder
         .with_connection_config(|c| {
@@ -22,13 +35,14 @@ fn builder(url: &RedisUrl) -> anyhow::Result<Builder> {
 
 /// A command connection, for publishing and the readiness probe.
 pub async fn connect(url: &RedisUrl) -> anyhow::Result<Client> {
+    let var = url.var();
     let client = builder(url)?
         .build()
-        .map_err(|e| anyhow::anyhow!("REDIS_URL: {url} is not usable: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("{var}: {url} is not usable: {e}"))?;
     client
         .init()
         .await
-        .map_err(|e| anyhow::anyhow!("REDIS_URL: cannot connect to {url}: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("{var}: cannot connect to {url}: {e}"))?;
     Ok(client)
 }
 
@@ -40,12 +54,13 @@ pub async fn is_reachable(client: &Client, timeout: Duration) -> bool {
 
 /// A PubSub connection.
 pub async fn subscriber(url: &RedisUrl) -> anyhow::Result<SubscriberClient> {
+    let var = url.var();
     let client = builder(url)?
         .build_subscriber_client()
-        .map_err(|e| anyhow::anyhow!("REDIS_URL: {url} is not usable: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("{var}: {url} is not usable: {e}"))?;
     client
         .init()
         .await
-        .map_err(|e| anyhow::anyhow!("REDIS_URL: cannot connect to {url}: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("{var}: cannot connect to {url}: {e}"))?;
     Ok(client)
 }

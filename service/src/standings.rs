@@ -1,16 +1,17 @@
-//! League tables computed from results and points adjustments.
+//! League tables computed from results and points adjustments: one per
+//! table stage of a season, or per group of a stage with groups.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{MatchStatus, football_match, points_adjustment, season, team};
-use sea_orm::sea_query::Query;
+use entity::{MatchStatus, football_match, points_adjustment, team};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 
+use crate::Result;
 use crate::accounts::spoilers::Shown;
-use crate::{Error, Result};
 
 /// How long after kick-off a result is taken to stand, for tables "as of"
 /// an instant: the match record does not say when the final whistle blew.
@@ -78,9 +79,21 @@ impl Row {
     }
 }
 
-/// The season's table: every team with a match in the season, ranked by
-/// points, then goal difference, then goals scored, then name, counting
-/// the results `counting` says.
+/// One table of a season: a table stage's, or one group's within it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StageTable {
+    /// The stage as the source names it; none when it names no stage.
+    pub stage: Option<String>,
+    /// The group, in a stage with groups.
+    pub group: Option<String>,
+    pub rows: Vec<Row>,
+}
+
+/// The season's table: every team with a match in its table stages,
+/// ranked by points, then goal difference, then goals scored, then name,
+/// counting the results `counting` says. Knockout matches never count.
+/// A season with several tables (groups) gives each one's rows in turn,
+/// each ranked within its own table.
 pub async fn table(
     db: &impl ConnectionTrait,
     season_id: i64,
@@ -97,15 +110,31 @@ pub async fn table_shown(
     counting: Counting,
     shown: &Shown,
 ) -> Result<Vec<Row>> {
+    Ok(tables_shown(db, season_id, counting, shown)
+        .await?
+        .into_iter()
+        .flat_map(|t| t.rows)
+        .collect())
+}
+
+/// Every table of the season: one per table stage, or per group of a
+/// stage with groups, in the order the stages begin.
+pub async fn tables_shown(
+    db: &impl ConnectionTrait,
+    season_id: i64,
+    counting: Counting,
+    shown: &Shown,
+) -> Result<Vec<StageTable>> {
     use football_match::Column as M;
-    let statuses = match counting {
+    let (_, competition) = crate::stages::season_kind(db, season_id).await?;
+    let counted = match counting {
         Counting::Final | Counting::AsOf(_) => vec![MatchStatus::Finished],
         Counting::Live => [MatchStatus::Finished]
             .into_iter()
             .chain(crate::live::stream::IN_PLAY)
             .collect(),
     };
-    let results = football_match::Entity::find()
+    let matches = football_match::Entity::find()
         .select_only()
         .columns([
             M::Id,
@@ -115,46 +144,125 @@ pub async fn table_shown(
             M::AwayTeamId,
             M::HomeScore,
             M::AwayScore,
+            M::Stage,
+            M::Round,
+            M::Matchday,
+            M::GroupName,
         ])
         .filter(M::SeasonId.eq(season_id))
-        .filter(M::Status.is_in(statuses))
-        .filter(M::HomeScore.is_not_null())
-        .filter(M::AwayScore.is_not_null())
-        .into_model::<MatchResult>()
+        .order_by_asc(M::KickoffAt)
+        .order_by_asc(M::Id)
+        .into_model::<StagedMatch>()
         .all(db)
-        .await?
-        .into_iter()
-        .filter(|m| shown.shows_id(m.id))
-        .collect::<Vec<_>>();
+        .await?;
     let adjustments = points_adjustment::Entity::find()
         .filter(points_adjustment::Column::SeasonId.eq(season_id))
         .all(db)
         .await?;
-    // Every team with a match in the season, played or not, or an adjustment.
-    let side = |column: M| {
-        Query::select()
-            .column(column)
-            .from(football_match::Entity)
-            .and_where(M::SeasonId.eq(season_id))
-            .to_owned()
-    };
-    let teams = team::Entity::find()
-        .filter(
-            Condition::any()
-                .add(team::Column::Id.in_subquery(side(M::HomeTeamId)))
-                .add(team::Column::Id.in_subquery(side(M::AwayTeamId)))
-                .add(team::Column::Id.is_in(adjustments.iter().map(|a| a.team_id))),
-        )
-        .all(db)
-        .await?;
-    // Only an empty table can mean that the season does not exist.
-    if teams.is_empty() {
-        season::Entity::find_by_id(season_id)
-            .one(db)
-            .await?
-            .ok_or_else(|| Error::not_found("season"))?;
+
+    // The tables in the order their stages begin, with the matches of each.
+    let mut tables: Vec<(Option<String>, Option<String>, Vec<&StagedMatch>)> = Vec::new();
+    for m in &matches {
+        let kind = crate::stages::kind_of(
+            m.stage.as_deref(),
+            m.round.as_deref(),
+            m.matchday,
+            competition,
+        );
+        if kind != crate::stages::StageKind::Table {
+            continue;
+        }
+        match tables
+            .iter_mut()
+            .find(|(stage, group, _)| *stage == m.stage && *group == m.group_name)
+        {
+            Some((_, _, list)) => list.push(m),
+            None => tables.push((m.stage.clone(), m.group_name.clone(), vec![m])),
+        }
     }
-    Ok(compute(teams, &results, &adjustments, counting))
+    if tables.is_empty() && !adjustments.is_empty() {
+        tables.push((None, None, Vec::new()));
+    }
+    let single = tables.len() == 1;
+    let team_ids: HashSet<i64> = tables
+        .iter()
+        .flat_map(|(_, _, list)| list.iter().flat_map(|m| [m.home_team_id, m.away_team_id]))
+        .chain(adjustments.iter().map(|a| a.team_id))
+        .collect();
+    let teams: HashMap<i64, team::Model> = if team_ids.is_empty() {
+        HashMap::new()
+    } else {
+        team::Entity::find()
+            .filter(team::Column::Id.is_in(team_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|t| (t.id, t))
+            .collect()
+    };
+    Ok(tables
+        .into_iter()
+        .map(|(stage, group, list)| {
+            let mut members: HashSet<i64> = list
+                .iter()
+                .flat_map(|m| [m.home_team_id, m.away_team_id])
+                .collect();
+            // With one table, a team with an adjustment and no match yet
+            // has a line, as it always had.
+            if single {
+                members.extend(adjustments.iter().map(|a| a.team_id));
+            }
+            let results: Vec<MatchResult> = list
+                .iter()
+                .filter(|m| counted.contains(&m.status) && shown.shows_id(m.id))
+                .filter_map(|m| m.result())
+                .collect();
+            let table_teams = members
+                .iter()
+                .filter_map(|id| teams.get(id).cloned())
+                .collect();
+            let table_adjustments: Vec<points_adjustment::Model> = adjustments
+                .iter()
+                .filter(|a| members.contains(&a.team_id))
+                .cloned()
+                .collect();
+            StageTable {
+                stage,
+                group,
+                rows: compute(table_teams, &results, &table_adjustments, counting),
+            }
+        })
+        .collect())
+}
+
+/// A match as tables read it: its result and where in the season it is.
+#[derive(Clone, Debug, FromQueryResult)]
+struct StagedMatch {
+    id: i64,
+    kickoff_at: DateTime<Utc>,
+    status: MatchStatus,
+    home_team_id: i64,
+    away_team_id: i64,
+    home_score: Option<i32>,
+    away_score: Option<i32>,
+    stage: Option<String>,
+    round: Option<String>,
+    matchday: Option<i32>,
+    group_name: Option<String>,
+}
+
+impl StagedMatch {
+    fn result(&self) -> Option<MatchResult> {
+        Some(MatchResult {
+            id: self.id,
+            kickoff_at: self.kickoff_at,
+            status: self.status,
+            home_team_id: self.home_team_id,
+            away_team_id: self.away_team_id,
+            home_score: self.home_score?,
+            away_score: self.away_score?,
+        })
+    }
 }
 
 /// The table from rows already loaded; pure, so the rules are easy to test.
@@ -322,6 +430,7 @@ mod tests {
             round: None,
             matchday: None,
             stage: None,
+            group_name: None,
             home_team_id: home,
             away_team_id: away,
             kickoff_at: at,

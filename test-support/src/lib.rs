@@ -71,6 +71,14 @@ impl TestApp {
         Self::start(&args, |o| o.embedded_worker = Some(true)).await
     }
 
+    /// With extra flags and the server options changed first.
+    pub async fn spawn_configured(
+        extra: &[&str],
+        change: impl FnOnce(&mut api::ServeOptions),
+    ) -> Self {
+        Self::start(extra, change).await
+    }
+
     /// As `spawn`, with the server options changed first (e.g. `demo`).
     pub async fn spawn_with_options(change: impl FnOnce(&mut api::ServeOptions)) -> Self {
         Self::start(&[], change).await
@@ -80,6 +88,15 @@ impl TestApp {
     /// run in production; the bus crosses processes only through Redis, so
     /// this needs `REDIS_URL`.
     pub async fn replica(&self, change: impl FnOnce(&mut api::ServeOptions)) -> Self {
+        self.replica_with(&[], change).await
+    }
+
+    /// As `replica`, with extra flags.
+    pub async fn replica_with(
+        &self,
+        extra: &[&str],
+        change: impl FnOnce(&mut api::ServeOptions),
+    ) -> Self {
         assert!(
             std::env::var("REDIS_URL").is_ok(),
             "replicas share a bus only through Redis"
@@ -89,7 +106,7 @@ impl TestApp {
             postgres: None,
             _dir: None,
         };
-        Self::start_on(database, self.bus_prefix.clone(), &[], change).await
+        Self::start_on(database, self.bus_prefix.clone(), extra, change).await
     }
 
     async fn start(extra: &[&str], change: impl FnOnce(&mut api::ServeOptions)) -> Self {
@@ -224,11 +241,17 @@ impl TestApp {
         response.text().await.expect("a text body")
     }
 
-    /// Stops the server gracefully and waits for it.
-    pub async fn stop(mut self) {
+    /// Tells the server to stop, as SIGTERM does, without waiting for it:
+    /// it drains meanwhile. `stop` then waits for it.
+    pub fn begin_stop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(mut self) {
+        self.begin_stop();
         if let Some(server) = self.server.take() {
             server
                 .await

@@ -119,8 +119,8 @@ impl Context {
             prefix: config.bus_channel_prefix.clone(),
             heartbeat: settings.heartbeat,
         };
-        let queue = match &config.redis_url {
-            Some(url) => Queue::redis(url.expose(), &queue_settings).await?,
+        let queue = match &config.queue_redis() {
+            Some(url) => Queue::redis(url, &queue_settings).await?,
             None => Queue::sqlite(&db, FALLBACK_JOBS_URL, &queue_settings).await?,
         };
         let n = &config.notifications;

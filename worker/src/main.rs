@@ -23,6 +23,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Exit 0 when this machine's worker answers `/health` with 200 on
+    /// `METRICS_PORT`, else 1: a container healthcheck that needs no
+    /// tools in the image.
+    Healthcheck,
     /// Run the digest dispatcher once as if it were `--as-of`, and queue
     /// a digest job for each user whose digest is due then (for back-fills
     /// and checks). Running workers send them; a period already handled is
@@ -62,9 +66,15 @@ async fn main() {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = cli.config;
+    if let Some(Command::Healthcheck) = cli.command {
+        let port = cli
+            .metrics_port
+            .ok_or_else(|| anyhow::anyhow!("METRICS_PORT: the healthcheck needs it"))?;
+        return service::healthcheck::check(config.host, port, "/health").await;
+    }
     service::telemetry::init(&config);
     let db = service::db::connect(&config.database_url, config.pool_options()).await?;
-    let bus = match &config.redis_url {
+    let bus = match &config.bus_redis() {
         Some(url) => {
             let client = service::redis::connect(url).await?;
             service::live::bus::Bus::redis(client, url, &config.bus_channel_prefix).await?
@@ -85,6 +95,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             worker::run(ctx, shutdown).await
         }
+        Some(Command::Healthcheck) => Ok(()),
         Some(Command::Digest { kind, as_of, user }) => {
             let kind = match kind {
                 Kind::Daily => DigestKind::Daily,

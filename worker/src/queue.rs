@@ -1,4 +1,4 @@
-//! The job queue: apalis on Redis when `REDIS_URL` is set (any number of
+//! The job queue: apalis on Redis when `QUEUE_REDIS_URL` or `REDIS_URL` is set (any number of
 //! `worker` processes share it), else apalis on SQLite inside the api
 //! process. Each kind of job has its own queue, named after the job's
 //! `Job::NAME`; the jobs themselves live in `crate::jobs`, one per file.
@@ -86,10 +86,16 @@ impl QueueSettings {
 
 impl Queue {
     /// Jobs in Redis.
-    pub async fn redis(url: &str, settings: &QueueSettings) -> anyhow::Result<Self> {
-        let conn = apalis_redis::connect(url)
-            .await
-            .map_err(|e| anyhow::anyhow!("REDIS_URL: cannot connect the job queue: {e}"))?;
+    pub async fn redis(
+        url: &service::config::RedisUrl,
+        settings: &QueueSettings,
+    ) -> anyhow::Result<Self> {
+        if url.is_tls() {
+            service::redis::install_tls_provider();
+        }
+        let conn = apalis_redis::connect(url.expose()).await.map_err(|e| {
+            anyhow::anyhow!("{}: cannot connect the job queue to {url}: {e}", url.var())
+        })?;
         let config = |queue: String| {
             apalis_redis::Config::default()
                 .queue(queue)

@@ -18,8 +18,12 @@ const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// A loop that ran this long before failing starts again from the first backoff.
 const STABLE_AFTER: Duration = Duration::from_secs(60);
-/// How long loops may take to finish their jobs in flight on shutdown.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+/// How long loops may take to finish their jobs in flight on shutdown:
+/// well inside the 10 s that Docker (and Kubernetes' 30 s, with room to
+/// spare) waits between SIGTERM and SIGKILL. A job still running then is
+/// abandoned, not lost: it stays held by this worker's name, and another
+/// worker takes it back once this one's heartbeats stop.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(7);
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct LoopLabels {

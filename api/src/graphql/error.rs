@@ -40,6 +40,8 @@ pub mod code {
     /// The request did not parse or does not fit the schema.
     pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
     pub const RATE_LIMITED: &str = crate::rate_limit::RATE_LIMITED;
+    /// A websocket upgrade that asks for no subprotocol this server speaks.
+    pub const UNSUPPORTED_SUBPROTOCOL: &str = "UNSUPPORTED_SUBPROTOCOL";
     /// The process holds as many websockets as its descriptors allow.
     pub const AT_CAPACITY: &str = "AT_CAPACITY";
     /// The viewer keeps results away (spoiler-free mode) and asked for a

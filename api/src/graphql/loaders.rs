@@ -154,6 +154,43 @@ impl Fetch for LineupsOfMatch {
     }
 }
 
+/// A season's matches and its competition's kind, for ties and brackets:
+/// a page of matches that each ask for their tie loads each season once.
+pub struct SeasonMatchesOf(DatabaseConnection);
+
+impl Loader<i64> for SeasonMatchesOf {
+    type Value = Arc<service::stages::SeasonMatches>;
+    type Error = Arc<service::Error>;
+
+    async fn load(&self, ids: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let seasons = service::stages::seasons_matches(&self.0, ids)
+            .await
+            .map_err(Arc::new)?;
+        Ok(seasons
+            .into_iter()
+            .map(|s| (s.season.id, Arc::new(s)))
+            .collect())
+    }
+}
+
+/// The season's matches; `NOT_FOUND` when there is no such season.
+pub async fn season_matches(
+    ctx: &async_graphql::Context<'_>,
+    season_id: i64,
+) -> async_graphql::Result<Arc<service::stages::SeasonMatches>> {
+    let loader = ctx.data_unchecked::<DataLoader<SeasonMatchesOf>>();
+    match loader.load_one(season_id).await {
+        Ok(Some(season)) => Ok(season),
+        Ok(None) => Err(super::error::to_graphql(service::Error::not_found(
+            "season",
+        ))),
+        Err(err) => Err(load_failed(
+            &err,
+            format!("loading the matches of season {season_id}: {err}"),
+        )),
+    }
+}
+
 /// Adds every loader to the schema. They batch but do not cache, so rows
 /// are never stale, even on a websocket held open for hours.
 pub fn register<Q, M, S>(
@@ -174,6 +211,7 @@ pub fn register<Q, M, S>(
         )))
         .data(loader(GroupedBy::<EventsOfMatch>(db.clone(), PhantomData)))
         .data(loader(GroupedBy::<LineupsOfMatch>(db.clone(), PhantomData)))
+        .data(loader(SeasonMatchesOf(db.clone())))
 }
 
 /// Loads one related row that must exist (a foreign key guarantees it).

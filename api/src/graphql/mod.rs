@@ -1,18 +1,14 @@
 //! The GraphQL schema: query roots, object types, loaders and the mapping
 //! from service errors to GraphQL errors.
 
-pub mod coded_errors;
 pub mod connection;
-pub mod document_limits;
 pub mod error;
-pub mod field_order;
 pub mod guards;
 pub mod loaders;
 pub mod mutation;
 pub mod page_batch;
 pub mod query;
 pub mod scalars;
-pub mod shared;
 pub mod spoilers;
 pub mod subscription;
 pub mod types;
@@ -40,14 +36,11 @@ pub fn build_schema(
         MutationRoot::default(),
         SubscriptionRoot,
     )
-    .extension(coded_errors::CodedErrors)
-    .extension(document_limits::DocumentLimits {
-        tokens: limits.max_query_tokens,
-        selections: limits.max_query_selections,
-        aliases: limits.max_query_aliases,
-        directives: limits.max_query_directives,
-    })
-    .limit_recursive_depth(document_limits::MAX_NESTING)
+    // No schema extensions: with any installed, async-graphql sends every
+    // field of every row through the extension chain. What they would do
+    // needs only the request, and `crate::execution` does it around the
+    // schema.
+    .limit_recursive_depth(crate::execution::document_limits::MAX_NESTING)
     .limit_depth(limits.max_query_depth)
     .limit_complexity(limits.max_query_complexity);
     if !limits.introspection {

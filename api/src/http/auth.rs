@@ -30,19 +30,26 @@ pub struct Caller {
     pub ip: IpAddr,
     authorization: Option<HeaderValue>,
     origin: Option<String>,
+    /// Where the request's rate-limit standing goes, on `/graphql`.
+    standing: Option<crate::rate_limit::StandingSlot>,
 }
 
 impl Caller {
-    /// The address is the TCP peer's (`ConnectInfo`); `X-Forwarded-For` is
-    /// not trusted, since any client can send it.
+    /// The address resolved from the peer and, when the peer is a trusted
+    /// proxy, its forwarding headers (see `client_ip`); else the TCP
+    /// peer's (`ConnectInfo`).
     pub fn from_parts(headers: &HeaderMap, extensions: &Extensions) -> Self {
-        let ip = extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
+        let ip = match extensions.get::<super::client_ip::ClientAddr>() {
+            Some(client) => client.0,
+            None => extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip()),
+        };
         Self {
             ip,
             authorization: headers.get(header::AUTHORIZATION).cloned(),
             origin: origin(headers),
+            standing: extensions.get().cloned(),
         }
     }
 
@@ -158,15 +165,16 @@ pub async fn admit(state: &AppState, caller: &Caller) -> Result<Option<Viewer>, 
         Some(value) => match value.to_str().map_err(|_| BAD_HEADER).and_then(bearer) {
             Ok(token) => Some(token),
             Err(message) => {
-                refuse_failed_token(&state.rate_limits, caller.ip)?;
+                refuse_failed_token(&state.rate_limits, caller.ip).await?;
                 return Err(Refusal::Unauthenticated(message));
             }
         },
     };
-    state
-        .rate_limits
-        .check_request(caller.ip, token)
-        .map_err(Refusal::RateLimited)?;
+    let verdict = state.rate_limits.check_request(caller.ip, token).await;
+    if let Some(slot) = &caller.standing {
+        slot.set(verdict.standing);
+    }
+    verdict.result().map_err(Refusal::RateLimited)?;
     match token {
         None => Ok(None),
         Some(token) => authenticate(&state.db, &state.rate_limits, caller.ip, token)
@@ -187,7 +195,7 @@ async fn authenticate(
             token_id: found.token_id,
         }),
         Ok(None) => {
-            refuse_failed_token(limits, ip)?;
+            refuse_failed_token(limits, ip).await?;
             Err(Refusal::Unauthenticated(BAD_TOKEN))
         }
         Err(service::Error::Unavailable(err)) => {
@@ -205,8 +213,11 @@ async fn authenticate(
 }
 
 /// A token that does not work counts as a sign-in attempt from its address.
-fn refuse_failed_token(limits: &RateLimits, ip: IpAddr) -> Result<(), Refusal> {
-    limits.check_failed_token(ip).map_err(Refusal::RateLimited)
+async fn refuse_failed_token(limits: &RateLimits, ip: IpAddr) -> Result<(), Refusal> {
+    limits
+        .check_failed_token(ip)
+        .await
+        .map_err(Refusal::RateLimited)
 }
 
 /// Adds who is calling to the request's data, where guards look.
@@ -283,9 +294,9 @@ pub async fn on_connection_init(
     let token = value.as_str().ok_or(BAD_HEADER).and_then(bearer);
     let result = match token {
         Ok(token) => authenticate(&db, &limits, ip, token).await,
-        Err(message) => {
-            refuse_failed_token(&limits, ip).and(Err(Refusal::Unauthenticated(message)))
-        }
+        Err(message) => refuse_failed_token(&limits, ip)
+            .await
+            .and(Err(Refusal::Unauthenticated(message))),
     };
     match result {
         Ok(viewer) => {

@@ -28,7 +28,7 @@ pub async fn team(
     Path(file): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(refused) = rate_limited(&state, &caller) {
+    if let Some(refused) = rate_limited(&state, &caller).await {
         return refused;
     }
     let Some(team) = file.strip_suffix(".ics") else {
@@ -44,7 +44,7 @@ pub async fn season(
     Path(file): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(refused) = rate_limited(&state, &caller) {
+    if let Some(refused) = rate_limited(&state, &caller).await {
         return refused;
     }
     let Some(season_id) = file
@@ -63,7 +63,7 @@ pub async fn user(
     Path(file): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(refused) = rate_limited(&state, &caller) {
+    if let Some(refused) = rate_limited(&state, &caller).await {
         return refused;
     }
     let Some(token) = file.strip_suffix(".ics") else {
@@ -82,8 +82,9 @@ enum Freshness {
     Private,
 }
 
-fn rate_limited(state: &AppState, caller: &Caller) -> Option<Response> {
-    let retry = state.rate_limits.check_request(caller.ip, None).err()?;
+async fn rate_limited(state: &AppState, caller: &Caller) -> Option<Response> {
+    let verdict = state.rate_limits.check_request(caller.ip, None).await;
+    let retry = verdict.result().err()?;
     Some(
         super::auth::Refusal::RateLimited(retry)
             .into_response(HeaderValue::from_static("application/json; charset=utf-8")),

@@ -95,6 +95,14 @@ impl Capacity {
         self.websockets.load(Ordering::Relaxed)
     }
 
+    /// Resolves when no websocket is open, or after `grace`.
+    pub async fn websockets_closed(&self, grace: Duration) {
+        let deadline = tokio::time::Instant::now() + grace;
+        while self.websockets() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     /// Takes a websocket slot, or `None` when every slot is taken. The
     /// slot is given back when the returned guard is dropped.
     pub fn admit_websocket(self: &Arc<Self>) -> Option<WebsocketSlot> {

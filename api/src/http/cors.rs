@@ -66,6 +66,8 @@ impl AllowedOrigins {
                 header::RETRY_AFTER,
                 header::ETAG,
                 HeaderName::from_static("x-request-id"),
+                HeaderName::from_static("ratelimit"),
+                HeaderName::from_static("ratelimit-policy"),
             ])
             .max_age(Duration::from_secs(3600))
     }

@@ -20,6 +20,7 @@ use serde_json::json;
 use super::auth::{self, Caller};
 use super::keepalive::SocketClock;
 use crate::AppState;
+use crate::execution::Prepared;
 use crate::graphql::error::code;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -96,7 +97,12 @@ pub async fn get(State(state): State<AppState>, request: Request) -> Response {
             );
         }
     };
-    if selects(&request, OperationType::Mutation) {
+    // Parsed here, once, to refuse a mutation before anything else.
+    let prepared = state.pipeline.prepare(request);
+    if prepared
+        .operation_types()
+        .contains(&OperationType::Mutation)
+    {
         let mut response = coded_error(
             format,
             StatusCode::METHOD_NOT_ALLOWED,
@@ -109,7 +115,7 @@ pub async fn get(State(state): State<AppState>, request: Request) -> Response {
         return response;
     }
     let signed_in = parts.headers.contains_key(header::AUTHORIZATION);
-    let response = execute(&state, format, request, caller).await;
+    let response = execute(&state, format, Edge::Prepared(prepared), caller).await;
     with_validators(response, signed_in, &parts.headers).await
 }
 
@@ -262,15 +268,36 @@ pub async fn post(State(state): State<AppState>, caller: Caller, request: Reques
             );
         }
     };
-    execute(&state, format, request, caller).await
+    execute(&state, format, Edge::Decoded(request), caller).await
 }
 
-async fn execute(
-    state: &AppState,
-    format: Format,
-    request: async_graphql::Request,
-    caller: Caller,
-) -> Response {
+/// A request as the wire delivered it: decoded, or already prepared (GET
+/// prepares first, to refuse mutations). Moved once per request, so its
+/// size does not matter.
+#[allow(clippy::large_enum_variant)]
+enum Edge {
+    Decoded(async_graphql::Request),
+    Prepared(Prepared),
+}
+
+impl Edge {
+    fn request(&self) -> &async_graphql::Request {
+        match self {
+            Edge::Decoded(request) => request,
+            Edge::Prepared(prepared) => prepared.request(),
+        }
+    }
+
+    fn prepare(self, state: &AppState) -> Prepared {
+        match self {
+            Edge::Decoded(request) => state.pipeline.prepare(request),
+            Edge::Prepared(prepared) => prepared,
+        }
+    }
+}
+
+async fn execute(state: &AppState, format: Format, edge: Edge, caller: Caller) -> Response {
+    let request = edge.request();
     if let Some(name) = &request.operation_name {
         tracing::Span::current().record("operation", name.as_str());
     }
@@ -282,7 +309,7 @@ async fn execute(
     // runs leaves its result stale, and it is not served again.
     let revision = state.bus.revision();
     let cache_key = match viewer {
-        None => state.response_cache.key(&request, caller.origin()),
+        None => state.response_cache.key(request, caller.origin()),
         Some(_) => None,
     };
     // Only query results are kept, so a hit needs no parsing to know it is one.
@@ -291,7 +318,8 @@ async fn execute(
     {
         return ok_response(format, body, false);
     }
-    let operations = operation_types(&request);
+    let prepared = edge.prepare(state);
+    let operations = prepared.operation_types();
     if operations.contains(&OperationType::Subscription) {
         let status = match format {
             Format::GraphQLResponseJson => StatusCode::BAD_REQUEST,
@@ -309,14 +337,9 @@ async fn execute(
     if cache_key.is_some() {
         state.response_cache.missed();
     }
-    let request = auth::attach(request, viewer, &caller);
+    let prepared = prepared.with(|request| auth::attach(request, viewer, &caller));
     let timeout = Duration::from_millis(state.limits.request_timeout_ms);
-    let Ok(response) = tokio::time::timeout(
-        timeout,
-        crate::graphql::field_order::execute(&state.schema, request),
-    )
-    .await
-    else {
+    let Ok(response) = tokio::time::timeout(timeout, state.pipeline.run(prepared)).await else {
         return coded_error(
             format,
             StatusCode::SERVICE_UNAVAILABLE,
@@ -326,7 +349,7 @@ async fn execute(
     };
     // Requests that never executed (parse, validation, limits, input that
     // does not fit its types) are answered with a 4xx.
-    let never_executed = crate::graphql::coded_errors::never_executed(&response);
+    let never_executed = crate::execution::coded_errors::never_executed(&response);
     let unavailable = has_code(&response, code::UNAVAILABLE);
     let status = match (never_executed, format) {
         (true, Format::GraphQLResponseJson) => StatusCode::BAD_REQUEST,
@@ -420,34 +443,6 @@ fn not_acceptable() -> Response {
     response
 }
 
-/// Whether the operation the request runs is of type `ty`.
-fn selects(request: &async_graphql::Request, ty: OperationType) -> bool {
-    operation_types(request).contains(&ty)
-}
-
-/// The type of the operation the request runs; when several could and
-/// none is named (which fails when it runs), the types of them all; none
-/// when the document does not parse.
-fn operation_types(request: &async_graphql::Request) -> Vec<OperationType> {
-    use async_graphql::parser::types::DocumentOperations;
-    // A document too deep to parse is refused when it executes.
-    if !crate::graphql::document_limits::parses_safely(&request.query) {
-        return Vec::new();
-    }
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
-        return Vec::new();
-    };
-    match (&document.operations, &request.operation_name) {
-        (DocumentOperations::Single(op), _) => vec![op.node.ty],
-        (DocumentOperations::Multiple(ops), Some(name)) => ops
-            .get(name.as_str())
-            .map(|op| op.node.ty)
-            .into_iter()
-            .collect(),
-        (DocumentOperations::Multiple(ops), None) => ops.values().map(|op| op.node.ty).collect(),
-    }
-}
-
 fn is_websocket_upgrade(headers: &HeaderMap) -> bool {
     headers
         .get(header::UPGRADE)
@@ -473,8 +468,25 @@ async fn upgrade(
     parts: &mut axum::http::request::Parts,
     caller: Caller,
 ) -> Response {
-    if let Err(retry) = state.rate_limits.check_request(caller.ip, None) {
+    if let Err(retry) = state
+        .rate_limits
+        .check_request(caller.ip, None)
+        .await
+        .result()
+    {
         return auth::Refusal::RateLimited(retry).into_response(Format::Json.content_type());
+    }
+    if state.draining.is_cancelled() {
+        let mut response = coded_error(
+            Format::Json,
+            StatusCode::SERVICE_UNAVAILABLE,
+            code::UNAVAILABLE,
+            "this server is stopping; connect again to reach another one",
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(1));
+        return response;
     }
     // Taken before the upgrade and held for the socket's life.
     let Some(slot) = state.capacity.admit_websocket() else {
@@ -490,15 +502,23 @@ async fn upgrade(
         return response;
     };
     if let Err(status) = GraphQLProtocol::from_request_parts(parts, &()).await {
-        return (
+        return coded_error(
+            Format::Json,
             status,
+            code::UNSUPPORTED_SUBPROTOCOL,
             "ask for the graphql-transport-ws or graphql-ws subprotocol",
-        )
-            .into_response();
+        );
     }
     let upgrade = match WebSocketUpgrade::from_request_parts(parts, &()).await {
         Ok(upgrade) => upgrade,
-        Err(rejection) => return rejection.into_response(),
+        Err(rejection) => {
+            return coded_error(
+                Format::Json,
+                rejection.status(),
+                code::BAD_REQUEST,
+                &rejection.body_text(),
+            );
+        }
     };
     let executor = state.subscriptions.clone();
     let (db, limits, ip) = (state.db.clone(), state.rate_limits.clone(), caller.ip);
@@ -510,6 +530,7 @@ async fn upgrade(
         WebSocketProtocols::SubscriptionsTransportWS
     };
     let clock = state.ws_keepalive.as_ref().map(|k| k.watch());
+    let draining = state.draining.clone();
     let ws_limits = super::ws_limits::Settings::from_limits(&state.limits);
     upgrade
         .max_message_size(ws_limits.read_ceiling())
@@ -546,31 +567,40 @@ async fn upgrade(
                         _ => None,
                     })
                 });
+            // Shared subscriptions' payloads, serialised once for every
+            // socket, go in where async-graphql wrote a marker.
+            let splice = crate::execution::fanout::Splice::default();
+            let mut connection = async_graphql::Data::default();
+            connection.insert(splice.clone());
             let messages = async_graphql::http::WebSocket::new(executor, input, protocol)
+                .connection_data(connection)
                 .on_connection_init(move |payload| {
                     auth::on_connection_init(db, limits, ip, outcome, payload)
                 })
-                .map(|message| match message {
-                    WsMessage::Text(text) => Message::Text(text.into()),
+                .map(move |message| match message {
+                    WsMessage::Text(text) => Message::Text(splice.fill(text).into()),
                     WsMessage::Close(code, reason) => Message::Close(Some(CloseFrame {
                         code,
                         reason: reason.into(),
                     })),
                 })
                 .map(move |message| outgoing.message(message));
-            write_with_keepalive(sink, messages, refusals, clock, transport_ws).await;
+            write_with_keepalive(sink, messages, refusals, clock, transport_ws, draining).await;
         })
 }
 
 /// Writes async-graphql's messages and the limits' refusals to the socket,
 /// and after the handshake the protocol's keep-alive whenever the shared
-/// clock finds the socket silent for an interval.
+/// clock finds the socket silent for an interval. When the server starts
+/// to stop, closes the socket with 1001 (going away): the client connects
+/// again, reaches another replica, and resumes with `afterSeq`.
 async fn write_with_keepalive(
     mut socket: impl futures::Sink<Message, Error = axum::Error> + Unpin,
     messages: impl futures::Stream<Item = Message>,
     mut refusals: futures::channel::mpsc::Receiver<Message>,
     mut clock: Option<SocketClock>,
     transport_ws: bool,
+    draining: tokio_util::sync::CancellationToken,
 ) {
     use futures::SinkExt as _;
     let ping = if transport_ws {
@@ -600,6 +630,10 @@ async fn write_with_keepalive(
                 },
             },
             () = ping_due => Message::Text(ping.into()),
+            () = draining.cancelled() => Message::Close(Some(CloseFrame {
+                code: CLOSE_GOING_AWAY,
+                reason: "server stopping; reconnect and resume with afterSeq".into(),
+            })),
         };
         // A refusal queued while async-graphql produced `message` (a
         // timed-out query's `TIMEOUT` before its `complete`) goes first.
@@ -619,6 +653,9 @@ async fn write_with_keepalive(
     }
     let _ = socket.close().await;
 }
+
+/// RFC 6455: the server is going away.
+const CLOSE_GOING_AWAY: u16 = 1001;
 
 fn close_code_for(message: Message, outcome: &auth::InitOutcome, transport_ws: bool) -> Message {
     match (message, outcome.close_code()) {

@@ -5,6 +5,7 @@
 mod auth;
 mod calendar;
 pub mod capacity;
+pub mod client_ip;
 mod conditional;
 pub mod cors;
 mod graphql;
@@ -36,9 +37,15 @@ pub fn router(state: AppState) -> Router {
                 .get(&REQUEST_ID)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default();
+            let client = request
+                .extensions()
+                .get::<client_ip::ClientAddr>()
+                .map(|c| c.0.to_string())
+                .unwrap_or_default();
             tracing::info_span!(
                 "request",
                 request_id,
+                client,
                 method = %request.method(),
                 path = request.uri().path(),
                 operation = tracing::field::Empty,
@@ -60,6 +67,9 @@ pub fn router(state: AppState) -> Router {
             get(graphql::get)
                 .post(graphql::post)
                 .fallback(method_not_allowed)
+                .layer::<_, std::convert::Infallible>(axum::middleware::from_fn(
+                    crate::rate_limit::standing_headers,
+                ))
                 .layer(state.cors.layer()),
         )
         .route("/calendar/team/{file}", get(calendar::team))
@@ -72,6 +82,11 @@ pub fn router(state: AppState) -> Router {
         .layer(trace)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        // Outermost, so that the request's log line names the client.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            client_ip::resolve,
+        ))
         .fallback(not_found)
         .with_state(state)
 }

@@ -305,7 +305,7 @@ fn inspect(text: &str, settings: &Settings, operations: &Mutex<Operations>) -> V
 /// Whether the operation a request selects is a subscription. Documents
 /// that do not parse are answered by async-graphql at once.
 fn is_subscription(query: &str, operation_name: Option<&str>) -> bool {
-    if !crate::graphql::document_limits::parses_safely(query) {
+    if !crate::execution::document_limits::parses_safely(query) {
         return false;
     }
     let Ok(document) = async_graphql::parser::parse_query(query) else {

@@ -120,6 +120,18 @@ fn with_nothing_configured_it_serves_on_sqlite_and_stops_cleanly_on_sigterm() {
         reqwest::blocking_get_json(&graphiql.replace("/graphql", "/ready"));
     assert_eq!(body["checks"]["database"], "ok");
 
+    // The container healthcheck: the binary asks its own `/ready`.
+    let port = graphiql
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .trim_end_matches("/graphql");
+    let healthy = api(dir.path(), &[("PORT", port)])
+        .arg("healthcheck")
+        .status()
+        .unwrap();
+    assert!(healthy.success(), "healthcheck failed on a ready server");
+
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -127,6 +139,19 @@ fn with_nothing_configured_it_serves_on_sqlite_and_stops_cleanly_on_sigterm() {
     assert!(status.success());
     let exit = child.wait().unwrap();
     assert!(exit.success(), "api exited with {exit} on SIGTERM");
+    let output = api(dir.path(), &[("PORT", port)])
+        .arg("healthcheck")
+        .output()
+        .unwrap();
+    assert!(
+        !output.status.success(),
+        "healthcheck passed with no server"
+    );
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.starts_with("error: cannot connect to 127.0.0.1:"),
+        "{stderr}"
+    );
 }
 
 mod reqwest {

@@ -123,3 +123,42 @@ async fn paths_and_methods_the_api_does_not_serve_get_a_coded_answer() {
     assert_eq!(codes(&body), ["METHOD_NOT_ALLOWED"], "{body}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_websocket_upgrade_without_a_subprotocol_this_server_speaks_gets_a_coded_json_refusal() {
+    let app = TestApp::spawn().await;
+    for protocol in [None, Some("mqtt"), Some("graphql-sse")] {
+        let mut request = app
+            .http
+            .get(app.url("/graphql"))
+            .header("connection", "upgrade")
+            .header("upgrade", "websocket")
+            .header("sec-websocket-version", "13")
+            .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==");
+        if let Some(protocol) = protocol {
+            request = request.header("sec-websocket-protocol", protocol);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 400, "{protocol:?}");
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json"),
+            "{protocol:?}"
+        );
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "UNSUPPORTED_SUBPROTOCOL",
+            "{protocol:?}: {body}"
+        );
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("graphql-transport-ws"),
+            "{body}"
+        );
+    }
+    app.stop().await;
+}

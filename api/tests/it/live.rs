@@ -595,6 +595,89 @@ mod websocket {
         wait_for_metric(&f.app, "inthegame_shared_executions 0").await;
     }
 
+    /// A legacy `graphql-ws` socket, past its handshake.
+    async fn open_legacy(app: &TestApp) -> Socket {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+        let mut request = format!("ws://{}/graphql", app.addr)
+            .into_client_request()
+            .unwrap();
+        request
+            .headers_mut()
+            .insert("sec-websocket-protocol", "graphql-ws".parse().unwrap());
+        let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        send(
+            &mut socket,
+            json!({ "type": "connection_init", "payload": {} }),
+        )
+        .await;
+        assert_eq!(next_json(&mut socket).await["type"], "connection_ack");
+        socket
+    }
+
+    #[tokio::test]
+    async fn sockets_of_both_protocols_sharing_one_execution_each_get_every_event_under_their_own_operation_id()
+     {
+        let f = super::fixture().await;
+        f.start().await;
+        let variables = json!({ "m": f.match_id, "a": 0 });
+        let ids = ["1", "x\"y\\z", "\u{e9}t\u{e9} \n"];
+        let mut modern = Vec::new();
+        for id in ids {
+            let mut socket = open(&f.app, json!({})).await;
+            send(
+                &mut socket,
+                json!({ "id": id, "type": "subscribe", "payload": { "query": EVENTS, "variables": variables } }),
+            )
+            .await;
+            modern.push((id, socket));
+        }
+        let mut legacy = open_legacy(&f.app).await;
+        send(
+            &mut legacy,
+            json!({ "id": "7", "type": "start", "payload": { "query": EVENTS, "variables": variables } }),
+        )
+        .await;
+        wait_for_open_subscriptions(&f.app, "4").await;
+        wait_for_metric(&f.app, "inthegame_shared_executions 1").await;
+        f.record(json!({ "kind": "GOAL", "minute": 9, "teamId": f.home, "externalId": "g1" }))
+            .await;
+        let kick_off =
+            json!({ "data": { "matchEvents": { "seq": 1, "kind": "KICK_OFF", "team": null } } });
+        let goal = json!({ "data": { "matchEvents": { "seq": 2, "kind": "GOAL", "team": { "name": "Arsenal FC" } } } });
+        for (id, socket) in &mut modern {
+            for payload in [&kick_off, &goal] {
+                assert_eq!(
+                    next_json(socket).await,
+                    json!({ "type": "next", "id": id, "payload": payload })
+                );
+            }
+        }
+        for payload in [&kick_off, &goal] {
+            assert_eq!(
+                next_json(&mut legacy).await,
+                json!({ "type": "data", "id": "7", "payload": payload })
+            );
+        }
+        // Completing one leaves the others reading.
+        let (id, socket) = &mut modern[0];
+        send(socket, json!({ "id": id, "type": "complete" })).await;
+        wait_for_open_subscriptions(&f.app, "3").await;
+        f.record(json!({ "kind": "GOAL", "minute": 20, "teamId": f.away, "externalId": "g2" }))
+            .await;
+        let third = json!({ "data": { "matchEvents": { "seq": 3, "kind": "GOAL", "team": { "name": "Chelsea FC" } } } });
+        for (id, socket) in &mut modern[1..] {
+            assert_eq!(
+                next_json(socket).await,
+                json!({ "type": "next", "id": id, "payload": third })
+            );
+        }
+        assert_eq!(
+            next_json(&mut legacy).await,
+            json!({ "type": "data", "id": "7", "payload": third })
+        );
+        f.app.stop().await;
+    }
+
     #[tokio::test]
     async fn the_server_sends_keep_alive_pings_at_the_configured_interval() {
         let app = TestApp::spawn_with_options(|options| options.ws_keepalive_secs = 1).await;

@@ -133,6 +133,7 @@ async fn replay_one(
             )),
             matchday: None,
             stage: Some("Replay".into()),
+            group: None,
         },
     )
     .await?;

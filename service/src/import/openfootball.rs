@@ -30,6 +30,8 @@ struct RawMatch {
     time: Option<String>,
     team1: Option<String>,
     team2: Option<String>,
+    /// "Group A" in the matches of a group stage.
+    group: Option<String>,
     #[serde(default)]
     score: Option<RawScore>,
     status: Option<String>,
@@ -80,6 +82,7 @@ pub(super) struct MatchPlan {
     pub at: MatchRef,
     pub external_ref: String,
     pub round: Round,
+    pub group: Option<String>,
     pub home_slug: String,
     pub away_slug: String,
     pub kickoff_at: DateTime<Utc>,
@@ -102,6 +105,7 @@ struct Row {
     at: MatchRef,
     raw_round: String,
     round: Round,
+    group: Option<String>,
     home: TeamName,
     away: TeamName,
     date: NaiveDate,
@@ -257,6 +261,7 @@ pub(super) fn plan(json: &str, options: &ImportOptions) -> Result<Plan, Problem>
             at: row.at,
             external_ref,
             round: row.round,
+            group: row.group,
             home_slug,
             away_slug,
             kickoff_at,
@@ -369,6 +374,10 @@ fn check_row(index: usize, raw: RawMatch) -> Result<Row, (MatchRef, String)> {
         raw_round: raw_round.trim().to_owned(),
         at,
         round,
+        group: raw
+            .group
+            .map(|g| g.trim().to_owned())
+            .filter(|g| !g.is_empty()),
         home,
         away,
         date,

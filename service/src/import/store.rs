@@ -205,6 +205,7 @@ async fn matches(
             round: Some(planned.round.round.clone()),
             matchday: planned.round.matchday,
             stage: planned.round.stage.clone(),
+            group_name: planned.group.clone(),
             home_team_id: team(&planned.home_slug)?,
             away_team_id: team(&planned.away_slug)?,
             kickoff_at: planned.kickoff_at,
@@ -333,6 +334,7 @@ struct MatchValues {
     round: Option<String>,
     matchday: Option<i32>,
     stage: Option<String>,
+    group_name: Option<String>,
     home_team_id: i64,
     away_team_id: i64,
     kickoff_at: DateTime<Utc>,
@@ -355,6 +357,7 @@ impl MatchValues {
             round: m.round.clone(),
             matchday: m.matchday,
             stage: m.stage.clone(),
+            group_name: m.group_name.clone(),
             home_team_id: m.home_team_id,
             away_team_id: m.away_team_id,
             kickoff_at: m.kickoff_at,
@@ -376,6 +379,7 @@ impl MatchValues {
         row.round = Set(self.round);
         row.matchday = Set(self.matchday);
         row.stage = Set(self.stage);
+        row.group_name = Set(self.group_name);
         row.home_team_id = Set(self.home_team_id);
         row.away_team_id = Set(self.away_team_id);
         row.kickoff_at = Set(self.kickoff_at);

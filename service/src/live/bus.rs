@@ -68,7 +68,8 @@ pub enum BusMessage {
         #[serde(rename = "match")]
         football_match: Box<football_match::Model>,
         competition_id: i64,
-        event: Option<match_event::Model>,
+        /// Boxed, as the match is, so that the other messages stay small.
+        event: Option<Box<match_event::Model>>,
     },
     /// A user has a new in-app notification.
     Notification { user_id: i64, notification_id: i64 },
@@ -252,7 +253,7 @@ impl Bus {
         subscriber
             .subscribe(channel.clone())
             .await
-            .map_err(|e| anyhow::anyhow!("REDIS_URL: cannot subscribe to {channel}: {e}"))?;
+            .map_err(|e| anyhow::anyhow!("{}: cannot subscribe to {channel}: {e}", url.var()))?;
         subscriber.manage_subscriptions();
 
         let mut messages = subscriber.message_rx();
@@ -401,6 +402,7 @@ mod tests {
                 round: None,
                 matchday: None,
                 stage: None,
+                group_name: None,
                 home_team_id: 1,
                 away_team_id: 2,
                 kickoff_at: at,

@@ -155,6 +155,7 @@ mod tests {
             team_id: team,
             player: None,
             detail: None,
+            assist: None,
             external_id: None,
             cancelled: false,
             cancelled_reason: None,

@@ -76,7 +76,7 @@ pub fn match_events(
                     {
                         if event.seq == last + 1 {
                             last = event.seq;
-                            yield event.clone();
+                            yield (**event).clone();
                             false
                         } else {
                             // Older ones were delivered already; newer means a gap.

@@ -429,6 +429,7 @@ mod tests {
             round: None,
             matchday: None,
             stage: None,
+            group_name: None,
             home_team_id: 1,
             away_team_id: 2,
             kickoff_at,

@@ -43,7 +43,7 @@ pub struct RegisterInput {
 }
 
 /// Charges a sign-in attempt to the caller's address and to `email`.
-fn check_sign_in(ctx: &Context<'_>, email: &str) -> async_graphql::Result<()> {
+async fn check_sign_in(ctx: &Context<'_>, email: &str) -> async_graphql::Result<()> {
     let settings = ctx.data_unchecked::<AccountSettings>();
     let Some(ClientIp(ip)) = ctx.data_opt::<ClientIp>() else {
         return Ok(());
@@ -51,6 +51,7 @@ fn check_sign_in(ctx: &Context<'_>, email: &str) -> async_graphql::Result<()> {
     settings
         .limits
         .check_sign_in(*ip, email)
+        .await
         .map_err(|retry| rate_limited(ctx, retry))
 }
 
@@ -65,7 +66,7 @@ impl AccountMutation {
         ctx: &Context<'_>,
         input: RegisterInput,
     ) -> async_graphql::Result<AuthPayload> {
-        check_sign_in(ctx, &input.email)?;
+        check_sign_in(ctx, &input.email).await?;
         let db = ctx.data_unchecked::<DatabaseConnection>();
         let settings = ctx.data_unchecked::<AccountSettings>();
         let registration = service::accounts::Registration {
@@ -91,7 +92,7 @@ impl AccountMutation {
         email: String,
         password: String,
     ) -> async_graphql::Result<AuthPayload> {
-        check_sign_in(ctx, &email)?;
+        check_sign_in(ctx, &email).await?;
         let db = ctx.data_unchecked::<DatabaseConnection>();
         let settings = ctx.data_unchecked::<AccountSettings>();
         let signed_in = service::accounts::login(db, &email, &password, settings.token_ttl)
@@ -124,7 +125,7 @@ impl AccountMutation {
     ) -> async_graphql::Result<bool> {
         let viewer = viewer(ctx)?;
         // A stolen token must not become a way to guess the password.
-        check_sign_in(ctx, &viewer.user.email)?;
+        check_sign_in(ctx, &viewer.user.email).await?;
         let db = ctx.data_unchecked::<DatabaseConnection>();
         service::accounts::delete_account(db, viewer.user.id, &password)
             .await

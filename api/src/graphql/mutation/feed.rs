@@ -96,9 +96,16 @@ pub struct ScheduleMatchInput {
     pub home_team_id: ID,
     pub away_team_id: ID,
     pub kickoff_at: DateTime<Utc>,
+    /// The round within its stage: `Matchday 3`, `Round of 16`, `Final`.
     pub round: Option<String>,
     pub matchday: Option<i32>,
+    /// The stage of the season: `League`, `Group stage`, `Playoffs`,
+    /// `Finals`. A stage whose name says knockout (final, play-off,
+    /// knockout, round of, qualifying) is played in ties, any other in a
+    /// table; see `Stage.kind`.
     pub stage: Option<String>,
+    /// The group within a group stage, e.g. `Group A`: one table each.
+    pub group: Option<String>,
 }
 
 /// One thing that happened in a match.
@@ -112,6 +119,8 @@ pub struct MatchEventInput {
     /// and counts for the other side.
     pub team_id: Option<ID>,
     pub player: Option<String>,
+    /// Who made a goal (kind `GOAL` only), by name; counted in `scorers`.
+    pub assist: Option<String>,
     pub detail: Option<String>,
     /// Your id for this event. Sending it again returns the original
     /// event and records nothing.
@@ -250,6 +259,7 @@ impl FeedMutation {
             round: input.round,
             matchday: input.matchday,
             stage: input.stage,
+            group: input.group,
         };
         Ok(Match::new(feed::schedule_match(db, bus, new).await.gql()?))
     }
@@ -316,6 +326,7 @@ impl FeedMutation {
             added_time: input.added_time,
             team_id: optional_id("input.teamId", input.team_id.as_ref())?,
             player: input.player,
+            assist: input.assist,
             detail: input.detail,
             external_id: input.external_id,
             expected_seq: input.expected_seq,

@@ -3,9 +3,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::{competition, season};
 
 use super::{
-    MatchConnection, MatchFilter, MatchOrder, StandingRow, match_connection, standings_table,
+    BracketRound, MatchConnection, MatchFilter, MatchOrder, Stage, StageTable, StandingRow,
+    TableChoice, match_connection, season_bracket, standings_table, standings_tables,
 };
-use crate::graphql::loaders::{Competitions, SeasonsOfCompetition, load_group, load_one};
+use crate::graphql::loaders::{
+    Competitions, SeasonsOfCompetition, load_group, load_one, season_matches,
+};
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
 #[graphql(remote = "entity::CompetitionKind")]
@@ -96,7 +99,36 @@ impl Season {
         ctx: &Context<'_>,
         as_of: Option<DateTime<Utc>>,
         #[graphql(default = false)] live: bool,
+        stage: Option<String>,
+        group: Option<String>,
     ) -> async_graphql::Result<Vec<StandingRow>> {
-        standings_table(ctx, self.0.id, as_of, live).await
+        standings_table(ctx, self.0.id, as_of, live, TableChoice { stage, group }).await
+    }
+    /// The stages in the order they begin: a league's one table, or a
+    /// cup's league phase, play-offs and finals.
+    async fn stages(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Stage>> {
+        let season = season_matches(ctx, self.0.id).await?;
+        Ok(season.stages().into_iter().map(Stage).collect())
+    }
+    /// Every table: one per table stage, or per group of a stage with
+    /// groups, in the order the stages begin. `asOf` and `live` as in
+    /// `Query.standings`.
+    async fn tables(
+        &self,
+        ctx: &Context<'_>,
+        as_of: Option<DateTime<Utc>>,
+        #[graphql(default = false)] live: bool,
+    ) -> async_graphql::Result<Vec<StageTable>> {
+        let tables = standings_tables(ctx, self.0.id, as_of, live).await?;
+        Ok(tables.into_iter().map(StageTable).collect())
+    }
+    /// The knockout bracket; see `Query.bracket`.
+    async fn bracket(
+        &self,
+        ctx: &Context<'_>,
+        stage: Option<String>,
+    ) -> async_graphql::Result<Vec<BracketRound>> {
+        let season = season_matches(ctx, self.0.id).await?;
+        season_bracket(ctx, &season, stage).await
     }
 }

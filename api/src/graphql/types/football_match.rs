@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use entity::football_match;
 use sea_orm::DatabaseConnection;
 
-use super::{Competition, Lineup, MatchEvent, Season, Team};
+use super::{Competition, Lineup, MatchEvent, Season, Team, Tie};
 use crate::graphql::error::{GqlResultExt as _, to_graphql};
 use crate::graphql::loaders::{Competitions, EventsOfMatch, Seasons, Teams, load_group, load_one};
 use crate::graphql::page_batch::PageBatch;
@@ -111,8 +111,38 @@ impl Match {
     async fn matchday(&self) -> Option<i32> {
         self.model.matchday
     }
+    /// The stage of the season: `League`, `Playoffs`, `Finals`.
     async fn stage(&self) -> Option<&str> {
         self.model.stage.as_deref()
+    }
+    /// The group within a group stage, e.g. `Group A`.
+    async fn group(&self) -> Option<&str> {
+        self.model.group_name.as_deref()
+    }
+    /// The knockout tie this match is part of, with its other leg, the
+    /// aggregate and who went through; null for a match of a table stage.
+    /// In `matchUpdated`, a goal moves the aggregate.
+    async fn tie(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Tie>> {
+        use service::stages::{StageKind, kind_of};
+        let m = &self.model;
+        let table_either_way = [
+            entity::CompetitionKind::League,
+            entity::CompetitionKind::Cup,
+        ]
+        .into_iter()
+        .all(|kind| {
+            kind_of(m.stage.as_deref(), m.round.as_deref(), m.matchday, kind) == StageKind::Table
+        });
+        if table_either_way {
+            return Ok(None);
+        }
+        let season = crate::graphql::loaders::season_matches(ctx, m.season_id).await?;
+        let rounds = super::knockout_bracket(ctx, &season, None, Some(m)).await?;
+        Ok(rounds
+            .into_iter()
+            .flat_map(|r| r.ties)
+            .find(|t| t.contains(m.id))
+            .map(Tie))
     }
     /// The minute of play while the match is live.
     async fn minute(&self) -> Option<i32> {

@@ -61,6 +61,10 @@ impl MatchEvent {
     async fn player(&self) -> Option<&str> {
         self.0.player.as_deref()
     }
+    /// Who made the goal, when the feed says.
+    async fn assist(&self) -> Option<&str> {
+        self.0.assist.as_deref()
+    }
     async fn detail(&self) -> Option<&str> {
         self.0.detail.as_deref()
     }

@@ -10,6 +10,8 @@ mod match_event;
 mod match_list;
 mod notification;
 mod preferences;
+mod scorers;
+mod stages;
 mod standings;
 mod team;
 mod user;
@@ -25,6 +27,13 @@ pub use preferences::{
     LiveAlertKind, NotificationPreferences, NotificationPreferencesInput,
     RotateWebhookSecretPayload, UpdateNotificationPreferencesPayload, Weekday,
 };
-pub use standings::{Outcome, StandingRow, table as standings_table};
+pub use scorers::{PlayerStats, scorers as season_scorers};
+pub use stages::{
+    BracketRound, Stage, StageKind, StageTable, Tie, TieDecision, TieScore, TieStatus,
+    bracket as knockout_bracket, season_bracket,
+};
+pub use standings::{
+    Outcome, StandingRow, TableChoice, table as standings_table, tables as standings_tables,
+};
 pub use team::{Team, TeamConnection, TeamTotal};
 pub use user::{AuthPayload, Follow, Role, User, UserSummary};

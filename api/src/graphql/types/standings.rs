@@ -67,29 +67,114 @@ impl StandingRow {
     }
 }
 
+/// Which of a season's tables: by stage, and by group within it.
+#[derive(Default)]
+pub struct TableChoice {
+    pub stage: Option<String>,
+    pub group: Option<String>,
+}
+
 /// `standings(asOf, live)`: at most one of the two.
+fn counting(as_of: Option<DateTime<Utc>>, live: bool) -> async_graphql::Result<Counting> {
+    match (as_of, live) {
+        (None, false) => Ok(Counting::Final),
+        (Some(at), false) => Ok(Counting::AsOf(at)),
+        (None, true) => Ok(Counting::Live),
+        (Some(_), true) => Err(bad_input(
+            "live",
+            "a live table is the table now: leave out asOf, or live",
+        )),
+    }
+}
+
+/// Every table of the season (one per table stage, or per group).
+pub async fn tables(
+    ctx: &Context<'_>,
+    season_id: i64,
+    as_of: Option<DateTime<Utc>>,
+    live: bool,
+) -> async_graphql::Result<Vec<service::standings::StageTable>> {
+    let counting = counting(as_of, live)?;
+    let db = ctx.data_unchecked::<DatabaseConnection>();
+    // In spoiler-free mode, only the results the viewer revealed count.
+    let shown = crate::graphql::spoilers::shown(ctx).await?;
+    service::standings::tables_shown(db, season_id, counting, &shown)
+        .await
+        .gql()
+}
+
+/// The one table `choice` names. A season with one table needs no choice;
+/// with several (groups, or more than one table stage), the choice must
+/// name one, and a name that is not there is bad input.
 pub async fn table(
     ctx: &Context<'_>,
     season_id: i64,
     as_of: Option<DateTime<Utc>>,
     live: bool,
+    choice: TableChoice,
 ) -> async_graphql::Result<Vec<StandingRow>> {
-    let counting = match (as_of, live) {
-        (None, false) => Counting::Final,
-        (Some(at), false) => Counting::AsOf(at),
-        (None, true) => Counting::Live,
-        (Some(_), true) => {
-            return Err(bad_input(
-                "live",
-                "a live table is the table now: leave out asOf, or live",
-            ));
+    let all = tables(ctx, season_id, as_of, live).await?;
+    let names = |tables: &[&service::standings::StageTable], group: bool| -> String {
+        let mut names: Vec<&str> = tables
+            .iter()
+            .filter_map(|t| {
+                if group {
+                    t.group.as_deref()
+                } else {
+                    t.stage.as_deref()
+                }
+            })
+            .collect();
+        names.dedup();
+        if names.is_empty() {
+            "none".to_owned()
+        } else {
+            names.join(", ")
         }
     };
-    let db = ctx.data_unchecked::<DatabaseConnection>();
-    // In spoiler-free mode, only the results the viewer revealed count.
-    let shown = crate::graphql::spoilers::shown(ctx).await?;
-    let rows = service::standings::table_shown(db, season_id, counting, &shown)
-        .await
-        .gql()?;
-    Ok(rows.into_iter().map(StandingRow).collect())
+    let mut chosen: Vec<&service::standings::StageTable> = all.iter().collect();
+    if let Some(stage) = choice.stage.as_deref() {
+        let before = names(&chosen, false);
+        chosen.retain(|t| t.stage.as_deref() == Some(stage));
+        if chosen.is_empty() {
+            return Err(bad_input(
+                "stage",
+                format!(
+                    "the season has no table stage named \"{stage}\"; its table stages: {before}"
+                ),
+            ));
+        }
+    }
+    if let Some(group) = choice.group.as_deref() {
+        let before = names(&chosen, true);
+        chosen.retain(|t| t.group.as_deref() == Some(group));
+        if chosen.is_empty() {
+            return Err(bad_input(
+                "group",
+                format!("there is no group named \"{group}\"; the groups: {before}"),
+            ));
+        }
+    }
+    match chosen.as_slice() {
+        [] => Ok(Vec::new()),
+        [table] => Ok(table.rows.iter().cloned().map(StandingRow).collect()),
+        several => {
+            let stages = names(several, false);
+            let one_stage = several.iter().all(|t| t.stage == several[0].stage);
+            Err(if one_stage {
+                bad_input(
+                    "group",
+                    format!(
+                        "the stage has a table per group; name one: {}",
+                        names(several, true)
+                    ),
+                )
+            } else {
+                bad_input(
+                    "stage",
+                    format!("the season has several table stages; name one: {stages}"),
+                )
+            })
+        }
+    }
 }

@@ -24,6 +24,8 @@ pub struct NewEvent {
     pub added_time: Option<i32>,
     pub team_id: Option<i64>,
     pub player: Option<String>,
+    /// Who made a goal; only a `GOAL` has one.
+    pub assist: Option<String>,
     pub detail: Option<String>,
     /// The feeder's own id for the event; a repeat returns the original.
     pub external_id: Option<String>,
@@ -39,6 +41,7 @@ impl NewEvent {
             added_time: None,
             team_id: None,
             player: None,
+            assist: None,
             detail: None,
             external_id: None,
             expected_seq: None,
@@ -169,8 +172,15 @@ fn validate(input: &NewEvent) -> Result<()> {
     if rules::needs_team(input.kind) && input.team_id.is_none() {
         add("input.teamId", "is required for this kind of event");
     }
+    if input.assist.is_some() && input.kind != MatchEventKind::Goal {
+        add(
+            "input.assist",
+            "only a goal has an assist (not a penalty, an own goal or another event)",
+        );
+    }
     for (field, value, max) in [
         ("input.player", &input.player, 100),
+        ("input.assist", &input.assist, 100),
         ("input.detail", &input.detail, 500),
         ("input.externalId", &input.external_id, 128),
     ] {
@@ -280,6 +290,7 @@ pub(super) async fn record_in(
         added_time: Set(input.added_time),
         team_id: Set(input.team_id),
         player: Set(input.player.clone()),
+        assist: Set(input.assist.clone()),
         detail: Set(input.detail.clone()),
         external_id: Set(input.external_id.clone()),
         cancelled: Set(false),

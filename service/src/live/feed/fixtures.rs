@@ -24,6 +24,8 @@ pub struct NewMatch {
     pub round: Option<String>,
     pub matchday: Option<i32>,
     pub stage: Option<String>,
+    /// The group within a group stage, e.g. "Group A".
+    pub group: Option<String>,
 }
 
 pub async fn schedule_match(
@@ -39,6 +41,15 @@ pub async fn schedule_match(
     }
     if input.matchday.is_some_and(|m| !(1..=99).contains(&m)) {
         return Err(Error::invalid("input.matchday", "must be between 1 and 99"));
+    }
+    for (field, value) in [
+        ("input.round", &input.round),
+        ("input.stage", &input.stage),
+        ("input.group", &input.group),
+    ] {
+        if value.as_deref().is_some_and(|v| v.chars().count() > 100) {
+            return Err(Error::invalid(field, "must be at most 100 characters"));
+        }
     }
     season::Entity::find_by_id(input.season_id)
         .one(db)
@@ -59,6 +70,7 @@ pub async fn schedule_match(
         round: Set(input.round.filter(|r| !r.trim().is_empty())),
         matchday: Set(input.matchday),
         stage: Set(input.stage.filter(|s| !s.trim().is_empty())),
+        group_name: Set(input.group.filter(|g| !g.trim().is_empty())),
         home_team_id: Set(input.home_team_id),
         away_team_id: Set(input.away_team_id),
         kickoff_at: Set(input.kickoff_at),

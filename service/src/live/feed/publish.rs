@@ -31,7 +31,7 @@ pub fn publish(
         Some(BusMessage::Match {
             football_match: Box::new(football_match),
             competition_id,
-            event,
+            event: event.map(Box::new),
         })
     });
 }

@@ -1,9 +1,10 @@
-//! One execution per distinct live subscription, however many sockets ask
-//! for it. Subscribers of `matchEvents`, `matchUpdated` or
-//! `standingsChanged` with the same document, variables and operation
-//! share one execution of the selection set per event (its database reads
-//! and DataLoader batches included); each socket only copies the finished
-//! response into its own message. The fields these reach never depend on
+//! One execution and one serialisation per distinct live subscription,
+//! however many sockets ask for it. Subscribers of `matchEvents`,
+//! `matchUpdated` or `standingsChanged` with the same document, variables
+//! and operation share one execution of the selection set per event (its
+//! database reads and DataLoader batches included), and its response is
+//! written to JSON once; each socket then writes those bytes with its own
+//! operation id spliced in (see [`Splice`]). The fields these reach never depend on
 //! who is asking (a viewer in spoiler-free mode never shares), which is what
 //! makes sharing them safe; every other subscription (`notificationReceived`
 //! above all) runs once per subscriber, as before.
@@ -19,15 +20,15 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
-use async_graphql::parser::types::{DocumentOperations, OperationType, Selection};
+use async_graphql::parser::types::{OperationType, Selection};
 use async_graphql::{Data, Executor, Request, Response};
 use futures::StreamExt as _;
 use futures::stream::BoxStream;
 use prometheus_client::metrics::gauge::Gauge;
 use tokio::sync::{Notify, watch};
 
-use super::field_order::InQueryOrder;
-use super::{AppSchema, OpenSubscriptions};
+use super::{Pipeline, Prepared};
+use crate::graphql::OpenSubscriptions;
 
 /// The root fields whose executions are shared, and where a newcomer
 /// starts reading the log.
@@ -56,8 +57,7 @@ struct Key {
 /// The schema as the websocket sees it: shares what can be shared.
 #[derive(Clone)]
 pub struct SharedExecutor {
-    /// Every execution answers in the query's field order.
-    schema: InQueryOrder,
+    pipeline: Pipeline,
     open: OpenSubscriptions,
     groups: Arc<Mutex<HashMap<Key, Arc<Group>>>>,
     /// Shared executions running, for `/metrics`.
@@ -78,14 +78,88 @@ struct Group {
 
 #[derive(Default)]
 struct Log {
-    responses: Vec<Arc<Response>>,
+    /// Each response as the JSON of a `next` (or `data`) message's payload.
+    responses: Vec<Payload>,
     finished: bool,
 }
 
+/// A response written to JSON once, for every socket.
+type Payload = Arc<str>;
+
+/// What a shared stream yields in place of its response: a response whose
+/// `data` is a string, which no execution can produce (its `data` is an
+/// object or null), so the socket's writer can tell it apart.
+const MARKER: &str = "\u{0}shared";
+
+/// The end of a message async-graphql wrote for [`MARKER`]: both protocols
+/// write `{"type":…,"id":…,"payload":…}`, in that order.
+const MARKED_END: &str = r#","payload":{"data":"\u0000shared"}}"#;
+
+/// One socket's handover of shared payloads, between a shared stream (which
+/// yields [`MARKER`] and leaves the payload here) and the socket's writer,
+/// which puts the payload in the marker's place. async-graphql serialises
+/// and hands over each message in the poll that produced it, so the
+/// payloads are taken in the order they were left.
+///
+/// The protocol stays async-graphql's: it still writes every message, ids,
+/// `complete` and errors included; only a shared payload's bytes are put in
+/// afterwards.
+#[derive(Clone, Default)]
+pub struct Splice(Arc<Mutex<std::collections::VecDeque<Payload>>>);
+
+impl Splice {
+    fn leave(&self, payload: Payload) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push_back(payload);
+    }
+
+    /// The message to write for one async-graphql wrote.
+    pub fn fill(&self, message: String) -> String {
+        let Some(head) = message.strip_suffix(MARKED_END) else {
+            return message;
+        };
+        let payload = self.0.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
+        let Some(payload) = payload else {
+            // Never happens: every marker leaves its payload first.
+            tracing::error!("a shared subscription's payload went missing");
+            return message;
+        };
+        let mut filled = String::with_capacity(head.len() + payload.len() + 12);
+        filled.push_str(head);
+        filled.push_str(r#","payload":"#);
+        filled.push_str(&payload);
+        filled.push('}');
+        filled
+    }
+
+    fn of(session_data: Option<&Arc<Data>>) -> Option<Self> {
+        session_data?
+            .get(&std::any::TypeId::of::<Splice>())?
+            .downcast_ref::<Splice>()
+            .cloned()
+    }
+}
+
+fn marker() -> Response {
+    Response::new(async_graphql::Value::String(MARKER.to_owned()))
+}
+
+fn serialise(response: &Response) -> Payload {
+    match serde_json::to_string(response) {
+        Ok(json) => json.into(),
+        Err(err) => {
+            tracing::error!(error = %err, "could not serialise a shared subscription's response");
+            r#"{"data":null,"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}"#.into()
+        }
+    }
+}
+
 impl SharedExecutor {
-    pub fn new(schema: AppSchema, open: OpenSubscriptions) -> Self {
+    pub fn new(pipeline: Pipeline, open: OpenSubscriptions) -> Self {
         Self {
-            schema: InQueryOrder(schema),
+            pipeline,
             open,
             groups: Arc::default(),
             running: Gauge::default(),
@@ -101,7 +175,13 @@ impl SharedExecutor {
         self.groups.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn join(&self, key: Key, replay: Replay, request: Request) -> BoxStream<'static, Response> {
+    fn join(
+        &self,
+        key: Key,
+        replay: Replay,
+        prepared: Prepared,
+        splice: Splice,
+    ) -> BoxStream<'static, Response> {
         use std::sync::atomic::Ordering;
         let (group, start) = {
             let mut groups = self.lock();
@@ -131,7 +211,7 @@ impl SharedExecutor {
                         replay,
                     });
                     groups.insert(key.clone(), group.clone());
-                    let execution = self.schema.execute_stream(request, None);
+                    let execution = self.pipeline.run_stream(prepared, None);
                     let running = self.running.clone();
                     running.inc();
                     let driven = drive(execution, group.clone(), key.clone(), self.groups.clone());
@@ -149,7 +229,7 @@ impl SharedExecutor {
             groups: self.groups.clone(),
             open: self.open.clone(),
         };
-        read(group, start, member).boxed()
+        read(group, start, member, splice).boxed()
     }
 }
 
@@ -167,7 +247,7 @@ async fn drive(
                 let Some(response) = response else { break };
                 let len = {
                     let mut log = group.log.write().unwrap_or_else(|e| e.into_inner());
-                    log.responses.push(Arc::new(response));
+                    log.responses.push(serialise(&response));
                     log.responses.len()
                 };
                 group.progress.send_replace(len);
@@ -194,6 +274,7 @@ fn read(
     group: Arc<Group>,
     start: usize,
     member: Member,
+    splice: Splice,
 ) -> impl futures::Stream<Item = Response> + Send + 'static {
     async_stream::stream! {
         let _member = member;
@@ -207,24 +288,15 @@ fn read(
             };
             cursor += batch.len();
             let caught_up = batch.is_empty();
-            for response in batch {
-                yield copy(&response);
+            for payload in batch {
+                splice.leave(payload);
+                yield marker();
             }
             if caught_up && (finished || progress.changed().await.is_err()) {
                 break;
             }
         }
     }
-}
-
-/// Each socket's message takes its own response (async-graphql's
-/// `Response` is not `Clone`); cache hints and headers mean nothing on a
-/// websocket.
-fn copy(response: &Response) -> Response {
-    let mut copy = Response::new(response.data.clone());
-    copy.errors = response.errors.clone();
-    copy.extensions = response.extensions.clone();
-    copy
 }
 
 /// A socket's membership; leaving last stops the execution.
@@ -257,22 +329,12 @@ impl Drop for Member {
 
 /// The key and replay of a request that may be shared: a subscription
 /// whose only root field is one of the shared ones.
-fn shareable(request: &Request) -> Option<(Key, Replay)> {
-    // The parser recurses without a limit: a document too deep is left to
-    // the schema's document limits, which refuse it.
-    if !super::document_limits::parses_safely(&request.query) {
+fn shareable(prepared: &Prepared) -> Option<(Key, Replay)> {
+    let operation = prepared.operation()?;
+    if operation.ty != OperationType::Subscription {
         return None;
     }
-    let document = async_graphql::parser::parse_query(&request.query).ok()?;
-    let operation = match (&document.operations, &request.operation_name) {
-        (DocumentOperations::Single(operation), _) => operation,
-        (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name.as_str())?,
-        (DocumentOperations::Multiple(_), None) => return None,
-    };
-    if operation.node.ty != OperationType::Subscription {
-        return None;
-    }
-    let [selection] = operation.node.selection_set.node.items.as_slice() else {
+    let [selection] = operation.selection_set.node.items.as_slice() else {
         return None;
     };
     let Selection::Field(field) = &selection.node else {
@@ -282,6 +344,7 @@ fn shareable(request: &Request) -> Option<(Key, Replay)> {
         return None;
     }
     let replay = replay_of(field.node.name.node.as_str())?;
+    let request = prepared.request();
     Some((
         Key {
             query: request.query.clone(),
@@ -294,7 +357,7 @@ fn shareable(request: &Request) -> Option<(Key, Replay)> {
 
 impl Executor for SharedExecutor {
     async fn execute(&self, request: Request) -> Response {
-        self.schema.execute(request).await
+        self.pipeline.execute(request).await
     }
 
     fn execute_stream(
@@ -302,14 +365,19 @@ impl Executor for SharedExecutor {
         request: Request,
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, Response> {
+        let prepared = self.pipeline.prepare(request);
         // A shared execution runs without any viewer; one who keeps
         // results away runs their own, where the resolvers see them.
         let spoiler_free = session_data.as_ref().is_some_and(|data| {
-            data.contains_key(&std::any::TypeId::of::<super::spoilers::SpoilerShield>())
+            data.contains_key(&std::any::TypeId::of::<
+                crate::graphql::spoilers::SpoilerShield,
+            >())
         });
-        match shareable(&request).filter(|_| !spoiler_free) {
-            Some((key, replay)) => self.join(key, replay, request),
-            None => self.schema.execute_stream(request, session_data),
+        // Only a socket that splices shared payloads in can read them.
+        let splice = Splice::of(session_data.as_ref());
+        match shareable(&prepared).filter(|_| !spoiler_free).zip(splice) {
+            Some(((key, replay), splice)) => self.join(key, replay, prepared, splice),
+            None => self.pipeline.run_stream(prepared, session_data),
         }
     }
 }

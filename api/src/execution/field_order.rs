@@ -2,72 +2,35 @@
 //! GraphQL specification requires. async-graphql resolves an object's fields
 //! concurrently and lists them in the order they finish, so a field that
 //! waits on the database (say `totalCount`) moves behind one that does not.
-//! Every transport (HTTP, both websocket protocols) executes through here.
-
-use std::sync::Arc;
+//! The pipeline (`super::Pipeline`) applies this to every response, on
+//! every transport.
 
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, Selection, SelectionSet,
 };
-use async_graphql::{Data, Executor, Name, Request, Response, Value};
-use futures::StreamExt as _;
-use futures::stream::BoxStream;
+use async_graphql::{Name, Response, Value};
 
-use super::AppSchema;
-
-/// The schema as an executor whose responses follow the query's order.
-#[derive(Clone)]
-pub struct InQueryOrder(pub AppSchema);
-
-impl Executor for InQueryOrder {
-    async fn execute(&self, request: Request) -> Response {
-        execute(&self.0, request).await
-    }
-
-    fn execute_stream(
-        &self,
-        mut request: Request,
-        session_data: Option<Arc<Data>>,
-    ) -> BoxStream<'static, Response> {
-        let order = QueryOrder::of(&mut request);
-        self.0
-            .execute_stream_with_session_data(request, session_data.unwrap_or_default())
-            .map(move |response| order.apply(response))
-            .boxed()
-    }
-}
-
-/// Executes `request` and answers in the query's order.
-pub async fn execute(schema: &AppSchema, mut request: Request) -> Response {
-    let order = QueryOrder::of(&mut request);
-    order.apply(schema.execute(request).await)
-}
-
-/// What the response must follow: the parsed document (parsed once here; the
-/// schema reuses it) and the operation that runs.
-struct QueryOrder {
+/// What a response must follow: the parsed document and the operation
+/// that runs.
+pub(super) struct QueryOrder {
     document: Option<ExecutableDocument>,
     operation: Option<String>,
 }
 
 impl QueryOrder {
-    fn of(request: &mut Request) -> Self {
-        // A document that does not parse gets no data, so nothing to order;
-        // the schema reports the syntax error itself. Nor is one nested too
-        // deep to parse safely parsed here: the parser recurses into values
-        // without a limit, and the schema's document limits refuse it first.
-        let document = if super::document_limits::parses_safely(&request.query) {
-            request.parsed_query().ok().cloned()
-        } else {
-            None
-        };
+    /// A copy of the document: the schema consumes its own.
+    pub(super) fn new(document: Option<&ExecutableDocument>, operation: Option<&str>) -> Self {
         Self {
-            document,
-            operation: request.operation_name.clone(),
+            document: document.cloned(),
+            operation: operation.map(str::to_owned),
         }
     }
 
-    fn apply(&self, mut response: Response) -> Response {
+    pub(super) fn document(&self) -> Option<&ExecutableDocument> {
+        self.document.as_ref()
+    }
+
+    pub(super) fn apply(&self, mut response: Response) -> Response {
         let Some(document) = &self.document else {
             return response;
         };

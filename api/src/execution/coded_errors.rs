@@ -1,50 +1,13 @@
 //! Every error a client receives carries an `extensions.code`, on HTTP and
 //! websockets alike. The resolvers' own errors have one already (see
-//! `error.rs`); this extension labels the ones async-graphql raises itself:
-//! parse and validation failures, its own limits, and input coercion, which
-//! async-graphql does lazily, as each field reads its arguments.
+//! `error.rs`); the pipeline labels the ones async-graphql raises itself
+//! (parse and validation failures, its own limits, and input coercion, which
+//! async-graphql does lazily, as each field reads its arguments) in every
+//! response it hands to a transport.
 
-use std::sync::Arc;
-
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextRequest, NextSubscribe,
-};
 use async_graphql::{Response, ServerError, Value};
-use futures::StreamExt as _;
-use futures::stream::BoxStream;
 
-use super::error::code;
-
-pub struct CodedErrors;
-
-impl ExtensionFactory for CodedErrors {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(CodedErrors)
-    }
-}
-
-#[async_trait::async_trait]
-impl Extension for CodedErrors {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let mut response = next.run(ctx).await;
-        label(&mut response);
-        response
-    }
-
-    fn subscribe<'s>(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        stream: BoxStream<'s, Response>,
-        next: NextSubscribe<'_>,
-    ) -> BoxStream<'s, Response> {
-        next.run(ctx, stream)
-            .map(|mut response| {
-                label(&mut response);
-                response
-            })
-            .boxed()
-    }
-}
+use crate::graphql::error::code;
 
 /// Gives each uncoded error the code of what went wrong.
 pub fn label(response: &mut Response) {

@@ -3,23 +3,19 @@
 //! async-graphql validates a document by walking it with every fragment
 //! spread expanded, and it does so synchronously: a 1 KB document whose
 //! fragments each spread the next one twice expands to billions of
-//! selections, which no request timeout can interrupt. This extension runs
-//! first, on HTTP and websockets alike: it counts the document's tokens
+//! selections, which no request timeout can interrupt. The pipeline checks
+//! these first, on HTTP and websockets alike: it counts the document's tokens
 //! before parsing, then its expanded selections, aliases, directives and
 //! nesting with each fragment counted once (memoised), so its own cost is
 //! linear in the document's size. A refusal is a request error with its own
 //! `extensions.code`; nothing is validated or executed.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest,
-};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{ErrorExtensionValues, Request, ServerError, ServerResult};
 
-use super::error::code;
+use crate::graphql::error::code;
 
 /// Deepest nesting of selection sets, fragment spreads included. The same
 /// bound as async-graphql's own recursion limit, which it checks only after
@@ -46,29 +42,24 @@ pub struct DocumentLimits {
     pub directives: usize,
 }
 
-impl ExtensionFactory for DocumentLimits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(*self)
-    }
-}
-
-#[async_trait::async_trait]
-impl Extension for DocumentLimits {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        mut request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        self.check_tokens(&request.query)?;
-        // Parsed once here; async-graphql reuses the parsed document.
-        let document = request.parsed_query()?;
-        self.check(document)?;
-        next.run(ctx, request).await
-    }
-}
-
 impl DocumentLimits {
+    pub fn from_limits(limits: &crate::app::Limits) -> Self {
+        Self {
+            tokens: limits.max_query_tokens,
+            selections: limits.max_query_selections,
+            aliases: limits.max_query_aliases,
+            directives: limits.max_query_directives,
+        }
+    }
+
+    /// Checks the document's size, parses it (once: async-graphql reuses
+    /// the parsed document) and checks what it expands to.
+    pub fn admit(&self, request: &mut Request) -> ServerResult<()> {
+        self.check_tokens(&request.query)?;
+        let document = request.parsed_query()?;
+        self.check(document)
+    }
+
     fn check_tokens(&self, query: &str) -> ServerResult<()> {
         let scan = scan(query, self.tokens);
         if scan.tokens > self.tokens {
