@@ -109,10 +109,12 @@ async fn main() {
 
 async fn serve(config: Config, options: ServeOptions) -> anyhow::Result<()> {
     let telemetry = service::telemetry::init(&config, "api");
+    // Listening for the signal before saying we serve.
+    let stop = service::shutdown::signal();
     let served = async {
         let app = api::App::start(config, options).await?;
         tracing::info!("GraphiQL: {}", app.graphiql_url());
-        app.run_until(service::shutdown::signal()).await
+        app.run_until(stop).await
     }
     .await;
     telemetry.shutdown().await;

@@ -96,8 +96,9 @@ async fn work(
         None => {
             let shutdown = CancellationToken::new();
             let stop = shutdown.clone();
+            let signal = service::shutdown::signal();
             tokio::spawn(async move {
-                service::shutdown::signal().await;
+                signal.await;
                 stop.cancel();
             });
             if let Some(port) = metrics_port {
