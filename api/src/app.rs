@@ -232,6 +232,8 @@ pub struct AppState {
     pub redis_up: prometheus_client::metrics::gauge::Gauge,
     /// Who may say who the client is (`TRUSTED_PROXIES`).
     pub trusted_proxies: Arc<crate::http::client_ip::TrustedProxies>,
+    /// How long HTTP requests took, by route, method and status class.
+    pub request_latency: crate::http::timing::RequestLatency,
 }
 
 /// A started server, bound to its address but not yet serving.
@@ -351,6 +353,19 @@ impl App {
             pipeline.clone(),
             open_subscriptions.clone(),
         );
+        let request_latency = crate::http::timing::request_latency();
+        metrics.register(
+            "http_request_duration_seconds",
+            "How long HTTP requests took until their response's head, by route, method and \
+             status class (a websocket until its upgrade)",
+            request_latency.clone(),
+        );
+        metrics.register(
+            "graphql_operation_duration_seconds",
+            "How long GraphQL queries and mutations took to run, on any transport, by type",
+            pipeline.latency(),
+        );
+        bus.register_metrics(&mut metrics);
         metrics.register(
             "shared_executions",
             "Live subscriptions executed once for all their subscribers in this process",
@@ -379,6 +394,7 @@ impl App {
             draining: CancellationToken::new(),
             redis_up,
             trusted_proxies: Arc::new(options.trusted_proxies.clone()),
+            request_latency,
         };
         let listener = TcpListener::bind((config.host, config.port))
             .await

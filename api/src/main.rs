@@ -108,26 +108,38 @@ async fn main() {
 }
 
 async fn serve(config: Config, options: ServeOptions) -> anyhow::Result<()> {
-    service::telemetry::init(&config);
-    let app = api::App::start(config, options).await?;
-    tracing::info!("GraphiQL: {}", app.graphiql_url());
-    app.run_until(service::shutdown::signal()).await
+    let telemetry = service::telemetry::init(&config, "api");
+    // Listening for the signal before saying we serve.
+    let stop = service::shutdown::signal();
+    let served = async {
+        let app = api::App::start(config, options).await?;
+        tracing::info!("GraphiQL: {}", app.graphiql_url());
+        app.run_until(stop).await
+    }
+    .await;
+    telemetry.shutdown().await;
+    served
 }
 
 /// Logs go to stderr through telemetry; the last line on stdout says what
 /// the database's schema is now.
 async fn migrate(config: Config) -> anyhow::Result<()> {
-    service::telemetry::init(&config);
-    let db = service::db::connect(&config.database_url, config.pool_options()).await?;
-    service::db::migrate(&db).await?;
-    let applied = service::db::applied_migrations(&db).await?;
-    println!(
-        "the database schema is up to date: {} migration(s) applied, the last {}",
-        applied.len(),
-        applied.last().map_or("none", String::as_str)
-    );
-    db.close().await.ok();
-    Ok(())
+    let telemetry = service::telemetry::init(&config, "api");
+    let migrated = async {
+        let db = service::db::connect(&config.database_url, config.pool_options()).await?;
+        service::db::migrate(&db).await?;
+        let applied = service::db::applied_migrations(&db).await?;
+        println!(
+            "the database schema is up to date: {} migration(s) applied, the last {}",
+            applied.len(),
+            applied.last().map_or("none", String::as_str)
+        );
+        db.close().await.ok();
+        anyhow::Ok(())
+    }
+    .await;
+    telemetry.shutdown().await;
+    migrated
 }
 
 /// Telemetry stays off: the report on stdout and one error line on stderr

@@ -26,6 +26,10 @@ pub struct Model {
     pub dead_at: Option<DateTimeUtc>,
     #[sea_orm(column_type = "Text", nullable)]
     pub last_error: Option<String>,
+    /// The trace the change was made in (a W3C `traceparent`), when
+    /// traces are exported; the worker's work on the row joins it.
+    #[sea_orm(column_type = "String(StringLen::N(128))", nullable)]
+    pub traceparent: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

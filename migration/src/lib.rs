@@ -19,6 +19,7 @@ mod m20261206_000012_digest_next_due;
 mod m20261206_000021_match_groups;
 mod m20261206_000022_goal_assists;
 mod m20261207_000031_digest_due_index;
+mod m20261207_000032_outbox_trace_context;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000021_match_groups::Migration),
             Box::new(m20261206_000022_goal_assists::Migration),
             Box::new(m20261207_000031_digest_due_index::Migration),
+            Box::new(m20261207_000032_outbox_trace_context::Migration),
         ]
     }
 }

@@ -17,6 +17,10 @@ pub trait JobQueue: Send + Sync {
     /// The worker's loops running in this process, each `"ok"` or
     /// `"down"`, and whether all are ok; `None` when none run here.
     fn loops(&self) -> Option<(bool, serde_json::Value)>;
+
+    /// Reads the worker's gauges (outbox backlog, queue depth) afresh,
+    /// before a scrape.
+    fn refresh_metrics(&self) -> BoxFuture<'_, ()>;
 }
 
 /// A shared handle on the job queue.

@@ -12,8 +12,8 @@ use entity::outbox;
 use sea_orm::sea_query::{Expr, ExprTrait as _, LockBehavior, LockType};
 use sea_orm::{
     ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, Condition, ConnectionTrait,
-    DatabaseBackend, EntityTrait as _, FromQueryResult as _, QueryFilter as _, QueryOrder as _,
-    QuerySelect as _, QueryTrait as _,
+    DatabaseBackend, EntityTrait as _, FromQueryResult as _, PaginatorTrait as _, QueryFilter as _,
+    QueryOrder as _, QuerySelect as _, QueryTrait as _,
 };
 use serde::{Deserialize, Serialize};
 
@@ -89,7 +89,8 @@ impl Message {
     }
 }
 
-/// Writes `message` as an outbox row, in the caller's transaction.
+/// Writes `message` as an outbox row, in the caller's transaction, with
+/// the trace it is written in (when traces are exported).
 pub async fn write(db: &impl ConnectionTrait, message: &Message) -> Result<()> {
     let (topic, payload) = message.encode().map_err(|err| {
         Error::Internal(anyhow::Error::new(err).context("encoding an outbox row"))
@@ -99,6 +100,7 @@ pub async fn write(db: &impl ConnectionTrait, message: &Message) -> Result<()> {
         payload: Set(payload),
         created_at: Set(Utc::now()),
         attempts: Set(0),
+        traceparent: Set(crate::telemetry::traceparent(&tracing::Span::current())),
         ..Default::default()
     }
     .insert(db)
@@ -209,6 +211,26 @@ pub async fn failed(
     Ok(())
 }
 
+/// Rows the worker has not handled yet (dead-lettered rows aside), and
+/// when the oldest of them was written.
+pub async fn backlog(db: &impl ConnectionTrait) -> Result<(u64, Option<DateTime<Utc>>)> {
+    use outbox::Column as C;
+    let waiting = || {
+        outbox::Entity::find()
+            .filter(C::RelayedAt.is_null())
+            .filter(C::DeadAt.is_null())
+    };
+    let count = waiting().count(db).await?;
+    let oldest = waiting()
+        .select_only()
+        .column(C::CreatedAt)
+        .order_by_asc(C::Id)
+        .into_tuple::<DateTime<Utc>>()
+        .one(db)
+        .await?;
+    Ok((count, oldest))
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -227,6 +249,7 @@ mod tests {
             next_attempt_at: None,
             dead_at: None,
             last_error: None,
+            traceparent: None,
         }
     }
 

@@ -4,11 +4,13 @@
 //! with nothing configured each app gets a fresh SQLite file; when
 //! `DATABASE_URL` points at PostgreSQL, a fresh database there, dropped when
 //! the app is dropped; when `REDIS_URL` is set, the app uses it. Around it:
-//! real peers for the worker's channels (`notify`), a websocket client
+//! real peers for the worker's channels (`notify`), an OTLP receiver for
+//! traces (`otlp`), a websocket client
 //! (`ws`), rows written straight to the database (`seed`, `accounts`), and
 //! typed helpers for what tests do again and again (`feed`).
 
 pub mod feed;
+pub mod otlp;
 
 use std::net::SocketAddr;
 
@@ -155,7 +157,8 @@ impl TestApp {
         }
         args.extend(extra.iter().map(|a| (*a).to_owned()));
         let config = TestCli::try_parse_from(args).expect("test config").config;
-        service::telemetry::init(&config);
+        // Logs only: tests export no spans unless a test starts a binary that does.
+        let _ = service::telemetry::init(&config, "api");
         let mut options = api::ServeOptions {
             skip_migrations: false,
             embedded_worker: Some(false),

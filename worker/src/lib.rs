@@ -190,9 +190,53 @@ impl service::jobs::JobQueue for Context {
     fn loops(&self) -> Option<(bool, serde_json::Value)> {
         self.supervision.report()
     }
+
+    fn refresh_metrics(&self) -> futures::future::BoxFuture<'_, ()> {
+        Box::pin(Context::refresh_metrics(self))
+    }
 }
 
 impl Context {
+    /// Reads the gauges that a scrape reports (the outbox backlog, each
+    /// queue's depth) from the database and the queues. Each read is
+    /// bounded; one that fails or is slow leaves its gauges as they were.
+    pub async fn refresh_metrics(&self) {
+        const READ_TIMEOUT: Duration = Duration::from_millis(800);
+        let outbox = tokio::time::timeout(READ_TIMEOUT, service::outbox::backlog(&self.db));
+        let queues = tokio::time::timeout(READ_TIMEOUT, self.queue.depths());
+        let (outbox, queues) = tokio::join!(outbox, queues);
+        match outbox {
+            Ok(Ok((waiting, oldest))) => {
+                self.metrics.outbox_backlog.set(waiting as i64);
+                let age = oldest.map_or(0.0, |at| {
+                    (chrono::Utc::now() - at).num_milliseconds().max(0) as f64 / 1000.0
+                });
+                self.metrics.outbox_oldest_seconds.set(age);
+            }
+            Ok(Err(err)) => {
+                tracing::warn!(error = %err, "metrics: could not read the outbox backlog")
+            }
+            Err(_) => tracing::warn!("metrics: reading the outbox backlog timed out"),
+        }
+        match queues {
+            Ok(Ok(depths)) => {
+                for (queue, depth) in depths {
+                    for (state, jobs) in [("pending", depth.pending), ("running", depth.running)] {
+                        self.metrics
+                            .queue_jobs
+                            .get_or_create(&metrics::QueueLabels { queue, state })
+                            .set(jobs);
+                    }
+                }
+            }
+            Ok(Err(err)) => tracing::warn!(
+                error = format!("{err:#}"),
+                "metrics: could not read the queues' depth"
+            ),
+            Err(_) => tracing::warn!("metrics: reading the queues' depth timed out"),
+        }
+    }
+
     /// Registers the worker's counters, the restarts of its loops among them.
     pub fn register_metrics(&self, registry: &mut prometheus_client::registry::Registry) {
         self.metrics.register(registry);

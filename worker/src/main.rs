@@ -72,7 +72,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .ok_or_else(|| anyhow::anyhow!("METRICS_PORT: the healthcheck needs it"))?;
         return service::healthcheck::check(config.host, port, "/health").await;
     }
-    service::telemetry::init(&config);
+    let telemetry = service::telemetry::init(&config, "worker");
+    let result = work(cli.command, cli.metrics_port, config).await;
+    telemetry.shutdown().await;
+    result
+}
+
+async fn work(
+    command: Option<Command>,
+    metrics_port: Option<u16>,
+    config: Config,
+) -> anyhow::Result<()> {
     let db = service::db::connect(&config.database_url, config.pool_options()).await?;
     let bus = match &config.bus_redis() {
         Some(url) => {
@@ -82,15 +92,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         None => service::live::bus::Bus::in_process(),
     };
     let ctx = worker::Context::connect(&config, db, bus).await?;
-    match cli.command {
+    match command {
         None => {
             let shutdown = CancellationToken::new();
             let stop = shutdown.clone();
+            let signal = service::shutdown::signal();
             tokio::spawn(async move {
-                service::shutdown::signal().await;
+                signal.await;
                 stop.cancel();
             });
-            if let Some(port) = cli.metrics_port {
+            if let Some(port) = metrics_port {
                 serve_metrics(&ctx, config.host, port, shutdown.clone()).await?;
             }
             worker::run(ctx, shutdown).await
@@ -144,7 +155,9 @@ async fn serve_metrics(
 
     let mut registry = prometheus_client::registry::Registry::with_prefix("inthegame");
     ctx.register_metrics(&mut registry);
+    ctx.bus.register_metrics(&mut registry);
     let registry = std::sync::Arc::new(registry);
+    let scraped = ctx.clone();
     let supervision = ctx.supervision.clone();
     let router = axum::Router::new()
         .route(
@@ -171,7 +184,9 @@ async fn serve_metrics(
             "/metrics",
             get(move || {
                 let registry = registry.clone();
+                let ctx = scraped.clone();
                 async move {
+                    ctx.refresh_metrics().await;
                     match worker::metrics::encode(&registry) {
                         Some(body) => (
                             StatusCode::OK,

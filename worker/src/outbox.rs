@@ -22,6 +22,7 @@ use service::notifications::alerts::{self, ScheduleChange};
 use service::notifications::deliveries;
 use service::outbox::{self, Message};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
 
 use crate::Context;
 
@@ -81,7 +82,14 @@ pub async fn relay(ctx: &Context) -> anyhow::Result<usize> {
         }
         let mut held: Vec<i64> = rows.iter().map(|row| row.id).collect();
         for row in rows {
-            let result = keep_held(ctx, &held, handle(ctx, &row)).await;
+            // In the trace of the write that committed the row.
+            let span = tracing::info_span!("outbox", outbox_id = row.id, topic = %row.topic);
+            service::telemetry::continue_trace(&span, row.traceparent.as_deref());
+            let started = Instant::now();
+            let result = keep_held(ctx, &held, handle(ctx, &row))
+                .instrument(span)
+                .await;
+            ctx.metrics.job(LOOP, result.is_ok(), started.elapsed());
             held.retain(|id| *id != row.id);
             match result {
                 Ok(()) => {

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use apalis::prelude::{Task, TaskSink as _};
+use apalis::prelude::{Metrics, Task, TaskSink as _};
 use apalis_redis::RedisStorage;
 use apalis_sqlite::SqliteStorage;
 use chrono::{DateTime, Utc};
@@ -156,6 +156,79 @@ impl Queue {
         }
         Ok(())
     }
+}
+
+/// One queue's jobs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Depth {
+    /// Queued and not yet taken, due now or later (a retry waiting out
+    /// its backoff, a reminder before its time).
+    pub pending: i64,
+    /// Taken by a worker and not finished.
+    pub running: i64,
+}
+
+impl Queue {
+    /// Each queue's depth, by job name.
+    pub async fn depths(&self) -> anyhow::Result<Vec<(&'static str, Depth)>> {
+        Ok(match self {
+            Self::Redis(q) => vec![
+                (DigestJob::NAME, redis_depth(&q.digests).await?),
+                (DeliveryJob::NAME, redis_depth(&q.deliveries).await?),
+                (ReminderJob::NAME, redis_depth(&q.reminders).await?),
+            ],
+            Self::Sqlite(q) => vec![
+                (DigestJob::NAME, sqlite_depth(&q.digests).await?),
+                (DeliveryJob::NAME, sqlite_depth(&q.deliveries).await?),
+                (ReminderJob::NAME, sqlite_depth(&q.reminders).await?),
+            ],
+        })
+    }
+}
+
+/// Read from the queue's keys as apalis lays them out: jobs due wait in a
+/// list, later ones in a sorted set, taken ones in a set per worker.
+async fn redis_depth<J>(storage: &RedisStorage<J>) -> anyhow::Result<Depth> {
+    let config = storage.get_config();
+    let mut conn = storage.clone().get_connection().clone();
+    let (due, later, workers): (i64, i64, Vec<String>) = redis::pipe()
+        .llen(config.active_jobs_list())
+        .zcard(config.scheduled_jobs_set())
+        .zrange(config.workers_set(), 0, -1)
+        .query_async(&mut conn)
+        .await?;
+    let mut running = 0;
+    if !workers.is_empty() {
+        let mut taken = redis::pipe();
+        for worker in &workers {
+            taken.scard(format!("{}:{worker}", config.inflight_jobs_set()));
+        }
+        let counts: Vec<i64> = taken.query_async(&mut conn).await?;
+        running = counts.iter().sum();
+    }
+    Ok(Depth {
+        pending: due + later,
+        running,
+    })
+}
+
+/// apalis's own statistics of a SQLite queue.
+async fn sqlite_depth<J>(storage: &SqliteStorage<J>) -> anyhow::Result<Depth>
+where
+    SqliteStorage<J>: Metrics<Error = apalis_sqlite::Error>,
+{
+    let statistics = storage.fetch_by_queue().await?;
+    let figure = |title: &str| {
+        statistics
+            .iter()
+            .find(|s| s.title == title)
+            .and_then(|s| s.value.parse::<f64>().ok())
+            .map_or(0, |v| v as i64)
+    };
+    Ok(Depth {
+        pending: figure("PENDING_JOBS"),
+        running: figure("RUNNING_JOBS"),
+    })
 }
 
 /// A task's run time as apalis takes it; an instant before 1970 runs now.

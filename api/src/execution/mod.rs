@@ -17,6 +17,7 @@ pub mod fanout;
 pub mod field_order;
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, OperationDefinition, OperationType,
@@ -24,6 +25,10 @@ use async_graphql::parser::types::{
 use async_graphql::{Data, Executor, Request, Response, ServerError};
 use futures::StreamExt as _;
 use futures::stream::BoxStream;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
+use tracing::Instrument as _;
 
 use crate::graphql::AppSchema;
 use document_limits::DocumentLimits;
@@ -34,6 +39,21 @@ use field_order::QueryOrder;
 pub struct Pipeline {
     schema: AppSchema,
     limits: DocumentLimits,
+    latency: OperationLatency,
+}
+
+/// How long queries and mutations took to run, on any transport, by type.
+pub type OperationLatency = Family<OperationLabels, Histogram, fn() -> Histogram>;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OperationLabels {
+    /// `query` or `mutation` (`unknown` when a document holds several and
+    /// names none).
+    pub r#type: &'static str,
+}
+
+fn operation_histogram() -> Histogram {
+    Histogram::new(crate::http::timing::LATENCY_BUCKETS)
 }
 
 /// A request as the edge prepared it: checked against the document limits
@@ -50,7 +70,13 @@ impl Pipeline {
         Self {
             schema,
             limits: DocumentLimits::from_limits(limits),
+            latency: Family::new_with_constructor(operation_histogram as fn() -> Histogram),
         }
+    }
+
+    /// The operations' latency histograms, for `/metrics`.
+    pub fn latency(&self) -> OperationLatency {
+        self.latency.clone()
     }
 
     pub fn prepare(&self, mut request: Request) -> Prepared {
@@ -77,6 +103,8 @@ impl Pipeline {
 
     /// Runs a prepared query or mutation.
     pub async fn run(&self, prepared: Prepared) -> Response {
+        let r#type = prepared.type_label();
+        let span = prepared.span(r#type);
         let Prepared {
             request,
             refusal,
@@ -85,7 +113,11 @@ impl Pipeline {
         if let Some(error) = refusal {
             return refused(error);
         }
-        let mut response = self.schema.execute(request).await;
+        let started = Instant::now();
+        let mut response = self.schema.execute(request).instrument(span).await;
+        self.latency
+            .get_or_create(&OperationLabels { r#type })
+            .observe(started.elapsed().as_secs_f64());
         coded_errors::label(&mut response);
         order.apply(response)
     }
@@ -97,6 +129,23 @@ impl Pipeline {
         prepared: Prepared,
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, Response> {
+        let r#type = prepared.type_label();
+        // A query or mutation over a websocket is a span of its own, in
+        // the trace the socket's `connection_init` named, if it named one
+        // (else in the socket's). A subscription lives as long as its
+        // socket, and a shared one serves many: it has none.
+        let span = match r#type {
+            "subscription" => tracing::Span::none(),
+            _ => {
+                let span = prepared.span(r#type);
+                let traceparent = session_data
+                    .as_deref()
+                    .and_then(|data| data.get(&std::any::TypeId::of::<Traceparent>()))
+                    .and_then(|value| value.downcast_ref::<Traceparent>());
+                service::telemetry::continue_trace(&span, traceparent.map(|t| t.0.as_str()));
+                span
+            }
+        };
         let Prepared {
             request,
             refusal,
@@ -105,15 +154,36 @@ impl Pipeline {
         if let Some(error) = refusal {
             return futures::stream::once(std::future::ready(refused(error))).boxed();
         }
-        self.schema
-            .execute_stream_with_session_data(request, session_data.unwrap_or_default())
-            .map(move |mut response| {
-                coded_errors::label(&mut response);
-                order.apply(response)
-            })
-            .boxed()
+        let started = Instant::now();
+        // A query or mutation sent over a websocket answers once; a
+        // subscription's events come when they happen, not a latency.
+        let mut first = (r#type != "subscription").then(|| {
+            self.latency
+                .get_or_create(&OperationLabels { r#type })
+                .clone()
+        });
+        let mut responses = self
+            .schema
+            .execute_stream_with_session_data(request, session_data.unwrap_or_default());
+        // Polled inside the span, so what the operation writes joins its trace.
+        futures::stream::poll_fn(move |cx| {
+            let _entered = span.enter();
+            responses.poll_next_unpin(cx)
+        })
+        .map(move |mut response| {
+            if let Some(histogram) = first.take() {
+                histogram.observe(started.elapsed().as_secs_f64());
+            }
+            coded_errors::label(&mut response);
+            order.apply(response)
+        })
+        .boxed()
     }
 }
+
+/// The trace a websocket's `connection_init` payload named in its
+/// `traceparent` field, kept with the connection's data.
+pub struct Traceparent(pub String);
 
 fn refused(error: ServerError) -> Response {
     let mut response = Response::from_errors(vec![error]);
@@ -138,6 +208,41 @@ impl Executor for Pipeline {
 impl Prepared {
     pub fn request(&self) -> &Request {
         &self.request
+    }
+
+    /// The operation's type, as the latency histograms label it.
+    fn type_label(&self) -> &'static str {
+        match self.operation_types().as_slice() {
+            [OperationType::Query] => "query",
+            [OperationType::Mutation] => "mutation",
+            [OperationType::Subscription] => "subscription",
+            _ => "unknown",
+        }
+    }
+
+    /// The operation's span, when spans are exported; none otherwise.
+    fn span(&self, kind: &'static str) -> tracing::Span {
+        if !service::telemetry::exporting() {
+            return tracing::Span::none();
+        }
+        // Named by the request, or by the document's only operation.
+        let name = match (&self.request.operation_name, self.document()) {
+            (Some(name), _) => name.as_str(),
+            (None, Some(document)) => match &document.operations {
+                DocumentOperations::Multiple(ops) if ops.len() == 1 => {
+                    ops.keys().next().map_or("", |name| name.as_str())
+                }
+                _ => "",
+            },
+            (None, None) => "",
+        };
+        let title = format!("{kind} {name}");
+        tracing::info_span!(
+            "graphql",
+            otel.name = title.trim_end(),
+            graphql.operation.type = kind,
+            graphql.operation.name = name,
+        )
     }
 
     /// Adds to the request's data (who is calling, say).

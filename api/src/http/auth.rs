@@ -285,6 +285,13 @@ pub async fn on_connection_init(
 ) -> async_graphql::Result<Data> {
     let mut data = Data::default();
     data.insert(ClientIp(ip));
+    // A client that cannot set headers on the upgrade (a browser) names
+    // its trace here; only read when spans are exported.
+    if service::telemetry::exporting()
+        && let Some(traceparent) = payload.get("traceparent").and_then(|v| v.as_str())
+    {
+        data.insert(crate::execution::Traceparent(traceparent.to_owned()));
+    }
     let value = payload
         .get("authorization")
         .or_else(|| payload.get("Authorization"));

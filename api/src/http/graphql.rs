@@ -532,60 +532,74 @@ async fn upgrade(
     let clock = state.ws_keepalive.as_ref().map(|k| k.watch());
     let draining = state.draining.clone();
     let ws_limits = super::ws_limits::Settings::from_limits(&state.limits);
+    // The socket's life as a span in the upgrade request's trace (which
+    // follows the upgrade's `traceparent`), so that what its operations
+    // write joins that trace; only when spans are exported.
+    let socket_span = if service::telemetry::exporting() {
+        tracing::info_span!("websocket", otel.kind = "server")
+    } else {
+        tracing::Span::none()
+    };
     upgrade
         .max_message_size(ws_limits.read_ceiling())
         .max_frame_size(ws_limits.read_ceiling())
         .read_buffer_size(WS_BUFFER_SIZE)
         .write_buffer_size(WS_BUFFER_SIZE)
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| async move {
-            let _slot = slot;
-            let outcome = auth::InitOutcome::default();
-            let (sink, input) = futures::StreamExt::split(socket);
-            // async-graphql closes a refused `connection_init` with 1002 and
-            // a subscribe before the handshake with 1011; graphql-transport-ws
-            // asks for 4403 and 4401, which this sink puts in their place.
-            let sink = futures::SinkExt::with(sink, {
-                let outcome = outcome.clone();
-                move |message| {
-                    let message = close_code_for(message, &outcome, transport_ws);
-                    futures::future::ready(Ok::<_, axum::Error>(message))
-                }
-            });
-            // As async-graphql-axum's `GraphQLWebSocket::serve`, driven here
-            // so that this one task also sends the keep-alive pings: no
-            // writer task or timer per socket.
-            let (input, outgoing, refusals) =
-                super::ws_limits::guard(ws_limits, transport_ws, input);
-            let input = input
-                .take_while(|frame| futures::future::ready(frame.is_ok()))
-                .filter_map(|frame| {
-                    futures::future::ready(match frame {
-                        Ok(message @ (Message::Text(_) | Message::Binary(_))) => {
-                            Some(message.into_data())
+        .on_upgrade(move |socket| {
+            tracing::Instrument::instrument(
+                async move {
+                    let _slot = slot;
+                    let outcome = auth::InitOutcome::default();
+                    let (sink, input) = futures::StreamExt::split(socket);
+                    // async-graphql closes a refused `connection_init` with 1002 and
+                    // a subscribe before the handshake with 1011; graphql-transport-ws
+                    // asks for 4403 and 4401, which this sink puts in their place.
+                    let sink = futures::SinkExt::with(sink, {
+                        let outcome = outcome.clone();
+                        move |message| {
+                            let message = close_code_for(message, &outcome, transport_ws);
+                            futures::future::ready(Ok::<_, axum::Error>(message))
                         }
-                        _ => None,
-                    })
-                });
-            // Shared subscriptions' payloads, serialised once for every
-            // socket, go in where async-graphql wrote a marker.
-            let splice = crate::execution::fanout::Splice::default();
-            let mut connection = async_graphql::Data::default();
-            connection.insert(splice.clone());
-            let messages = async_graphql::http::WebSocket::new(executor, input, protocol)
-                .connection_data(connection)
-                .on_connection_init(move |payload| {
-                    auth::on_connection_init(db, limits, ip, outcome, payload)
-                })
-                .map(move |message| match message {
-                    WsMessage::Text(text) => Message::Text(splice.fill(text).into()),
-                    WsMessage::Close(code, reason) => Message::Close(Some(CloseFrame {
-                        code,
-                        reason: reason.into(),
-                    })),
-                })
-                .map(move |message| outgoing.message(message));
-            write_with_keepalive(sink, messages, refusals, clock, transport_ws, draining).await;
+                    });
+                    // As async-graphql-axum's `GraphQLWebSocket::serve`, driven here
+                    // so that this one task also sends the keep-alive pings: no
+                    // writer task or timer per socket.
+                    let (input, outgoing, refusals) =
+                        super::ws_limits::guard(ws_limits, transport_ws, input);
+                    let input = input
+                        .take_while(|frame| futures::future::ready(frame.is_ok()))
+                        .filter_map(|frame| {
+                            futures::future::ready(match frame {
+                                Ok(message @ (Message::Text(_) | Message::Binary(_))) => {
+                                    Some(message.into_data())
+                                }
+                                _ => None,
+                            })
+                        });
+                    // Shared subscriptions' payloads, serialised once for every
+                    // socket, go in where async-graphql wrote a marker.
+                    let splice = crate::execution::fanout::Splice::default();
+                    let mut connection = async_graphql::Data::default();
+                    connection.insert(splice.clone());
+                    let messages = async_graphql::http::WebSocket::new(executor, input, protocol)
+                        .connection_data(connection)
+                        .on_connection_init(move |payload| {
+                            auth::on_connection_init(db, limits, ip, outcome, payload)
+                        })
+                        .map(move |message| match message {
+                            WsMessage::Text(text) => Message::Text(splice.fill(text).into()),
+                            WsMessage::Close(code, reason) => Message::Close(Some(CloseFrame {
+                                code,
+                                reason: reason.into(),
+                            })),
+                        })
+                        .map(move |message| outgoing.message(message));
+                    write_with_keepalive(sink, messages, refusals, clock, transport_ws, draining)
+                        .await;
+                },
+                socket_span,
+            )
         })
 }
 

@@ -14,6 +14,7 @@ mod pages;
 mod probes;
 pub mod response_cache;
 pub mod server;
+pub mod timing;
 pub mod ws_limits;
 
 use std::time::Duration;
@@ -42,14 +43,35 @@ pub fn router(state: AppState) -> Router {
                 .get::<client_ip::ClientAddr>()
                 .map(|c| c.0.to_string())
                 .unwrap_or_default();
-            tracing::info_span!(
+            let span = tracing::info_span!(
                 "request",
                 request_id,
                 client,
                 method = %request.method(),
                 path = request.uri().path(),
                 operation = tracing::field::Empty,
-            )
+                otel.kind = "server",
+                otel.name = tracing::field::Empty,
+            );
+            // The caller's trace (a W3C `traceparent`), when spans are
+            // exported: this request, its operation and any work it
+            // queues (outbox rows, deliveries) become part of it.
+            if service::telemetry::exporting() {
+                let route = request
+                    .extensions()
+                    .get::<axum::extract::MatchedPath>()
+                    .map_or("unmatched", |p| p.as_str());
+                span.record(
+                    "otel.name",
+                    format!("{} {route}", request.method()).as_str(),
+                );
+                let traceparent = request
+                    .headers()
+                    .get(service::telemetry::TRACEPARENT)
+                    .and_then(|v| v.to_str().ok());
+                service::telemetry::continue_trace(&span, traceparent);
+            }
+            span
         })
         .on_request(())
         .on_response(
@@ -79,6 +101,10 @@ pub fn router(state: AppState) -> Router {
         .route("/ready", get(probes::ready))
         .route("/metrics", get(probes::metrics))
         .merge(pages::router())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            timing::observe,
+        ))
         .layer(trace)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))

@@ -84,6 +84,7 @@ pub async fn metrics(State(state): State<AppState>) -> axum::response::Response 
         let up = service::redis::is_reachable(client, CHECK_TIMEOUT).await;
         state.redis_up.set(i64::from(up));
     }
+    state.jobs.refresh_metrics().await;
     let mut body = String::new();
     if prometheus_client::encoding::text::encode(&mut body, &state.metrics).is_err() {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();

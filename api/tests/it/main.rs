@@ -21,6 +21,7 @@ mod live;
 mod live_standings;
 mod migrations;
 mod n_plus_one;
+mod observability;
 mod pages;
 mod preferences;
 mod probes;

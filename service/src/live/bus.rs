@@ -17,6 +17,8 @@ use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, mpsc};
 
+use prometheus_client::metrics::gauge::Gauge;
+
 use crate::config::RedisUrl;
 
 /// How many messages a slow subscription may fall behind before it is told
@@ -56,8 +58,9 @@ const OUTGOING_CAPACITY: usize = 4096;
 /// work; the subscribers' sequence refill covers what it carried.
 const PUBLISH_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// A message to publish, built once its turn comes.
-type Outgoing = BoxFuture<'static, Option<BusMessage>>;
+/// A message to publish, built once its turn comes, and when it was
+/// handed over.
+type Outgoing = (std::time::Instant, BoxFuture<'static, Option<BusMessage>>);
 
 /// A change that subscriptions may care about.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -207,6 +210,17 @@ impl Drop for Subscription {
 pub struct Bus {
     outgoing: mpsc::Sender<Outgoing>,
     router: Arc<Router>,
+    lag: BusLag,
+}
+
+/// How far behind the publishing is, for Prometheus.
+#[derive(Clone, Default)]
+pub struct BusLag {
+    /// Seconds the last published change waited in this process, from
+    /// its hand-over to the end of its publish.
+    pub seconds: Gauge<f64, AtomicU64>,
+    /// Changes handed over and not yet published.
+    pub backlog: Gauge,
 }
 
 impl Bus {
@@ -218,9 +232,12 @@ impl Bus {
 
     fn with_transport(transport: Arc<dyn Transport>, router: Arc<Router>) -> Self {
         let (outgoing, mut queue) = mpsc::channel::<Outgoing>(OUTGOING_CAPACITY);
+        let lag = BusLag::default();
+        let (waited, backlog) = (lag.seconds.clone(), lag.backlog.clone());
         // Ends when the last clone of the bus is dropped.
         tokio::spawn(async move {
-            while let Some(message) = queue.recv().await {
+            while let Some((handed_over, message)) = queue.recv().await {
+                backlog.dec();
                 let sent = tokio::time::timeout(PUBLISH_TIMEOUT, async {
                     match message.await {
                         Some(message) => transport.publish(&message).await,
@@ -228,6 +245,7 @@ impl Bus {
                     }
                 })
                 .await;
+                waited.set(handed_over.elapsed().as_secs_f64());
                 match sent {
                     Ok(Ok(())) => {}
                     Ok(Err(err)) => {
@@ -240,7 +258,26 @@ impl Bus {
                 }
             }
         });
-        Self { outgoing, router }
+        Self {
+            outgoing,
+            router,
+            lag,
+        }
+    }
+
+    /// Registers the bus's lag and backlog gauges.
+    pub fn register_metrics(&self, registry: &mut prometheus_client::registry::Registry) {
+        registry.register(
+            "bus_lag_seconds",
+            "How long the last change published on the live bus waited in this process, \
+             from its commit to the end of its publish",
+            self.lag.seconds.clone(),
+        );
+        registry.register(
+            "bus_backlog",
+            "Committed changes waiting in this process to be published on the live bus",
+            self.lag.backlog.clone(),
+        );
     }
 
     /// Redis PubSub on `{prefix}:live`, publishing through `publisher`, with
@@ -307,8 +344,13 @@ impl Bus {
     /// changes in bursts (a batch of alerts) and can afford to wait, where
     /// a dropped message would leave a subscriber unaware of a new row.
     pub async fn publish_waiting(&self, message: BusMessage) {
-        let message: Outgoing = Box::pin(async move { Some(message) });
+        let message: Outgoing = (
+            std::time::Instant::now(),
+            Box::pin(async move { Some(message) }),
+        );
+        self.lag.backlog.inc();
         if self.outgoing.send(message).await.is_err() {
+            self.lag.backlog.dec();
             tracing::warn!("the bus is closed; a change was not published");
         }
     }
@@ -319,7 +361,16 @@ impl Bus {
         &self,
         message: impl std::future::Future<Output = Option<BusMessage>> + Send + 'static,
     ) {
-        if self.outgoing.try_send(Box::pin(message)).is_err() {
+        // Counted before it is queued, so the publisher never counts it
+        // out first.
+        self.lag.backlog.inc();
+        let handed_over = std::time::Instant::now();
+        if self
+            .outgoing
+            .try_send((handed_over, Box::pin(message)))
+            .is_err()
+        {
+            self.lag.backlog.dec();
             tracing::warn!("the bus is backed up; a change was not published");
         }
     }

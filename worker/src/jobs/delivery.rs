@@ -6,11 +6,14 @@
 //! `DELIVERY_MAX_ATTEMPTS`, and then the delivery is dead-lettered: status
 //! DEAD, listed for admins, redeliverable.
 
+use std::time::Instant;
+
 use apalis::prelude::{Data, TaskBuilder};
 use chrono::{DateTime, Utc};
 use entity::DeliveryChannel;
 use serde::{Deserialize, Serialize};
 use service::notifications::deliveries;
+use tracing::Instrument as _;
 
 use super::JobResult;
 use crate::Context;
@@ -24,6 +27,11 @@ pub struct DeliveryJob {
     /// `delivery_id`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub more_delivery_ids: Vec<i64>,
+    /// The trace that queued it (a W3C `traceparent`), when traces are
+    /// exported: the attempt is part of it. Jobs queued without one
+    /// decode as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
 }
 
 /// Deliveries one job sends: enough that a crowd's alert is a few jobs,
@@ -38,16 +46,18 @@ impl Job for DeliveryJob {
     }
 }
 
-/// Queues an attempt at a delivery, now or at `at`.
+/// Queues an attempt at a delivery, now or at `at`, in the current trace.
 #[tracing::instrument(skip(queue), err)]
 pub async fn enqueue(
     queue: &Queue,
     delivery_id: i64,
     at: Option<DateTime<Utc>>,
 ) -> anyhow::Result<()> {
+    let traceparent = service::telemetry::traceparent(&tracing::Span::current());
     let mut task = TaskBuilder::new(DeliveryJob {
         delivery_id,
         more_delivery_ids: Vec::new(),
+        traceparent,
     });
     if let Some(at) = at {
         task = task.run_at_time(system_time(at));
@@ -58,23 +68,38 @@ pub async fn enqueue(
 /// Queues an attempt at each of `delivery_ids`, now, a batch per job.
 #[tracing::instrument(skip_all, fields(deliveries = delivery_ids.len()), err)]
 pub async fn enqueue_many(queue: &Queue, delivery_ids: &[i64]) -> anyhow::Result<()> {
+    let traceparent = service::telemetry::traceparent(&tracing::Span::current());
     for batch in delivery_ids.chunks(DELIVERIES_PER_JOB) {
         let job = DeliveryJob {
             delivery_id: batch[0],
             more_delivery_ids: batch[1..].to_vec(),
+            traceparent: traceparent.clone(),
         };
         queue.push(TaskBuilder::new(job).build()).await?;
     }
     Ok(())
 }
 
-#[tracing::instrument(skip_all, fields(delivery_id = job.delivery_id, deliveries = 1 + job.more_delivery_ids.len()))]
 pub async fn handle(job: DeliveryJob, ctx: Data<Context>) -> JobResult {
+    let span = tracing::info_span!(
+        "delivery",
+        delivery_id = job.delivery_id,
+        deliveries = 1 + job.more_delivery_ids.len()
+    );
+    service::telemetry::continue_trace(&span, job.traceparent.as_deref());
+    let started = Instant::now();
+    let result = attempt(job, &ctx).instrument(span).await;
+    ctx.metrics
+        .job(DeliveryJob::NAME, result.is_ok(), started.elapsed());
+    result
+}
+
+async fn attempt(job: DeliveryJob, ctx: &Context) -> JobResult {
     if !job.more_delivery_ids.is_empty() {
         let mut ids = Vec::with_capacity(1 + job.more_delivery_ids.len());
         ids.push(job.delivery_id);
         ids.extend(&job.more_delivery_ids);
-        send_batch(&ctx, &ids).await?;
+        send_batch(ctx, &ids).await?;
         return Ok(());
     }
     let now = Utc::now();
@@ -83,14 +108,16 @@ pub async fn handle(job: DeliveryJob, ctx: Data<Context>) -> JobResult {
         // Delivered, dead, or another job holds it.
         return Ok(());
     };
-    let result = send(&ctx, &claimed).await;
+    let started = Instant::now();
+    let result = send(ctx, &claimed).await;
     match result {
         Ok(()) => {
             deliveries::delivered(&ctx.db, claimed.delivery.id, Utc::now()).await?;
-            ctx.metrics.delivery(claimed.delivery.channel, "delivered");
+            ctx.metrics
+                .delivery(claimed.delivery.channel, "delivered", started.elapsed());
             tracing::info!(delivery_id = claimed.delivery.id, channel = ?claimed.delivery.channel, attempt = claimed.delivery.attempts + 1, "delivered");
         }
-        Err(error) => failed(&ctx, &claimed, &error).await?,
+        Err(error) => failed(ctx, &claimed, &error, started).await?,
     }
     Ok(())
 }
@@ -108,15 +135,17 @@ pub async fn send_batch(ctx: &Context, delivery_ids: &[i64]) -> anyhow::Result<u
     let parallel = ctx.mailer.connections() * 2;
     let sent: Vec<bool> = futures::stream::iter(claimed)
         .map(|claimed| async move {
+            let started = Instant::now();
             match send(ctx, &claimed).await {
                 Ok(()) => {
                     // At once: a resend after a crash repeats as little as can be.
                     deliveries::delivered(&ctx.db, claimed.delivery.id, Utc::now()).await?;
-                    ctx.metrics.delivery(claimed.delivery.channel, "delivered");
+                    ctx.metrics
+                        .delivery(claimed.delivery.channel, "delivered", started.elapsed());
                     Ok::<_, anyhow::Error>(true)
                 }
                 Err(error) => {
-                    failed(ctx, &claimed, &error).await?;
+                    failed(ctx, &claimed, &error, started).await?;
                     Ok(false)
                 }
             }
@@ -136,17 +165,24 @@ async fn send(ctx: &Context, claimed: &deliveries::Claimed) -> Result<(), String
 }
 
 /// Records a failed attempt: retried after the backoff, or dead after the last.
-async fn failed(ctx: &Context, claimed: &deliveries::Claimed, error: &str) -> anyhow::Result<()> {
+async fn failed(
+    ctx: &Context,
+    claimed: &deliveries::Claimed,
+    error: &str,
+    started: Instant,
+) -> anyhow::Result<()> {
+    let took = started.elapsed();
     let now = Utc::now();
     let attempt = claimed.delivery.attempts + 1;
     if attempt >= ctx.settings.max_attempts as i32 {
         deliveries::failed(&ctx.db, claimed.delivery.id, error, None, now).await?;
-        ctx.metrics.delivery(claimed.delivery.channel, "dead");
+        ctx.metrics.delivery(claimed.delivery.channel, "dead", took);
         tracing::warn!(delivery_id = claimed.delivery.id, channel = ?claimed.delivery.channel, attempt, %error, "delivery dead-lettered");
     } else {
         let retry_at = now + ctx.settings.backoff(attempt as u32);
         deliveries::failed(&ctx.db, claimed.delivery.id, error, Some(retry_at), now).await?;
-        ctx.metrics.delivery(claimed.delivery.channel, "retry");
+        ctx.metrics
+            .delivery(claimed.delivery.channel, "retry", took);
         tracing::info!(delivery_id = claimed.delivery.id, channel = ?claimed.delivery.channel, attempt, %error, %retry_at, "delivery failed; will retry");
         enqueue(&ctx.queue, claimed.delivery.id, Some(retry_at)).await?;
     }

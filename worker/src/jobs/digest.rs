@@ -71,7 +71,10 @@ pub async fn enqueue(queue: &Queue, job: DigestJob, period: &str) -> anyhow::Res
 /// Builds and sends one batch of digests.
 #[tracing::instrument(skip_all, fields(user_id = job.user_id, users = 1 + job.more_user_ids.len(), kind = job.kind.as_str()))]
 pub async fn handle(job: DigestJob, ctx: Data<Context>, attempt: Attempt) -> JobResult {
+    let started = std::time::Instant::now();
     let result = build(&job, &ctx).await;
+    ctx.metrics
+        .job(DigestJob::NAME, result.is_ok(), started.elapsed());
     super::finish(&ctx, &job, &attempt, result).await
 }
 

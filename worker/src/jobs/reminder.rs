@@ -31,7 +31,10 @@ impl Job for ReminderJob {
 
 #[tracing::instrument(skip_all, fields(match_id = job.match_id, kickoff_at = %job.kickoff_at))]
 pub async fn handle(job: ReminderJob, ctx: Data<Context>, attempt: Attempt) -> JobResult {
+    let started = std::time::Instant::now();
     let result = remind(&job, &ctx).await;
+    ctx.metrics
+        .job(ReminderJob::NAME, result.is_ok(), started.elapsed());
     super::finish(&ctx, &job, &attempt, result).await
 }
 
