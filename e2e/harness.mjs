@@ -248,6 +248,7 @@ export async function startServer({ databaseUrl, name = 'api', env = {}, timeout
         await exited;
       }
     },
+    /** SIGTERM (SIGKILL after 10 s); resolves to how it exited, `{ code, signal }`. */
     stop() {
       stopped ??= (async () => {
         if (running.has(child)) {
@@ -257,6 +258,7 @@ export async function startServer({ databaseUrl, name = 'api', env = {}, timeout
           clearTimeout(timer);
         }
         await rm(cwd, { recursive: true, force: true });
+        return exited;
       })();
       return stopped;
     },

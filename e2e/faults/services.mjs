@@ -30,7 +30,7 @@ export function freePort() {
 
 function track(child) {
   children.add(child);
-  const exited = new Promise((resolve) => child.on('exit', () => resolve()));
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   exited.then(() => children.delete(child));
   return exited;
 }
@@ -126,7 +126,8 @@ export async function smallDisk(megabytes) {
 
 /**
  * Starts a release binary as a process of its own; `kill()` is SIGKILL,
- * `stop()` SIGTERM. The last lines of its output are kept for failures.
+ * `stop()` SIGTERM (SIGKILL after 10 s), each resolving to how it exited,
+ * `{ code, signal }`. The last lines of its output are kept for failures.
  */
 export function startProcess(bin, args, { env, cwd, name }) {
   const child = spawn(bin, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -145,13 +146,14 @@ export function startProcess(bin, args, { env, cwd, name }) {
     output,
     async kill() {
       child.kill('SIGKILL');
-      await exited;
+      return exited;
     },
     async stop() {
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
+      const status = await exited;
       clearTimeout(timer);
+      return status;
     },
   };
 }
