@@ -11,6 +11,7 @@ mod coded_errors;
 mod draining;
 mod durability;
 mod field_order;
+mod follows;
 mod freshness;
 mod graphql_http;
 mod import;

@@ -1,21 +1,19 @@
 //! Live alerts, kick-off reminders and schedule changes: one notification
-//! per follower of either team who asked for it, held back during their
-//! quiet hours.
+//! per follower of the match (see `audience`) who asked for it, held back
+//! during their quiet hours.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use entity::{
-    MatchEventKind, MatchStatus, NotificationKind, football_match, match_event,
-    notification_preference as prefs, team,
-};
+use entity::{MatchEventKind, MatchStatus, NotificationKind, football_match, match_event, team};
 use sea_orm::{
     ColumnTrait as _, ConnectionTrait, DatabaseConnection, EntityTrait as _, QueryFilter,
     TransactionTrait as _,
 };
 use serde_json::json;
 
+use super::audience::{self, Follower};
 use super::schedule::Schedule;
 use super::{Draft, Written};
 use crate::Result;
@@ -70,9 +68,11 @@ pub async fn for_event(
     } else {
         Default::default()
     };
-    let asked = |p: &prefs::Model| {
+    let asked = |f: &Follower| {
+        let p = &f.preferences;
         p.live_enabled
-            && (wants(p, wanted) || (corrected.is_some() && wants(p, MatchEventKind::Correction)))
+            && (f.asked.hears(wanted)
+                || (corrected.is_some() && f.asked.hears(MatchEventKind::Correction)))
             && (!tells_result || !p.spoiler_free || revealed.contains(&p.user_id))
     };
     write_all(db, &game, asked, |_| draft.clone(), now, told).await
@@ -111,7 +111,7 @@ pub async fn for_kickoff(
             "kickoffAt": kickoff_at.to_rfc3339(),
         }),
     };
-    let asked = |p: &prefs::Model| p.live_enabled;
+    let asked = |f: &Follower| f.preferences.live_enabled && f.follows_closely;
     Ok(Some(
         write_all(db, &game, asked, |_| draft.clone(), now, told).await?,
     ))
@@ -150,7 +150,7 @@ pub async fn for_schedule_change(
         return Ok(0);
     };
     let names = team_names(db, &game).await?;
-    let asked = |p: &prefs::Model| p.schedule_change_enabled;
+    let asked = |f: &Follower| f.preferences.schedule_change_enabled && f.follows_closely;
     let draft =
         |schedule: &Schedule| schedule_change_draft(change_id, &game, &names, change, schedule.tz);
     write_all(db, &game, asked, draft, now, told).await
@@ -216,7 +216,8 @@ fn schedule_change_draft(
     }
 }
 
-/// Writes the draft of each follower of `game` who `asked` for it, a
+/// Writes the draft of each follower of `game` (through any follow that
+/// covers it, each once) who `asked` for it, a
 /// batch of followers per transaction, and hands each batch to `told` once
 /// committed: the first fans hear of it while the last are written. A
 /// crash leaves whole batches; a replay skips the followers already
@@ -224,22 +225,27 @@ fn schedule_change_draft(
 async fn write_all(
     db: &DatabaseConnection,
     game: &football_match::Model,
-    asked: impl Fn(&prefs::Model) -> bool,
+    asked: impl Fn(&Follower) -> bool,
     draft: impl Fn(&Schedule) -> Draft,
     now: DateTime<Utc>,
     told: &Told,
 ) -> Result<usize> {
-    let audience = super::audience::of_match(db, game).await?;
+    let coverage = audience::Coverage::of(db, game).await?;
+    let ids = audience::of_match(db, &coverage).await?;
     let mut count = 0;
-    for batch in audience.chunks(super::WRITE_BATCH) {
-        let members = super::audience::load(db, batch).await?;
-        let items: Vec<_> = members
+    for batch in ids.chunks(super::WRITE_BATCH) {
+        let followers = audience::load_followers(db, &coverage, batch).await?;
+        let items: Vec<_> = followers
             .iter()
-            .filter(|(preferences, _)| asked(preferences))
-            .filter_map(|(preferences, user)| {
-                let schedule = Schedule::read_or_skip(user, preferences, "alert")?;
-                Some((preferences, draft(&schedule), schedule.is_quiet(now)))
-            })
+            .filter(|follower| asked(follower))
+            .filter_map(
+                |Follower {
+                     preferences, user, ..
+                 }| {
+                    let schedule = Schedule::read_or_skip(user, preferences, "alert")?;
+                    Some((preferences, draft(&schedule), schedule.is_quiet(now)))
+                },
+            )
             .collect();
         if items.is_empty() {
             continue;
@@ -255,21 +261,6 @@ async fn write_all(
         }
     }
     Ok(count)
-}
-
-fn wants(preferences: &prefs::Model, kind: MatchEventKind) -> bool {
-    let kinds: Vec<MatchEventKind> =
-        serde_json::from_value::<Vec<serde_json::Value>>(preferences.live_kinds.clone())
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|v| serde_json::from_value(v).ok())
-            .collect();
-    // Goals of every sort count as goals.
-    let goal = matches!(
-        kind,
-        MatchEventKind::Goal | MatchEventKind::OwnGoal | MatchEventKind::PenaltyGoal
-    );
-    kinds.contains(&kind) || (goal && kinds.contains(&MatchEventKind::Goal))
 }
 
 async fn team_names(

@@ -1,5 +1,5 @@
-//! Daily and weekly digests: the followed teams' fixtures and results for
-//! the period, league positions in the weekly one, and whatever quiet
+//! Daily and weekly digests: the fixtures and results for the period of
+//! the followed teams, competitions and matches, league positions in the weekly one, and whatever quiet
 //! hours held back since the last digest.
 //!
 //! A digest run is one transaction. It first claims `(user, kind, period)`
@@ -15,8 +15,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Days, Utc};
 use chrono_tz::Tz;
 use entity::{
-    CompetitionKind, MatchStatus, competition, digest_run, follow, football_match, notification,
-    notification_preference as prefs, revealed_match, season, team, user,
+    CompetitionKind, MatchStatus, competition, competition_follow, digest_run, follow,
+    football_match, match_follow, notification, notification_preference as prefs, revealed_match,
+    season, team, user,
 };
 use sea_orm::sea_query::{Expr, LockBehavior, LockType, OnConflict, Query};
 use sea_orm::{
@@ -178,9 +179,9 @@ pub async fn run_batch(
     let mut outcomes: HashMap<i64, Outcome> = HashMap::new();
     for fan in &claimed {
         let user_id = fan.user_id();
-        let teams = follows.get(&user_id).cloned().unwrap_or_default();
+        let followed = follows.get(&user_id).cloned().unwrap_or_default();
         let shared = gathered
-            .shared(&txn, kind, fan.schedule.tz, &fan.occurrence, teams)
+            .shared(&txn, kind, fan.schedule.tz, &fan.occurrence, followed)
             .await?;
         let shown = match revealed.get(&user_id) {
             Some(ids) => Shown::Revealed(ids.clone()),
@@ -506,14 +507,10 @@ pub async fn why_not_due(
     ))
 }
 
-/// Whether the user follows any team; without one a digest has nothing
-/// to report.
-pub async fn follows_a_team(db: &impl ConnectionTrait, user_id: i64) -> Result<bool> {
-    Ok(follow::Entity::find()
-        .filter(follow::Column::UserId.eq(user_id))
-        .one(db)
-        .await?
-        .is_some())
+/// Whether the user follows anything (a team, a competition or a match);
+/// without a follow a digest has nothing to report.
+pub async fn follows_anything(db: &impl ConnectionTrait, user_id: i64) -> Result<bool> {
+    Ok(!follows_of(db, &[user_id]).await?.is_empty())
 }
 
 /// What a digest tells everyone with the same followed teams, zone and
@@ -581,7 +578,7 @@ impl Content {
 /// league table is read once.
 #[derive(Default)]
 struct Gathered {
-    shared: HashMap<(Vec<i64>, String, DateTime<Utc>), Arc<Shared>>,
+    shared: HashMap<(Followed, String, DateTime<Utc>), Arc<Shared>>,
     tables: HashMap<(i64, DateTime<Utc>), Vec<crate::standings::Row>>,
     leagues: Option<Vec<i64>>,
 }
@@ -593,10 +590,10 @@ impl Gathered {
         kind: DigestKind,
         tz: Tz,
         occurrence: &Occurrence,
-        teams: Vec<i64>,
+        followed: Followed,
     ) -> Result<Arc<Shared>> {
         // The period's bounds are local days, so the zone is part of the key.
-        let key = (teams, tz.name().to_owned(), occurrence.at);
+        let key = (followed, tz.name().to_owned(), occurrence.at);
         if let Some(shared) = self.shared.get(&key) {
             return Ok(shared.clone());
         }
@@ -611,7 +608,7 @@ impl Gathered {
         kind: DigestKind,
         tz: Tz,
         occurrence: &Occurrence,
-        followed: &[i64],
+        followed: &Followed,
     ) -> Result<Shared> {
         let mut shared = Shared::default();
         if followed.is_empty() {
@@ -652,7 +649,7 @@ impl Gathered {
             .filter(|m| m.status == MatchStatus::Finished)
             .collect();
         if kind == DigestKind::Weekly {
-            shared.positions = self.positions(db, followed, occurrence.at).await?;
+            shared.positions = self.positions(db, &followed.teams, occurrence.at).await?;
         }
         let team_ids: HashSet<i64> = shared
             .fixtures
@@ -723,21 +720,58 @@ impl Gathered {
     }
 }
 
-/// The teams each of these users follows, sorted.
-async fn follows_of(db: &impl ConnectionTrait, user_ids: &[i64]) -> Result<HashMap<i64, Vec<i64>>> {
-    let mut follows: HashMap<i64, Vec<i64>> = HashMap::new();
+/// What one user follows, each list sorted: the digest tells the
+/// matches of the teams, of the competitions, and the matches themselves.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+struct Followed {
+    teams: Vec<i64>,
+    competitions: Vec<i64>,
+    matches: Vec<i64>,
+}
+
+impl Followed {
+    fn is_empty(&self) -> bool {
+        self.teams.is_empty() && self.competitions.is_empty() && self.matches.is_empty()
+    }
+}
+
+/// What each of these users follows (users who follow nothing are left out).
+async fn follows_of(db: &impl ConnectionTrait, user_ids: &[i64]) -> Result<HashMap<i64, Followed>> {
+    let mut follows: HashMap<i64, Followed> = HashMap::new();
     if user_ids.is_empty() {
         return Ok(follows);
     }
+    let ids = || user_ids.iter().copied();
     for f in follow::Entity::find()
-        .filter(follow::Column::UserId.is_in(user_ids.iter().copied()))
+        .filter(follow::Column::UserId.is_in(ids()))
         .all(db)
         .await?
     {
-        follows.entry(f.user_id).or_default().push(f.team_id);
+        follows.entry(f.user_id).or_default().teams.push(f.team_id);
     }
-    for teams in follows.values_mut() {
-        teams.sort_unstable();
+    for f in competition_follow::Entity::find()
+        .filter(competition_follow::Column::UserId.is_in(ids()))
+        .all(db)
+        .await?
+    {
+        let followed = follows.entry(f.user_id).or_default();
+        followed.competitions.push(f.competition_id);
+    }
+    for f in match_follow::Entity::find()
+        .filter(match_follow::Column::UserId.is_in(ids()))
+        .all(db)
+        .await?
+    {
+        follows
+            .entry(f.user_id)
+            .or_default()
+            .matches
+            .push(f.match_id);
+    }
+    for followed in follows.values_mut() {
+        followed.teams.sort_unstable();
+        followed.competitions.sort_unstable();
+        followed.matches.sort_unstable();
     }
     Ok(follows)
 }
@@ -788,18 +822,27 @@ async fn revealed_by_spoiler_free(
     Ok(revealed)
 }
 
+/// The matches of what is followed that kick off in `[from, to)`.
 async fn matches_of(
     db: &impl ConnectionTrait,
-    teams: &[i64],
+    followed: &Followed,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<football_match::Model>> {
     use football_match::Column as M;
+    let teams = || followed.teams.iter().copied();
+    let seasons = Query::select()
+        .column(season::Column::Id)
+        .from(season::Entity)
+        .and_where(season::Column::CompetitionId.is_in(followed.competitions.iter().copied()))
+        .to_owned();
     Ok(football_match::Entity::find()
         .filter(
             Condition::any()
-                .add(M::HomeTeamId.is_in(teams.iter().copied()))
-                .add(M::AwayTeamId.is_in(teams.iter().copied())),
+                .add(M::HomeTeamId.is_in(teams()))
+                .add(M::AwayTeamId.is_in(teams()))
+                .add(M::SeasonId.in_subquery(seasons))
+                .add(M::Id.is_in(followed.matches.iter().copied())),
         )
         .filter(M::KickoffAt.gte(from))
         .filter(M::KickoffAt.lt(to))

@@ -5,6 +5,7 @@
 mod alerts;
 mod digests;
 mod email;
+mod follows;
 mod lineups;
 mod operations;
 mod reminders;

@@ -47,7 +47,7 @@ impl From<LiveAlertKind> for MatchEventKind {
 }
 
 impl LiveAlertKind {
-    fn from_stored(kind: MatchEventKind) -> Option<Self> {
+    pub fn from_stored(kind: MatchEventKind) -> Option<Self> {
         Some(match kind {
             MatchEventKind::Lineups => Self::Lineups,
             MatchEventKind::KickOff => Self::KickOff,
