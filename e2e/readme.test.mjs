@@ -130,14 +130,14 @@ describe("the README's commands and examples", () => {
       .replace('matchId: "1"', `matchId: "${game.id}"`);
     const data = await gql(server.url, follow, {}, { token: account.token });
     assert.equal(data.followCompetition.competition.code, 'PL');
-    assert.deepEqual(data.followCompetition.alertKinds, ['FULL_TIME']);
+    assert.deepEqual(data.followCompetition.alertKinds, ['FINAL_RESULT']);
     assert.equal(data.followMatch.match.homeTeam.name, game.homeTeam.name);
     assert.deepEqual(data.followMatch.alertKinds, ['GOAL', 'FULL_TIME']);
     const listed = graphql.find((b) => b.includes('competitionFollows {'));
     const { me } = await gql(server.url, listed, {}, { token: account.token });
     assert.deepEqual(me.follows, []);
     assert.deepEqual(me.competitionFollows, [
-      { competition: { code: 'PL', name: 'English Premier League' }, alertKinds: ['FULL_TIME'] },
+      { competition: { code: 'PL', name: 'English Premier League' }, alertKinds: ['FINAL_RESULT'] },
     ]);
     assert.equal(me.matchFollows[0].match.id, game.id);
   });

@@ -3,6 +3,7 @@
 use test_support as common;
 
 mod accounts;
+mod alert_kinds;
 mod authorization;
 mod binary;
 mod calendar;

@@ -5,17 +5,14 @@
 //! error.
 
 use chrono::Utc;
-use entity::{
-    MatchEventKind, competition, competition_follow, follow, football_match, match_follow, team,
-};
+use entity::{competition, competition_follow, follow, football_match, match_follow, team};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait as _, ConnectionTrait, EntityTrait as _, PaginatorTrait as _,
     QueryFilter as _, QueryOrder as _, SqlErr,
 };
 
-use super::preferences::ALERTABLE_KINDS;
-use crate::notifications::alert_kinds;
+use crate::notifications::alert_kinds::{self, AlertKind};
 use crate::{Error, Result};
 
 /// Most competitions, and most matches, one account may follow: what a
@@ -25,27 +22,17 @@ pub const MAX_FOLLOWS: u64 = 500;
 /// The alert kinds a follow asks for, checked: `None` leaves them to the
 /// user's preferences, and an empty list asks for none (the digest only).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct AlertKinds(Option<Vec<MatchEventKind>>);
+pub struct AlertKinds(Option<Vec<AlertKind>>);
 
 impl AlertKinds {
     /// `field` names the argument in errors.
-    pub fn parse(field: &str, kinds: Option<Vec<MatchEventKind>>) -> Result<Self> {
-        let Some(kinds) = kinds else {
-            return Ok(Self(None));
-        };
-        let mut chosen = Vec::new();
-        for kind in kinds {
-            if !ALERTABLE_KINDS.contains(&kind) {
-                return Err(Error::invalid(
-                    field,
-                    format!("{} is not a kind of live alert", kind_name(kind)),
-                ));
-            }
-            if !chosen.contains(&kind) {
-                chosen.push(kind);
-            }
+    pub fn parse(field: &str, kinds: Option<Vec<AlertKind>>) -> Result<Self> {
+        match kinds {
+            None => Ok(Self(None)),
+            Some(kinds) => alert_kinds::check(kinds)
+                .map(|kinds| Self(Some(kinds)))
+                .map_err(|message| Error::invalid(field, message)),
         }
-        Ok(Self(Some(chosen)))
     }
 
     fn stored(&self) -> Option<serde_json::Value> {
@@ -54,7 +41,7 @@ impl AlertKinds {
 }
 
 /// The kinds a follow asks for as stored; `None` for the preferences'.
-pub fn kinds_of(stored: Option<&serde_json::Value>) -> Option<Vec<MatchEventKind>> {
+pub fn kinds_of(stored: Option<&serde_json::Value>) -> Option<Vec<AlertKind>> {
     stored.map(alert_kinds::read)
 }
 
@@ -287,16 +274,10 @@ async fn ensure_team_exists(db: &impl ConnectionTrait, team_id: i64) -> Result<(
         .ok_or_else(|| Error::not_found("team"))
 }
 
-fn kind_name(kind: MatchEventKind) -> String {
-    serde_json::to_value(kind)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_else(|| format!("{kind:?}"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use entity::MatchEventKind;
 
     #[test]
     fn kinds_left_out_leave_the_alerts_to_the_preferences() {
@@ -308,7 +289,7 @@ mod tests {
 
     #[test]
     fn kinds_given_twice_are_kept_once_and_an_empty_list_asks_for_none() {
-        let kinds = vec![MatchEventKind::Goal, MatchEventKind::Goal];
+        let kinds = vec![AlertKind::Event(MatchEventKind::Goal); 2];
         let parsed = AlertKinds::parse("alertKinds", Some(kinds)).unwrap();
         assert_eq!(parsed.stored(), Some(serde_json::json!(["GOAL"])));
         let none = AlertKinds::parse("alertKinds", Some(Vec::new())).unwrap();
@@ -317,8 +298,8 @@ mod tests {
 
     #[test]
     fn a_kind_no_alert_is_for_is_refused_by_name_on_the_field() {
-        let err =
-            AlertKinds::parse("alertKinds", Some(vec![MatchEventKind::Substitution])).unwrap_err();
+        let substitution = AlertKind::Event(MatchEventKind::Substitution);
+        let err = AlertKinds::parse("alertKinds", Some(vec![substitution])).unwrap_err();
         assert_eq!(
             err.to_string(),
             "invalid input: alertKinds: SUBSTITUTION is not a kind of live alert"

@@ -68,10 +68,14 @@ pub async fn for_event(
     } else {
         Default::default()
     };
+    // The full-time event that ends a shoot-out tells its result, to those
+    // who asked for the shoot-out too.
+    let shootout_result = event.kind == MatchEventKind::FullTime && game.penalties_home.is_some();
     let asked = |f: &Follower| {
         let p = &f.preferences;
         p.live_enabled
             && (f.asked.hears(wanted)
+                || (shootout_result && f.asked.hears(MatchEventKind::PenaltyShootout))
                 || (corrected.is_some() && f.asked.hears(MatchEventKind::Correction)))
             && (!tells_result || !p.spoiler_free || revealed.contains(&p.user_id))
     };
@@ -307,45 +311,147 @@ fn event_draft(
     if event.kind == MatchEventKind::Lineups {
         return lineups_draft(event, game, names);
     }
-    let (kind, title) = match corrected {
+    let detail = event
+        .detail
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty());
+    let headline = |what: &str| {
+        [what, minute.as_str(), who.trim()]
+            .into_iter()
+            .filter(|part| !part.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    use MatchEventKind as K;
+    let (kind, title, body) = match corrected {
         Some(original) => (
             NotificationKind::Correction,
             format!(
                 "Correction: {} taken back",
                 describe(original.kind).to_lowercase()
             ),
+            format!(
+                "{line}.{}",
+                detail
+                    .map(|d| format!(" {}", full_stop(d)))
+                    .unwrap_or_default()
+            ),
         ),
-        None => (
-            NotificationKind::LiveEvent,
-            format!("{} {minute}{who}", describe(event.kind))
-                .trim()
-                .to_owned(),
-        ),
-    };
-    let reason = match corrected {
-        Some(_) => event
-            .detail
-            .as_deref()
-            .map(|d| format!(" {d}."))
-            .unwrap_or_default(),
-        None => String::new(),
+        None => {
+            let (title, body) = match event.kind {
+                K::PenaltyAwarded => {
+                    let team = event.team_id.map(|id| name(names, id)).unwrap_or_default();
+                    let title = format!("Penalty to {team} {minute}").trim().to_owned();
+                    let why = detail
+                        .map(|d| format!(" {}", full_stop(d)))
+                        .unwrap_or_default();
+                    (title, format!("{line}.{why}"))
+                }
+                K::VarCheck => {
+                    let what = detail.map_or_else(|| "an incident.".to_owned(), full_stop);
+                    (
+                        headline("VAR check"),
+                        format!("{line}. VAR is checking {what}"),
+                    )
+                }
+                K::VarDecision => {
+                    let what = detail.map_or_else(|| "the check is over.".to_owned(), full_stop);
+                    (headline("VAR decision"), format!("{line}. VAR: {what}"))
+                }
+                K::HalfTime => ("Half-time".to_owned(), format!("{line} at half-time.")),
+                K::SecondHalf => (
+                    "Second half".to_owned(),
+                    format!("{line}: the second half is under way."),
+                ),
+                K::ExtraTime => (
+                    "Extra time".to_owned(),
+                    format!("{line} after 90 minutes: extra time begins."),
+                ),
+                K::PenaltyShootout => (
+                    "Penalty shoot-out".to_owned(),
+                    format!("{line}: a penalty shoot-out decides it."),
+                ),
+                K::FullTime => full_time_words(game, &line, &home, &away),
+                other => (headline(describe(other)), format!("{line}.")),
+            };
+            (NotificationKind::LiveEvent, title, body)
+        }
     };
     Draft {
         kind,
         dedupe_key: format!("event:{}", event.id),
         title,
-        body: format!("{line}.{reason}"),
+        body,
         payload: json!({
             "matchId": game.id,
             "eventId": event.id,
             "eventKind": event.kind,
             "correctsEventId": event.corrects_event_id,
             "minute": event.minute,
+            "detail": event.detail,
             "homeTeam": home,
             "awayTeam": away,
             "homeScore": score.home,
             "awayScore": score.away,
+            "homePenalties": game.penalties_home,
+            "awayPenalties": game.penalties_away,
         }),
+    }
+}
+
+/// The final whistle in words: after extra time, and who won a shoot-out
+/// and by how much.
+fn full_time_words(
+    game: &football_match::Model,
+    line: &str,
+    home: &str,
+    away: &str,
+) -> (String, String) {
+    let title = match shootout_winner(game, home, away) {
+        Some(winner) => format!("Full-time: {winner} win on penalties"),
+        None => "Full-time".to_owned(),
+    };
+    (title, format!("{line}{}.", how_it_ended(game, home, away)))
+}
+
+/// Who won the match's shoot-out, when it had one with a winner.
+fn shootout_winner<'a>(
+    game: &football_match::Model,
+    home: &'a str,
+    away: &'a str,
+) -> Option<&'a str> {
+    let (h, a) = game.penalties_home.zip(game.penalties_away)?;
+    (h != a).then_some(if h > a { home } else { away })
+}
+
+/// What follows a finished match's score line when it went beyond 90
+/// minutes: " after extra time", "; Inter win 4-2 on penalties". Empty
+/// otherwise.
+pub(super) fn how_it_ended(game: &football_match::Model, home: &str, away: &str) -> String {
+    let mut words = String::new();
+    if game.extra_time_home.is_some() {
+        words.push_str(" after extra time");
+    }
+    if let Some((h, a)) = game.penalties_home.zip(game.penalties_away) {
+        match shootout_winner(game, home, away) {
+            Some(winner) => words.push_str(&format!(
+                "; {winner} win {}-{} on penalties",
+                h.max(a),
+                h.min(a)
+            )),
+            None => words.push_str(&format!("; penalties {h}-{a}")),
+        }
+    }
+    words
+}
+
+/// `text` as a sentence: with a full stop unless it ends in one already.
+fn full_stop(text: &str) -> String {
+    if text.ends_with(['.', '!', '?']) {
+        text.to_owned()
+    } else {
+        format!("{text}.")
     }
 }
 
@@ -392,6 +498,9 @@ fn describe(kind: MatchEventKind) -> &'static str {
         K::OwnGoal => "Own goal",
         K::PenaltyGoal => "Penalty goal",
         K::MissedPenalty => "Missed penalty",
+        K::PenaltyAwarded => "Penalty awarded",
+        K::VarCheck => "VAR check",
+        K::VarDecision => "VAR decision",
         K::YellowCard => "Yellow card",
         K::SecondYellow => "Second yellow",
         K::RedCard => "Red card",

@@ -35,8 +35,9 @@ pub struct Follower {
     /// The union of the alert kinds of the follows that cover the match.
     pub asked: Asked,
     /// Whether they follow either team or the match itself, not only its
-    /// competition: kick-off reminders and schedule changes go to them. A
-    /// competition's followers hear of its fixtures in their digests.
+    /// competition, and not for the final result only: kick-off reminders
+    /// and schedule changes go to them. A competition's followers hear of
+    /// its fixtures in their digests.
     pub follows_closely: bool,
 }
 
@@ -156,9 +157,9 @@ pub async fn load_followers(
             let mut asked = Asked::default();
             let mut follows_closely = false;
             for (own, close) in theirs {
-                let kinds = own.as_ref().unwrap_or(&preferences.live_kinds);
-                asked.add(alert_kinds::read(kinds));
-                follows_closely |= close;
+                let kinds = alert_kinds::read(own.as_ref().unwrap_or(&preferences.live_kinds));
+                follows_closely |= close && !alert_kinds::final_result_only(&kinds);
+                asked.add(kinds);
             }
             Some(Follower {
                 preferences,

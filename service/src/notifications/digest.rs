@@ -876,7 +876,8 @@ fn render(kind: DigestKind, tz: Tz, occurrence: &Occurrence, content: &Content) 
             return format!("{home} v {away} (result hidden)");
         }
         let (home_goals, away_goals) = crate::matches::final_score(m).unwrap_or_default();
-        format!("{home} {home_goals}-{away_goals} {away}")
+        let ended = super::alerts::how_it_ended(m, home, away);
+        format!("{home} {home_goals}-{away_goals} {away}{ended}")
     };
     if !content.shared.fixtures.is_empty() {
         lines.push(format!("{fixtures_heading} ({})", tz.name()));
@@ -933,14 +934,20 @@ fn render(kind: DigestKind, tz: Tz, occurrence: &Occurrence, content: &Content) 
     let result_json = |m: &football_match::Model| {
         let hidden = content.shown.hides(m);
         let score = (!hidden).then(|| crate::matches::final_score(m)).flatten();
-        json!({
+        let mut result = json!({
             "matchId": m.id,
             "homeTeam": content.name(m.home_team_id),
             "awayTeam": content.name(m.away_team_id),
             "homeScore": score.map(|s| s.0),
             "awayScore": score.map(|s| s.1),
             "hidden": hidden,
-        })
+        });
+        if !hidden {
+            result["afterExtraTime"] = json!(m.extra_time_home.is_some());
+            result["homePenalties"] = json!(m.penalties_home);
+            result["awayPenalties"] = json!(m.penalties_away);
+        }
+        result
     };
     let payload = json!({
         "kind": kind.as_str(),
