@@ -47,11 +47,10 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// When the daily digest next falls due; null when not known yet (new,
     /// or the preferences or time zone changed), for the dispatcher to work
-    /// out.
-    #[sea_orm(indexed)]
+    /// out. Indexed together with `daily_enabled`, which the dispatcher
+    /// asks first.
     pub next_daily_at: Option<DateTimeUtc>,
     /// As `next_daily_at`, for the weekly digest.
-    #[sea_orm(indexed)]
     pub next_weekly_at: Option<DateTimeUtc>,
 }
 

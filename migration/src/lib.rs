@@ -18,6 +18,7 @@ mod m20261206_000011_outbox_claims;
 mod m20261206_000012_digest_next_due;
 mod m20261206_000021_match_groups;
 mod m20261206_000022_goal_assists;
+mod m20261207_000031_digest_due_index;
 mod m20261207_000041_follow_competitions_and_matches;
 
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000012_digest_next_due::Migration),
             Box::new(m20261206_000021_match_groups::Migration),
             Box::new(m20261206_000022_goal_assists::Migration),
+            Box::new(m20261207_000031_digest_due_index::Migration),
             Box::new(m20261207_000041_follow_competitions_and_matches::Migration),
         ]
     }

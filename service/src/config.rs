@@ -130,6 +130,18 @@ pub struct NotificationSettings {
     #[arg(long, env = "SMTP_URL", hide_env_values = true)]
     pub smtp_url: Option<String>,
 
+    /// SMTP sessions one worker holds open and sends over side by side.
+    /// A session sends about 23 mails a second whatever the machine (the
+    /// mail client waits out the server's delayed acknowledgement of each
+    /// message's end), so throughput grows with sessions.
+    #[arg(
+        long,
+        env = "SMTP_CONNECTIONS",
+        default_value_t = 32,
+        value_parser = clap::value_parser!(u32).range(1..=256)
+    )]
+    pub smtp_connections: u32,
+
     /// Sender of email notifications.
     #[arg(
         long,
@@ -210,6 +222,13 @@ pub struct NotificationSettings {
         value_parser = clap::value_parser!(u64).range(10..=60_000)
     )]
     pub job_poll_ms: u64,
+
+    /// Whether this worker runs the minute tick that queues the digests
+    /// that fall due and the kick-off reminders coming up. Workers side by
+    /// side share the tick's work, so every worker may; turn it off on
+    /// workers that should only run queued jobs.
+    #[arg(long, env = "DIGEST_CRON", default_value_t = true, action = clap::ArgAction::Set)]
+    pub digest_cron: bool,
 }
 
 impl Config {

@@ -10,8 +10,9 @@ use futures::future::BoxFuture;
 /// Where work for the worker is queued, and how the worker's loops in this
 /// process are doing.
 pub trait JobQueue: Send + Sync {
-    /// Queues an attempt at one email or webhook delivery, now.
-    fn push_delivery(&self, delivery_id: i64) -> BoxFuture<'_, anyhow::Result<()>>;
+    /// Queues an attempt at each of these email or webhook deliveries,
+    /// now, in as few jobs as the queue's batches allow.
+    fn push_deliveries<'a>(&'a self, delivery_ids: &'a [i64]) -> BoxFuture<'a, anyhow::Result<()>>;
 
     /// The worker's loops running in this process, each `"ok"` or
     /// `"down"`, and whether all are ok; `None` when none run here.

@@ -55,7 +55,8 @@ impl TestApp {
     }
 
     /// With the worker running inside, tuned for tests: it polls every
-    /// 100 ms, beats every second and retries deliveries after 200 ms.
+    /// 100 ms, beats every second, retries deliveries after 200 ms, and
+    /// runs no minute tick unless `extra` asks for one.
     pub async fn spawn_worker(extra: &[&str]) -> Self {
         let mut args = vec![
             "--job-poll-ms",
@@ -67,6 +68,11 @@ impl TestApp {
             "--delivery-timeout-secs",
             "2",
         ];
+        // Tests dispatch digests and reminders as of instants of their own;
+        // a tick on the real clock would claim their fans first.
+        if !extra.contains(&"--digest-cron") {
+            args.extend(["--digest-cron", "false"]);
+        }
         args.extend_from_slice(extra);
         Self::start(&args, |o| o.embedded_worker = Some(true)).await
     }

@@ -45,6 +45,8 @@ pub struct Settings {
     pub poll: Duration,
     /// Names this process's workers in the job store.
     pub instance: String,
+    /// Runs the minute tick (`DIGEST_CRON`).
+    pub cron: bool,
 }
 
 impl Settings {
@@ -76,6 +78,7 @@ impl Settings {
             heartbeat,
             poll: Duration::from_millis(n.job_poll_ms),
             instance,
+            cron: n.digest_cron,
         }
     }
 
@@ -129,6 +132,7 @@ impl Context {
             &n.mail_from,
             n.mail_outbox_dir.clone(),
             Duration::from_secs(n.delivery_timeout_secs),
+            n.smtp_connections as usize,
         )?;
         let webhooks = channels::webhook::Webhooks::new(
             Duration::from_secs(n.delivery_timeout_secs),
@@ -176,11 +180,11 @@ pub async fn run(ctx: Context, shutdown: CancellationToken) -> anyhow::Result<()
 /// The worker as the api sees it: where deliveries are queued, and the
 /// state of the loops this process runs.
 impl service::jobs::JobQueue for Context {
-    fn push_delivery(
-        &self,
-        delivery_id: i64,
-    ) -> futures::future::BoxFuture<'_, anyhow::Result<()>> {
-        Box::pin(jobs::delivery::enqueue(&self.queue, delivery_id, None))
+    fn push_deliveries<'a>(
+        &'a self,
+        delivery_ids: &'a [i64],
+    ) -> futures::future::BoxFuture<'a, anyhow::Result<()>> {
+        Box::pin(jobs::delivery::enqueue_many(&self.queue, delivery_ids))
     }
 
     fn loops(&self) -> Option<(bool, serde_json::Value)> {
@@ -282,14 +286,21 @@ macro_rules! supervise_jobs {
                 let signal = stopped(s3.clone());
                 async move { Ok(worker.run_until(signal).await?) }
             }),
-            supervision.supervise(jobs::digest::CRON, stop.clone(), move |attempt| {
-                let worker = WorkerBuilder::new(n4(jobs::digest::CRON, attempt))
-                    .backend(CronScheduler::new(schedule.clone()))
-                    .data(c4.clone())
-                    .build(jobs::digest::tick);
-                let signal = stopped(s4.clone());
-                async move { Ok(worker.run_until(signal).await?) }
-            }),
+            async {
+                if !ctx.settings.cron {
+                    return;
+                }
+                supervision
+                    .supervise(jobs::digest::CRON, stop.clone(), move |attempt| {
+                        let worker = WorkerBuilder::new(n4(jobs::digest::CRON, attempt))
+                            .backend(CronScheduler::new(schedule.clone()))
+                            .data(c4.clone())
+                            .build(jobs::digest::tick);
+                        let signal = stopped(s4.clone());
+                        async move { Ok(worker.run_until(signal).await?) }
+                    })
+                    .await
+            },
         );
     }};
 }

@@ -110,10 +110,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 ),
                 None => None,
             };
+            let started = std::time::Instant::now();
             let queued = worker::jobs::digest::dispatch_due(&ctx, kind, as_of, user_id).await?;
             println!(
-                "queued {queued} {} digest job(s) as of {as_of}",
-                kind.as_str()
+                "queued {queued} {} digest job(s) as of {as_of} in {:.1} ms",
+                kind.as_str(),
+                started.elapsed().as_secs_f64() * 1000.0
             );
             if let (Some(user_id), Some(email)) = (user_id, &user) {
                 use service::notifications::digest;

@@ -219,9 +219,7 @@ async fn schedule_reminder(ctx: &Context, match_id: i64) -> anyhow::Result<()> {
 /// Queues a job for each delivery that should be moving but is not.
 pub async fn sweep(ctx: &Context) -> anyhow::Result<usize> {
     let stalled = deliveries::stalled(&ctx.db, Utc::now(), ctx.settings.sweep_grace).await?;
-    for id in &stalled {
-        crate::jobs::delivery::enqueue(&ctx.queue, *id, None).await?;
-    }
+    crate::jobs::delivery::enqueue_many(&ctx.queue, &stalled).await?;
     if !stalled.is_empty() {
         tracing::info!(count = stalled.len(), "requeued stalled deliveries");
     }

@@ -82,7 +82,7 @@ async fn a_database_that_is_gone_fails_requests_fast_with_unavailable_and_ready_
 
 #[tokio::test]
 async fn ready_reports_the_embedded_workers_loops() {
-    let app = TestApp::spawn_worker(&[]).await;
+    let app = TestApp::spawn_worker(&["--digest-cron", "true"]).await;
     let body: Value = crate::common::notify::wait_for(10, "the worker's loops", || async {
         let body: Value = app
             .http

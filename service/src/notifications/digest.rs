@@ -19,7 +19,7 @@ use entity::{
     football_match, match_follow, notification, notification_preference as prefs, revealed_match,
     season, team, user,
 };
-use sea_orm::sea_query::{Expr, LockBehavior, LockType, OnConflict, Query};
+use sea_orm::sea_query::{Expr, ExprTrait as _, LockBehavior, LockType, OnConflict, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait as _, Condition, ConnectionTrait, DatabaseBackend,
     DatabaseConnection, EntityTrait as _, QueryFilter, QueryOrder as _, QuerySelect as _,
@@ -174,7 +174,7 @@ pub async fn run_batch(
     let follows = follows_of(&txn, &claimed_ids).await?;
     let held = held_of(&txn, &claimed_ids).await?;
     let revealed = revealed_by_spoiler_free(&txn, &claimed).await?;
-    let mut gathered = Gathered::default();
+    let mut gathered = Gathered::for_batch(&claimed_ids, &follows);
     let mut items = Vec::new();
     let mut outcomes: HashMap<i64, Outcome> = HashMap::new();
     for fan in &claimed {
@@ -197,24 +197,6 @@ pub async fn run_batch(
         items.push((fan.preferences, draft, false));
     }
     let written = super::write_many(&txn, items, now).await?;
-    let folds: Vec<(i64, Vec<i64>)> = written
-        .iter()
-        .filter_map(|w| {
-            let ids: Vec<i64> = held
-                .get(&w.notification.user_id)?
-                .iter()
-                .map(|n| n.id)
-                .collect();
-            Some((w.notification.id, ids))
-        })
-        .collect();
-    for (digest_id, held_ids) in folds {
-        notification::Entity::update_many()
-            .col_expr(notification::Column::FoldedIntoId, Expr::value(digest_id))
-            .filter(notification::Column::Id.is_in(held_ids))
-            .exec(&txn)
-            .await?;
-    }
     if !written.is_empty() {
         // Each run points at its digest, found by the digest's dedupe key.
         let link = format!(
@@ -228,9 +210,40 @@ pub async fn run_batch(
             .collect();
         digest_run::Entity::update_many()
             .col_expr(digest_run::Column::NotificationId, Expr::cust(link))
-            .filter(digest_run::Column::Id.is_in(linked))
+            .filter(digest_run::Column::Id.is_in(linked.iter().copied()))
             .exec(&txn)
             .await?;
+        // What quiet hours held back is folded into each fan's digest, in
+        // a statement per thousand held notifications rather than one per
+        // fan: each finds its digest through this batch's runs (ids the
+        // database gave, so written into the statement as numbers).
+        let held_ids: Vec<i64> = written
+            .iter()
+            .filter_map(|w| held.get(&w.notification.user_id))
+            .flatten()
+            .map(|n| n.id)
+            .collect();
+        if !held_ids.is_empty() {
+            let runs = linked
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            let digest_of_user = format!(
+                "(SELECT r.notification_id FROM digest_runs r \
+                 WHERE r.id IN ({runs}) AND r.user_id = notifications.user_id)"
+            );
+            for chunk in held_ids.chunks(super::WRITE_BATCH) {
+                notification::Entity::update_many()
+                    .col_expr(
+                        notification::Column::FoldedIntoId,
+                        Expr::cust(digest_of_user.clone()),
+                    )
+                    .filter(notification::Column::Id.is_in(chunk.iter().copied()))
+                    .exec(&txn)
+                    .await?;
+            }
+        }
     }
     let mut next: Vec<(DateTime<Utc>, i64)> = fans
         .iter()
@@ -575,15 +588,47 @@ impl Content {
 }
 
 /// What one batch of runs gathered, so each distinct audience and each
-/// league table is read once.
+/// league table is read once, and the matches of a period once for all the
+/// batch's followed teams, whatever the number of distinct audiences.
 #[derive(Default)]
 struct Gathered {
+    /// The fans of the batch.
+    fans: Vec<i64>,
+    /// Every team any fan of the batch follows.
+    followed: Vec<i64>,
     shared: HashMap<(Followed, String, DateTime<Utc>), Arc<Shared>>,
+    /// The matches of what the batch's fans follow in a window, by the
+    /// window's bounds.
+    windows: HashMap<(DateTime<Utc>, DateTime<Utc>), Arc<Window>>,
     tables: HashMap<(i64, DateTime<Utc>), Vec<crate::standings::Row>>,
+    positions: HashMap<(i64, DateTime<Utc>), Option<crate::standings::Row>>,
     leagues: Option<Vec<i64>>,
 }
 
+/// The matches of the batch's followed teams that kick off in a window,
+/// with their teams.
+struct Window {
+    matches: Vec<football_match::Model>,
+    teams: HashMap<i64, team::Model>,
+    /// The competition of each season of `matches`.
+    competitions: HashMap<i64, i64>,
+}
+
 impl Gathered {
+    fn for_batch(fans: &[i64], follows: &HashMap<i64, Followed>) -> Self {
+        let mut followed: Vec<i64> = follows
+            .values()
+            .flat_map(|f| f.teams.iter().copied())
+            .collect();
+        followed.sort_unstable();
+        followed.dedup();
+        Self {
+            fans: fans.to_vec(),
+            followed,
+            ..Self::default()
+        }
+    }
+
     async fn shared(
         &mut self,
         db: &impl ConnectionTrait,
@@ -633,38 +678,97 @@ impl Gathered {
                 )
             }
         };
-        shared.fixtures = matches_of(db, followed, fixtures_from, fixtures_to)
-            .await?
-            .into_iter()
+        let window = self.window(db, results_from, fixtures_to).await?;
+        let plays = |m: &football_match::Model| {
+            followed.teams.contains(&m.home_team_id)
+                || followed.teams.contains(&m.away_team_id)
+                || followed.matches.contains(&m.id)
+                || window
+                    .competitions
+                    .get(&m.season_id)
+                    .is_some_and(|c| followed.competitions.contains(c))
+        };
+        let within = |m: &football_match::Model, from: DateTime<Utc>, to: DateTime<Utc>| {
+            m.kickoff_at >= from && m.kickoff_at < to
+        };
+        shared.fixtures = window
+            .matches
+            .iter()
+            .filter(|m| plays(m) && within(m, fixtures_from, fixtures_to))
             .filter(|m| {
                 !matches!(
                     m.status,
                     MatchStatus::Postponed | MatchStatus::Cancelled | MatchStatus::Finished
                 )
             })
+            .cloned()
             .collect();
-        shared.results = matches_of(db, followed, results_from, results_to)
-            .await?
-            .into_iter()
+        shared.results = window
+            .matches
+            .iter()
+            .filter(|m| plays(m) && within(m, results_from, results_to))
             .filter(|m| m.status == MatchStatus::Finished)
+            .cloned()
             .collect();
         if kind == DigestKind::Weekly {
             shared.positions = self.positions(db, &followed.teams, occurrence.at).await?;
         }
-        let team_ids: HashSet<i64> = shared
+        shared.teams = shared
             .fixtures
             .iter()
             .chain(&shared.results)
             .flat_map(|m| [m.home_team_id, m.away_team_id])
-            .collect();
-        shared.teams = team::Entity::find()
-            .filter(team::Column::Id.is_in(team_ids))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|t| (t.id, t))
+            .filter_map(|id| window.teams.get(&id).map(|t| (id, t.clone())))
             .collect();
         Ok(shared)
+    }
+
+    /// The matches of every followed team of the batch from `from` to
+    /// `to`, read once per window for the whole batch.
+    async fn window(
+        &mut self,
+        db: &impl ConnectionTrait,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Arc<Window>> {
+        if let Some(window) = self.windows.get(&(from, to)) {
+            return Ok(window.clone());
+        }
+        let matches = matches_of(db, &self.followed, &self.fans, from, to).await?;
+        let team_ids: HashSet<i64> = matches
+            .iter()
+            .flat_map(|m| [m.home_team_id, m.away_team_id])
+            .collect();
+        let teams = if team_ids.is_empty() {
+            HashMap::new()
+        } else {
+            team::Entity::find()
+                .filter(team::Column::Id.is_in(team_ids))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|t| (t.id, t))
+                .collect()
+        };
+        let season_ids: HashSet<i64> = matches.iter().map(|m| m.season_id).collect();
+        let competitions = if season_ids.is_empty() {
+            HashMap::new()
+        } else {
+            season::Entity::find()
+                .filter(season::Column::Id.is_in(season_ids))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|s| (s.id, s.competition_id))
+                .collect()
+        };
+        let window = Arc::new(Window {
+            matches,
+            teams,
+            competitions,
+        });
+        self.windows.insert((from, to), window.clone());
+        Ok(window)
     }
 
     /// Each followed team's place in the league season it plays in now
@@ -690,6 +794,10 @@ impl Gathered {
         let leagues = self.leagues.clone().unwrap_or_default();
         let mut positions = Vec::new();
         for &team_id in teams {
+            if let Some(known) = self.positions.get(&(team_id, as_of)) {
+                positions.extend(known.clone());
+                continue;
+            }
             let latest = football_match::Entity::find()
                 .find_also_related(season::Entity)
                 .filter(
@@ -702,19 +810,25 @@ impl Gathered {
                 .order_by_desc(M::KickoffAt)
                 .one(db)
                 .await?;
-            let Some((_, Some(season))) = latest else {
-                continue;
+            let row = match latest {
+                Some((_, Some(season))) => {
+                    let table = match self.tables.entry((season.id, as_of)) {
+                        std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+                        std::collections::hash_map::Entry::Vacant(entry) => entry.insert(
+                            crate::standings::table(
+                                db,
+                                season.id,
+                                crate::standings::Counting::AsOf(as_of),
+                            )
+                            .await?,
+                        ),
+                    };
+                    table.iter().find(|r| r.team.id == team_id).cloned()
+                }
+                _ => None,
             };
-            let table = match self.tables.entry((season.id, as_of)) {
-                std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
-                std::collections::hash_map::Entry::Vacant(entry) => entry.insert(
-                    crate::standings::table(db, season.id, crate::standings::Counting::AsOf(as_of))
-                        .await?,
-                ),
-            };
-            if let Some(row) = table.iter().find(|r| r.team.id == team_id) {
-                positions.push(row.clone());
-            }
+            self.positions.insert((team_id, as_of), row.clone());
+            positions.extend(row);
         }
         Ok(positions)
     }
@@ -822,27 +936,49 @@ async fn revealed_by_spoiler_free(
     Ok(revealed)
 }
 
-/// The matches of what is followed that kick off in `[from, to)`.
+/// The matches that kick off in `[from, to)` of the `teams`, and of the
+/// competitions and the single matches that any of `fans` follows (read
+/// through their follows, so nothing binds one parameter per followed
+/// match).
 async fn matches_of(
     db: &impl ConnectionTrait,
-    followed: &Followed,
+    teams: &[i64],
+    fans: &[i64],
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<football_match::Model>> {
     use football_match::Column as M;
-    let teams = || followed.teams.iter().copied();
     let seasons = Query::select()
-        .column(season::Column::Id)
+        .column((season::Entity, season::Column::Id))
         .from(season::Entity)
-        .and_where(season::Column::CompetitionId.is_in(followed.competitions.iter().copied()))
+        .inner_join(
+            competition_follow::Entity,
+            Expr::col((
+                competition_follow::Entity,
+                competition_follow::Column::CompetitionId,
+            ))
+            .equals((season::Entity, season::Column::CompetitionId)),
+        )
+        .and_where(
+            Expr::col((
+                competition_follow::Entity,
+                competition_follow::Column::UserId,
+            ))
+            .is_in(fans.iter().copied()),
+        )
+        .to_owned();
+    let single = Query::select()
+        .column(match_follow::Column::MatchId)
+        .from(match_follow::Entity)
+        .and_where(match_follow::Column::UserId.is_in(fans.iter().copied()))
         .to_owned();
     Ok(football_match::Entity::find()
         .filter(
             Condition::any()
-                .add(M::HomeTeamId.is_in(teams()))
-                .add(M::AwayTeamId.is_in(teams()))
+                .add(M::HomeTeamId.is_in(teams.iter().copied()))
+                .add(M::AwayTeamId.is_in(teams.iter().copied()))
                 .add(M::SeasonId.in_subquery(seasons))
-                .add(M::Id.is_in(followed.matches.iter().copied())),
+                .add(M::Id.in_subquery(single)),
         )
         .filter(M::KickoffAt.gte(from))
         .filter(M::KickoffAt.lt(to))

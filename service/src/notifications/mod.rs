@@ -245,16 +245,19 @@ pub async fn write_many(
 /// without a job.
 pub async fn dispatch(bus: &Bus, jobs: &dyn JobQueue, written: &[Written]) {
     announce(bus, written).await;
-    for w in written {
-        for delivery in w.outgoing() {
-            if let Err(err) = jobs.push_delivery(delivery.id).await {
-                tracing::warn!(
-                    delivery_id = delivery.id,
-                    error = format!("{err:#}"),
-                    "could not queue a delivery; the sweep will"
-                );
-            }
-        }
+    let outgoing: Vec<i64> = written
+        .iter()
+        .flat_map(|w| w.outgoing().map(|d| d.id))
+        .collect();
+    if outgoing.is_empty() {
+        return;
+    }
+    if let Err(err) = jobs.push_deliveries(&outgoing).await {
+        tracing::warn!(
+            deliveries = outgoing.len(),
+            error = format!("{err:#}"),
+            "could not queue deliveries; the sweep will"
+        );
     }
 }
 

@@ -1,7 +1,10 @@
-//! One attempt at one email or webhook delivery. A failure is retried with
-//! exponential backoff as a new delayed job (so the wait survives restarts)
-//! until `DELIVERY_MAX_ATTEMPTS`, and then the delivery is dead-lettered:
-//! status DEAD, listed for admins, redeliverable.
+//! An attempt at email or webhook deliveries: one, or a batch of an
+//! alert's (sent side by side over the channels' pooled connections, so a
+//! goal for 10,000 email followers is a hundred jobs spread over the
+//! workers, not 10,000). A failure is retried with exponential backoff as
+//! a new delayed job of its own (so the wait survives restarts) until
+//! `DELIVERY_MAX_ATTEMPTS`, and then the delivery is dead-lettered: status
+//! DEAD, listed for admins, redeliverable.
 
 use apalis::prelude::{Data, TaskBuilder};
 use chrono::{DateTime, Utc};
@@ -13,11 +16,19 @@ use super::JobResult;
 use crate::Context;
 use crate::queue::{Job, Queue, Queues, Store, system_time};
 
-/// Send one email or webhook delivery.
+/// Send email or webhook deliveries.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DeliveryJob {
     pub delivery_id: i64,
+    /// The others of a batch (a job queued by an older release names only
+    /// `delivery_id`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub more_delivery_ids: Vec<i64>,
 }
+
+/// Deliveries one job sends: enough that a crowd's alert is a few jobs,
+/// few enough that the jobs spread over the workers.
+pub const DELIVERIES_PER_JOB: usize = 100;
 
 impl Job for DeliveryJob {
     const NAME: &'static str = "deliveries";
@@ -34,15 +45,38 @@ pub async fn enqueue(
     delivery_id: i64,
     at: Option<DateTime<Utc>>,
 ) -> anyhow::Result<()> {
-    let mut task = TaskBuilder::new(DeliveryJob { delivery_id });
+    let mut task = TaskBuilder::new(DeliveryJob {
+        delivery_id,
+        more_delivery_ids: Vec::new(),
+    });
     if let Some(at) = at {
         task = task.run_at_time(system_time(at));
     }
     queue.push(task.build()).await
 }
 
-#[tracing::instrument(skip_all, fields(delivery_id = job.delivery_id))]
+/// Queues an attempt at each of `delivery_ids`, now, a batch per job.
+#[tracing::instrument(skip_all, fields(deliveries = delivery_ids.len()), err)]
+pub async fn enqueue_many(queue: &Queue, delivery_ids: &[i64]) -> anyhow::Result<()> {
+    for batch in delivery_ids.chunks(DELIVERIES_PER_JOB) {
+        let job = DeliveryJob {
+            delivery_id: batch[0],
+            more_delivery_ids: batch[1..].to_vec(),
+        };
+        queue.push(TaskBuilder::new(job).build()).await?;
+    }
+    Ok(())
+}
+
+#[tracing::instrument(skip_all, fields(delivery_id = job.delivery_id, deliveries = 1 + job.more_delivery_ids.len()))]
 pub async fn handle(job: DeliveryJob, ctx: Data<Context>) -> JobResult {
+    if !job.more_delivery_ids.is_empty() {
+        let mut ids = Vec::with_capacity(1 + job.more_delivery_ids.len());
+        ids.push(job.delivery_id);
+        ids.extend(&job.more_delivery_ids);
+        send_batch(&ctx, &ids).await?;
+        return Ok(());
+    }
     let now = Utc::now();
     let lease_until = now + ctx.settings.lease;
     let Some(claimed) = deliveries::claim(&ctx.db, job.delivery_id, now, lease_until).await? else {
@@ -71,7 +105,7 @@ pub async fn send_batch(ctx: &Context, delivery_ids: &[i64]) -> anyhow::Result<u
     let now = Utc::now();
     let lease_until = now + ctx.settings.lease;
     let claimed = deliveries::claim_many(&ctx.db, delivery_ids, now, lease_until).await?;
-    let parallel = crate::channels::email::SMTP_CONNECTIONS * 2;
+    let parallel = ctx.mailer.connections() * 2;
     let sent: Vec<bool> = futures::stream::iter(claimed)
         .map(|claimed| async move {
             match send(ctx, &claimed).await {

@@ -54,7 +54,7 @@ async fn a_goal_alerts_the_followers_who_asked_for_goals_and_a_correction_follow
 
     let match_id = live_match(&app, &world).await;
     let event_id = goal(&app, &world, &match_id).await;
-    let alert = wait_for(10, "the goal alert", || async {
+    let alert = wait_for(30, "the goal alert", || async {
         app.inbox(&goals_fan.token).await.into_iter().next()
     })
     .await;
@@ -68,7 +68,7 @@ async fn a_goal_alerts_the_followers_who_asked_for_goals_and_a_correction_follow
         json!({ "e": event_id }),
     )
     .await;
-    let correction = wait_for(10, "the correction", || async {
+    let correction = wait_for(30, "the correction", || async {
         app.inbox(&goals_fan.token)
             .await
             .into_iter()
@@ -168,7 +168,7 @@ async fn quiet_hours_hold_a_goal_alert_back_and_the_next_digest_carries_it() {
     let match_id = live_match(&app, &world).await;
     goal(&app, &world, &match_id).await;
 
-    let held = wait_for(10, "the held alert", || async {
+    let held = wait_for(30, "the held alert", || async {
         notification::Entity::find()
             .filter(notification::Column::UserId.eq(fan.id))
             .one(&app.db)

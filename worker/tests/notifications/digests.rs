@@ -99,7 +99,7 @@ async fn a_fan_with_nothing_to_report_gets_no_digest_and_is_not_asked_again() {
         .await
         .unwrap();
     assert_eq!(queued, 1);
-    let run = wait_for(10, "the digest run", || async {
+    let run = wait_for(30, "the digest run", || async {
         digest_run::Entity::find()
             .filter(digest_run::Column::UserId.eq(fan.id))
             .one(&app.db)

@@ -33,7 +33,7 @@ async fn a_daily_digest_reaches_a_real_smtp_server_with_text_and_html_in_the_fan
     assert_eq!(sent["outcome"], "SENT", "{sent}");
     assert_eq!(sent["period"], "2026-12-01");
 
-    let mails = wait_for(10, "the digest email", || async {
+    let mails = wait_for(30, "the digest email", || async {
         let mails = smtp.mails_to(&fan.email);
         (!mails.is_empty()).then_some(mails)
     })
@@ -114,7 +114,7 @@ async fn without_an_smtp_server_each_email_is_an_eml_file_and_in_app_off_keeps_t
         .await;
     assert_eq!(sent["outcome"], "SENT");
 
-    let file = wait_for(10, "an .eml file", || async {
+    let file = wait_for(30, "an .eml file", || async {
         std::fs::read_dir(&app.mail_dir)
             .ok()?
             .filter_map(Result::ok)

@@ -122,7 +122,7 @@ pub fn at(rfc3339: &str) -> DateTime<Utc> {
 pub async fn wait_for_outbox(app: &TestApp) {
     use entity::outbox;
     use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _};
-    test_support::notify::wait_for(10, "the outbox to be relayed", || async {
+    test_support::notify::wait_for(30, "the outbox to be relayed", || async {
         let pending = outbox::Entity::find()
             .filter(outbox::Column::RelayedAt.is_null())
             .all(&app.db)

@@ -80,7 +80,7 @@ async fn a_follower_is_told_once_of_a_move_with_both_kick_offs_in_their_own_zone
     )
     .await;
 
-    let alert = wait_for(10, "the schedule-change alert", || async {
+    let alert = wait_for(30, "the schedule-change alert", || async {
         schedule_changes(&app, &follower.token)
             .await
             .into_iter()
@@ -100,7 +100,7 @@ async fn a_follower_is_told_once_of_a_move_with_both_kick_offs_in_their_own_zone
     );
     assert_eq!(alert.payload["kickoffAt"], "2031-12-07T21:30:00+00:00");
 
-    let mails = wait_for(10, "the schedule-change email", || async {
+    let mails = wait_for(30, "the schedule-change email", || async {
         let mails = smtp.mails_to(&follower.email);
         (!mails.is_empty()).then_some(mails)
     })
@@ -147,7 +147,7 @@ async fn postponing_and_cancelling_tell_the_followers_so_once_per_change() {
     feed(&app, &world, "postponeMatch", &postponed).await;
     feed(&app, &world, "cancelMatch", &cancelled).await;
 
-    let alerts = wait_for(10, "both alerts", || async {
+    let alerts = wait_for(30, "both alerts", || async {
         let alerts = schedule_changes(&app, &follower.token).await;
         (alerts.len() == 2).then_some(alerts)
     })
@@ -183,7 +183,7 @@ async fn postponing_and_cancelling_tell_the_followers_so_once_per_change() {
         json!({ "m": postponed, "k": "2031-12-13T15:00:00Z" }),
     )
     .await;
-    let moved = wait_for(10, "the new date", || async {
+    let moved = wait_for(30, "the new date", || async {
         schedule_changes(&app, &follower.token)
             .await
             .into_iter()
@@ -220,7 +220,7 @@ async fn quiet_hours_hold_a_schedule_change_back_for_the_next_digest() {
     let match_id = fixture(&app, &world).await;
     feed(&app, &world, "postponeMatch", &match_id).await;
 
-    let held = wait_for(10, "the held alert", || async {
+    let held = wait_for(30, "the held alert", || async {
         notification::Entity::find()
             .filter(notification::Column::UserId.eq(follower.id))
             .one(&app.db)

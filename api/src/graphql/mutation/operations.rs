@@ -109,7 +109,7 @@ impl OperationsMutation {
                 .await
                 .gql()?;
         let jobs = ctx.data_unchecked::<Jobs>();
-        if let Err(err) = jobs.push_delivery(delivery.id).await {
+        if let Err(err) = jobs.push_deliveries(&[delivery.id]).await {
             // It is pending again either way: the worker's sweep queues it.
             tracing::warn!(
                 delivery_id = delivery.id,
