@@ -115,6 +115,33 @@ describe("the README's commands and examples", () => {
     });
   });
 
+  test('the competition and match follow examples work as written, and list the follows', async () => {
+    const graphql = blocks('graphql');
+    const register = graphql
+      .find((b) => b.includes('register(input:'))
+      .replace('ada@example.com', 'follows@example.com');
+    const { register: account } = await gql(server.url, register);
+    const { competition } = await gql(server.url, '{ competition(code: "PL") { id } }');
+    const { matches } = await gql(server.url, '{ matches(first: 1) { nodes { id homeTeam { name } } } }');
+    const [game] = matches.nodes;
+    const follow = graphql
+      .find((b) => b.includes('followCompetition('))
+      .replace('competitionId: "1"', `competitionId: "${competition.id}"`)
+      .replace('matchId: "1"', `matchId: "${game.id}"`);
+    const data = await gql(server.url, follow, {}, { token: account.token });
+    assert.equal(data.followCompetition.competition.code, 'PL');
+    assert.deepEqual(data.followCompetition.alertKinds, ['FINAL_RESULT']);
+    assert.equal(data.followMatch.match.homeTeam.name, game.homeTeam.name);
+    assert.deepEqual(data.followMatch.alertKinds, ['GOAL', 'FULL_TIME']);
+    const listed = graphql.find((b) => b.includes('competitionFollows {'));
+    const { me } = await gql(server.url, listed, {}, { token: account.token });
+    assert.deepEqual(me.follows, []);
+    assert.deepEqual(me.competitionFollows, [
+      { competition: { code: 'PL', name: 'English Premier League' }, alertKinds: ['FINAL_RESULT'] },
+    ]);
+    assert.equal(me.matchFollows[0].match.id, game.id);
+  });
+
   test('the stage, bracket and scorers examples answer with the Champions League as published', async () => {
     const graphql = blocks('graphql');
     const stages = graphql.find((b) => b.includes('stages { name kind rounds }'));

@@ -63,6 +63,15 @@ pub enum MatchEventKind {
     PenaltyGoal,
     #[sea_orm(string_value = "MISSED_PENALTY")]
     MissedPenalty,
+    /// The referee gave a penalty (`team_id` is who takes it).
+    #[sea_orm(string_value = "PENALTY_AWARDED")]
+    PenaltyAwarded,
+    /// The video assistant referee is checking an incident (`detail`).
+    #[sea_orm(string_value = "VAR_CHECK")]
+    VarCheck,
+    /// What a VAR check decided (`detail`, e.g. "Goal stands").
+    #[sea_orm(string_value = "VAR_DECISION")]
+    VarDecision,
     #[sea_orm(string_value = "YELLOW_CARD")]
     YellowCard,
     #[sea_orm(string_value = "SECOND_YELLOW")]

@@ -8,6 +8,10 @@ pub struct Model {
     pub user_id: i64,
     #[sea_orm(primary_key, auto_increment = false, indexed)]
     pub team_id: i64,
+    /// JSON array of the alert kinds this follow asks for (as
+    /// `notification_preference.live_kinds`); null: the user's preferences.
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub live_kinds: Option<Json>,
     pub created_at: DateTimeUtc,
 }
 

@@ -20,6 +20,7 @@ mod m20261206_000021_match_groups;
 mod m20261206_000022_goal_assists;
 mod m20261207_000031_digest_due_index;
 mod m20261207_000032_outbox_trace_context;
+mod m20261207_000041_follow_competitions_and_matches;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000022_goal_assists::Migration),
             Box::new(m20261207_000031_digest_due_index::Migration),
             Box::new(m20261207_000032_outbox_trace_context::Migration),
+            Box::new(m20261207_000041_follow_competitions_and_matches::Migration),
         ]
     }
 }

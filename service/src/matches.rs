@@ -169,6 +169,19 @@ pub async fn by_id(db: &impl ConnectionTrait, id: i64) -> Result<Option<football
     Ok(football_match::Entity::find_by_id(id).one(db).await?)
 }
 
+/// The matches among `ids` (a bounded list), in kick-off order.
+pub async fn by_ids(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<football_match::Model>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(football_match::Entity::find()
+        .filter(football_match::Column::Id.is_in(ids.iter().copied()))
+        .order_by_asc(football_match::Column::KickoffAt)
+        .order_by_asc(football_match::Column::Id)
+        .all(db)
+        .await?)
+}
+
 /// The events of these matches, ordered by match and sequence number.
 pub async fn events_of(
     db: &impl ConnectionTrait,

@@ -134,8 +134,10 @@ async fn work(
                     let catch_up = ctx.settings.digest_catch_up;
                     let why = digest::why_not_due(&ctx.db, kind, as_of, catch_up, user_id).await?;
                     println!("none for {email}: {why}");
-                } else if !digest::follows_a_team(&ctx.db, user_id).await? {
-                    println!("{email} follows no team, so the digest will have nothing to report");
+                } else if !digest::follows_anything(&ctx.db, user_id).await? {
+                    println!(
+                        "{email} follows no team, competition or match, so the digest will have nothing to report"
+                    );
                 }
             }
             Ok(())

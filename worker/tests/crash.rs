@@ -66,6 +66,7 @@ async fn setup(dir: &tempfile::TempDir, smtp_url: &str) -> Setup {
         follow::ActiveModel {
             user_id: Set(user.id),
             team_id: Set(teams[i % 2].id),
+            live_kinds: Set(None),
             created_at: Set(Utc::now()),
         }
         .insert(&db)
@@ -398,7 +399,7 @@ async fn the_digest_command_says_why_it_queued_nothing_for_a_user() {
     assert!(stdout.contains("queued 1 daily digest job(s)"), "{stdout}");
     assert!(
         stdout.contains(
-            "fan3@example.com follows no team, so the digest will have nothing to report"
+            "fan3@example.com follows no team, competition or match, so the digest will have nothing to report"
         ),
         "{stdout}"
     );

@@ -3,6 +3,7 @@
 use test_support as common;
 
 mod accounts;
+mod alert_kinds;
 mod authorization;
 mod binary;
 mod calendar;
@@ -11,6 +12,7 @@ mod coded_errors;
 mod draining;
 mod durability;
 mod field_order;
+mod follows;
 mod freshness;
 mod graphql_http;
 mod import;

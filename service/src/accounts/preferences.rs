@@ -5,10 +5,11 @@
 //! user, since digests and every displayed time use it). Quiet hours may
 //! cross midnight (`22:00`–`07:00`).
 //!
-//! Live alerts are chosen among [`ALERTABLE_KINDS`]. The kinds stand for
-//! families of match events: `GOAL` covers own goals and penalty goals,
-//! `RED_CARD` covers a second yellow, `CORRECTION` covers any correction
-//! that changes a score or a card.
+//! Live alerts are chosen among the alertable kinds
+//! (`notifications::alert_kinds`). The kinds stand for families of match
+//! events: `GOAL` covers own goals and penalty goals, `RED_CARD` covers a
+//! second yellow, `CORRECTION` covers any correction that changes a score
+//! or a card; `FINAL_RESULT` alone asks for the final result only.
 //!
 //! Schedule-change alerts (a followed team's match moved, postponed or
 //! cancelled) are on by default and separate from live alerts: they are
@@ -23,11 +24,12 @@ use sea_orm::{
 };
 
 use super::{FieldErrors, LocalTime, TimeZone, token};
+use crate::notifications::alert_kinds::{self, AlertKind};
 use crate::notifications::webhook_targets::{PRIVATE_TARGET, WebhookTargets};
 use crate::{Error, Result};
 
-/// The event kinds a user can ask live alerts for.
-pub const ALERTABLE_KINDS: [MatchEventKind; 7] = [
+/// The kinds a new account's live alerts ask for (once turned on).
+pub const DEFAULT_KINDS: [MatchEventKind; 7] = [
     MatchEventKind::Lineups,
     MatchEventKind::KickOff,
     MatchEventKind::Goal,
@@ -51,12 +53,8 @@ pub struct Preferences {
 impl Preferences {
     /// The stored kinds; anything unreadable is skipped rather than failing
     /// the whole read.
-    pub fn live_kinds(&self) -> Vec<MatchEventKind> {
-        serde_json::from_value::<Vec<serde_json::Value>>(self.row.live_kinds.clone())
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|v| serde_json::from_value(v).ok())
-            .collect()
+    pub fn live_kinds(&self) -> Vec<AlertKind> {
+        alert_kinds::read(&self.row.live_kinds)
     }
 
     pub fn quiet_hours(&self) -> Option<(&str, &str)> {
@@ -127,7 +125,7 @@ pub struct Update {
     pub weekly_day: Option<Weekday>,
     pub weekly_time: Option<String>,
     pub live_enabled: Option<bool>,
-    pub live_kinds: Option<Vec<MatchEventKind>>,
+    pub live_kinds: Option<Vec<AlertKind>>,
     pub schedule_change_enabled: Option<bool>,
     pub spoiler_free: Option<bool>,
     /// `(start, end)`.
@@ -155,7 +153,7 @@ pub(crate) fn defaults(user_id: i64) -> prefs::Model {
         weekly_day: Weekday::Monday,
         weekly_time: "08:00".into(),
         live_enabled: false,
-        live_kinds: kinds_json(&ALERTABLE_KINDS),
+        live_kinds: alert_kinds::stored(&DEFAULT_KINDS.map(AlertKind::Event)),
         schedule_change_enabled: true,
         spoiler_free: false,
         quiet_start: None,
@@ -169,10 +167,6 @@ pub(crate) fn defaults(user_id: i64) -> prefs::Model {
         next_daily_at: None,
         next_weekly_at: None,
     }
-}
-
-fn kinds_json(kinds: &[MatchEventKind]) -> serde_json::Value {
-    serde_json::to_value(kinds).unwrap_or_else(|_| serde_json::json!([]))
 }
 
 /// Writes the default row for a new account.
@@ -259,20 +253,10 @@ pub async fn update(
             None => Change::Keep,
         },
     };
-    let live_kinds = update.live_kinds.as_ref().map(|kinds| {
-        let mut chosen = Vec::new();
-        for kind in kinds {
-            if !ALERTABLE_KINDS.contains(kind) {
-                errors.add(
-                    "liveAlerts.kinds",
-                    format!("{} is not a kind of live alert", kind_name(*kind)),
-                );
-            } else if !chosen.contains(kind) {
-                chosen.push(*kind);
-            }
-        }
-        chosen
-    });
+    let live_kinds = update
+        .live_kinds
+        .clone()
+        .and_then(|kinds| errors.check("liveAlerts.kinds", alert_kinds::check(kinds)));
 
     if let Some(v) = update.daily_enabled {
         row.daily_enabled = v;
@@ -293,7 +277,7 @@ pub async fn update(
         row.live_enabled = v;
     }
     if let Some(kinds) = live_kinds {
-        row.live_kinds = kinds_json(&kinds);
+        row.live_kinds = alert_kinds::stored(&kinds);
     }
     if let Some(v) = update.schedule_change_enabled {
         row.schedule_change_enabled = v;
@@ -403,13 +387,6 @@ fn new_webhook_secret() -> Result<String> {
     ))
 }
 
-fn kind_name(kind: MatchEventKind) -> String {
-    serde_json::to_value(kind)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_else(|| format!("{kind:?}"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -489,14 +466,14 @@ mod tests {
     }
 
     #[test]
-    fn defaults_alert_on_every_alertable_kind_but_are_off() {
+    fn defaults_alert_on_the_default_kinds_but_are_off() {
         let prefs = Preferences {
             time_zone: "UTC".into(),
             row: defaults(1),
         };
         assert!(!prefs.row.live_enabled);
         assert!(prefs.row.schedule_change_enabled);
-        assert_eq!(prefs.live_kinds(), ALERTABLE_KINDS.to_vec());
+        assert_eq!(prefs.live_kinds(), DEFAULT_KINDS.map(AlertKind::Event));
         assert!(prefs.row.in_app_enabled);
         assert!(!prefs.has_webhook_secret());
     }

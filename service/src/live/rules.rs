@@ -27,6 +27,8 @@ pub fn next_status(status: Status, kind: Kind) -> Result<Status, String> {
         (Kind::FullTime, Live | ExtraTime | Penalties) => Finished,
         (Kind::Goal | Kind::OwnGoal, Live | ExtraTime) => status,
         (Kind::PenaltyGoal | Kind::MissedPenalty, Live | ExtraTime | Penalties) => status,
+        (Kind::PenaltyAwarded, Live | ExtraTime) => status,
+        (Kind::VarCheck | Kind::VarDecision, Live | HalfTime | ExtraTime | Penalties) => status,
         (
             Kind::YellowCard | Kind::SecondYellow | Kind::RedCard | Kind::Substitution,
             Live | HalfTime | ExtraTime | Penalties,
@@ -51,6 +53,7 @@ pub fn needs_team(kind: Kind) -> bool {
             | Kind::OwnGoal
             | Kind::PenaltyGoal
             | Kind::MissedPenalty
+            | Kind::PenaltyAwarded
             | Kind::YellowCard
             | Kind::SecondYellow
             | Kind::RedCard
@@ -162,6 +165,23 @@ mod tests {
             corrects_event_id: None,
             created_at: Utc::now(),
         }
+    }
+
+    #[test]
+    fn a_penalty_is_awarded_in_play_and_var_checks_run_until_the_final_whistle() {
+        assert_eq!(
+            next_status(Status::Live, Kind::PenaltyAwarded),
+            Ok(Status::Live)
+        );
+        assert!(next_status(Status::Penalties, Kind::PenaltyAwarded).is_err());
+        assert!(needs_team(Kind::PenaltyAwarded));
+        for status in [Status::Live, Status::HalfTime, Status::ExtraTime] {
+            assert_eq!(next_status(status, Kind::VarCheck), Ok(status));
+            assert_eq!(next_status(status, Kind::VarDecision), Ok(status));
+        }
+        assert!(next_status(Status::Scheduled, Kind::VarCheck).is_err());
+        assert!(next_status(Status::Finished, Kind::VarDecision).is_err());
+        assert!(!needs_team(Kind::VarCheck));
     }
 
     #[test]

@@ -1,21 +1,19 @@
 //! Live alerts, kick-off reminders and schedule changes: one notification
-//! per follower of either team who asked for it, held back during their
-//! quiet hours.
+//! per follower of the match (see `audience`) who asked for it, held back
+//! during their quiet hours.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use entity::{
-    MatchEventKind, MatchStatus, NotificationKind, football_match, match_event,
-    notification_preference as prefs, team,
-};
+use entity::{MatchEventKind, MatchStatus, NotificationKind, football_match, match_event, team};
 use sea_orm::{
     ColumnTrait as _, ConnectionTrait, DatabaseConnection, EntityTrait as _, QueryFilter,
     TransactionTrait as _,
 };
 use serde_json::json;
 
+use super::audience::{self, Follower};
 use super::schedule::Schedule;
 use super::{Draft, Written};
 use crate::Result;
@@ -70,9 +68,15 @@ pub async fn for_event(
     } else {
         Default::default()
     };
-    let asked = |p: &prefs::Model| {
+    // The full-time event that ends a shoot-out tells its result, to those
+    // who asked for the shoot-out too.
+    let shootout_result = event.kind == MatchEventKind::FullTime && game.penalties_home.is_some();
+    let asked = |f: &Follower| {
+        let p = &f.preferences;
         p.live_enabled
-            && (wants(p, wanted) || (corrected.is_some() && wants(p, MatchEventKind::Correction)))
+            && (f.asked.hears(wanted)
+                || (shootout_result && f.asked.hears(MatchEventKind::PenaltyShootout))
+                || (corrected.is_some() && f.asked.hears(MatchEventKind::Correction)))
             && (!tells_result || !p.spoiler_free || revealed.contains(&p.user_id))
     };
     write_all(db, &game, asked, |_| draft.clone(), now, told).await
@@ -111,7 +115,7 @@ pub async fn for_kickoff(
             "kickoffAt": kickoff_at.to_rfc3339(),
         }),
     };
-    let asked = |p: &prefs::Model| p.live_enabled;
+    let asked = |f: &Follower| f.preferences.live_enabled && f.follows_closely;
     Ok(Some(
         write_all(db, &game, asked, |_| draft.clone(), now, told).await?,
     ))
@@ -150,7 +154,7 @@ pub async fn for_schedule_change(
         return Ok(0);
     };
     let names = team_names(db, &game).await?;
-    let asked = |p: &prefs::Model| p.schedule_change_enabled;
+    let asked = |f: &Follower| f.preferences.schedule_change_enabled && f.follows_closely;
     let draft =
         |schedule: &Schedule| schedule_change_draft(change_id, &game, &names, change, schedule.tz);
     write_all(db, &game, asked, draft, now, told).await
@@ -216,7 +220,8 @@ fn schedule_change_draft(
     }
 }
 
-/// Writes the draft of each follower of `game` who `asked` for it, a
+/// Writes the draft of each follower of `game` (through any follow that
+/// covers it, each once) who `asked` for it, a
 /// batch of followers per transaction, and hands each batch to `told` once
 /// committed: the first fans hear of it while the last are written. A
 /// crash leaves whole batches; a replay skips the followers already
@@ -224,22 +229,27 @@ fn schedule_change_draft(
 async fn write_all(
     db: &DatabaseConnection,
     game: &football_match::Model,
-    asked: impl Fn(&prefs::Model) -> bool,
+    asked: impl Fn(&Follower) -> bool,
     draft: impl Fn(&Schedule) -> Draft,
     now: DateTime<Utc>,
     told: &Told,
 ) -> Result<usize> {
-    let audience = super::audience::of_match(db, game).await?;
+    let coverage = audience::Coverage::of(db, game).await?;
+    let ids = audience::of_match(db, &coverage).await?;
     let mut count = 0;
-    for batch in audience.chunks(super::WRITE_BATCH) {
-        let members = super::audience::load(db, batch).await?;
-        let items: Vec<_> = members
+    for batch in ids.chunks(super::WRITE_BATCH) {
+        let followers = audience::load_followers(db, &coverage, batch).await?;
+        let items: Vec<_> = followers
             .iter()
-            .filter(|(preferences, _)| asked(preferences))
-            .filter_map(|(preferences, user)| {
-                let schedule = Schedule::read_or_skip(user, preferences, "alert")?;
-                Some((preferences, draft(&schedule), schedule.is_quiet(now)))
-            })
+            .filter(|follower| asked(follower))
+            .filter_map(
+                |Follower {
+                     preferences, user, ..
+                 }| {
+                    let schedule = Schedule::read_or_skip(user, preferences, "alert")?;
+                    Some((preferences, draft(&schedule), schedule.is_quiet(now)))
+                },
+            )
             .collect();
         if items.is_empty() {
             continue;
@@ -255,21 +265,6 @@ async fn write_all(
         }
     }
     Ok(count)
-}
-
-fn wants(preferences: &prefs::Model, kind: MatchEventKind) -> bool {
-    let kinds: Vec<MatchEventKind> =
-        serde_json::from_value::<Vec<serde_json::Value>>(preferences.live_kinds.clone())
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|v| serde_json::from_value(v).ok())
-            .collect();
-    // Goals of every sort count as goals.
-    let goal = matches!(
-        kind,
-        MatchEventKind::Goal | MatchEventKind::OwnGoal | MatchEventKind::PenaltyGoal
-    );
-    kinds.contains(&kind) || (goal && kinds.contains(&MatchEventKind::Goal))
 }
 
 async fn team_names(
@@ -316,45 +311,147 @@ fn event_draft(
     if event.kind == MatchEventKind::Lineups {
         return lineups_draft(event, game, names);
     }
-    let (kind, title) = match corrected {
+    let detail = event
+        .detail
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty());
+    let headline = |what: &str| {
+        [what, minute.as_str(), who.trim()]
+            .into_iter()
+            .filter(|part| !part.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    use MatchEventKind as K;
+    let (kind, title, body) = match corrected {
         Some(original) => (
             NotificationKind::Correction,
             format!(
                 "Correction: {} taken back",
                 describe(original.kind).to_lowercase()
             ),
+            format!(
+                "{line}.{}",
+                detail
+                    .map(|d| format!(" {}", full_stop(d)))
+                    .unwrap_or_default()
+            ),
         ),
-        None => (
-            NotificationKind::LiveEvent,
-            format!("{} {minute}{who}", describe(event.kind))
-                .trim()
-                .to_owned(),
-        ),
-    };
-    let reason = match corrected {
-        Some(_) => event
-            .detail
-            .as_deref()
-            .map(|d| format!(" {d}."))
-            .unwrap_or_default(),
-        None => String::new(),
+        None => {
+            let (title, body) = match event.kind {
+                K::PenaltyAwarded => {
+                    let team = event.team_id.map(|id| name(names, id)).unwrap_or_default();
+                    let title = format!("Penalty to {team} {minute}").trim().to_owned();
+                    let why = detail
+                        .map(|d| format!(" {}", full_stop(d)))
+                        .unwrap_or_default();
+                    (title, format!("{line}.{why}"))
+                }
+                K::VarCheck => {
+                    let what = detail.map_or_else(|| "an incident.".to_owned(), full_stop);
+                    (
+                        headline("VAR check"),
+                        format!("{line}. VAR is checking {what}"),
+                    )
+                }
+                K::VarDecision => {
+                    let what = detail.map_or_else(|| "the check is over.".to_owned(), full_stop);
+                    (headline("VAR decision"), format!("{line}. VAR: {what}"))
+                }
+                K::HalfTime => ("Half-time".to_owned(), format!("{line} at half-time.")),
+                K::SecondHalf => (
+                    "Second half".to_owned(),
+                    format!("{line}: the second half is under way."),
+                ),
+                K::ExtraTime => (
+                    "Extra time".to_owned(),
+                    format!("{line} after 90 minutes: extra time begins."),
+                ),
+                K::PenaltyShootout => (
+                    "Penalty shoot-out".to_owned(),
+                    format!("{line}: a penalty shoot-out decides it."),
+                ),
+                K::FullTime => full_time_words(game, &line, &home, &away),
+                other => (headline(describe(other)), format!("{line}.")),
+            };
+            (NotificationKind::LiveEvent, title, body)
+        }
     };
     Draft {
         kind,
         dedupe_key: format!("event:{}", event.id),
         title,
-        body: format!("{line}.{reason}"),
+        body,
         payload: json!({
             "matchId": game.id,
             "eventId": event.id,
             "eventKind": event.kind,
             "correctsEventId": event.corrects_event_id,
             "minute": event.minute,
+            "detail": event.detail,
             "homeTeam": home,
             "awayTeam": away,
             "homeScore": score.home,
             "awayScore": score.away,
+            "homePenalties": game.penalties_home,
+            "awayPenalties": game.penalties_away,
         }),
+    }
+}
+
+/// The final whistle in words: after extra time, and who won a shoot-out
+/// and by how much.
+fn full_time_words(
+    game: &football_match::Model,
+    line: &str,
+    home: &str,
+    away: &str,
+) -> (String, String) {
+    let title = match shootout_winner(game, home, away) {
+        Some(winner) => format!("Full-time: {winner} win on penalties"),
+        None => "Full-time".to_owned(),
+    };
+    (title, format!("{line}{}.", how_it_ended(game, home, away)))
+}
+
+/// Who won the match's shoot-out, when it had one with a winner.
+fn shootout_winner<'a>(
+    game: &football_match::Model,
+    home: &'a str,
+    away: &'a str,
+) -> Option<&'a str> {
+    let (h, a) = game.penalties_home.zip(game.penalties_away)?;
+    (h != a).then_some(if h > a { home } else { away })
+}
+
+/// What follows a finished match's score line when it went beyond 90
+/// minutes: " after extra time", "; Inter win 4-2 on penalties". Empty
+/// otherwise.
+pub(super) fn how_it_ended(game: &football_match::Model, home: &str, away: &str) -> String {
+    let mut words = String::new();
+    if game.extra_time_home.is_some() {
+        words.push_str(" after extra time");
+    }
+    if let Some((h, a)) = game.penalties_home.zip(game.penalties_away) {
+        match shootout_winner(game, home, away) {
+            Some(winner) => words.push_str(&format!(
+                "; {winner} win {}-{} on penalties",
+                h.max(a),
+                h.min(a)
+            )),
+            None => words.push_str(&format!("; penalties {h}-{a}")),
+        }
+    }
+    words
+}
+
+/// `text` as a sentence: with a full stop unless it ends in one already.
+fn full_stop(text: &str) -> String {
+    if text.ends_with(['.', '!', '?']) {
+        text.to_owned()
+    } else {
+        format!("{text}.")
     }
 }
 
@@ -401,6 +498,9 @@ fn describe(kind: MatchEventKind) -> &'static str {
         K::OwnGoal => "Own goal",
         K::PenaltyGoal => "Penalty goal",
         K::MissedPenalty => "Missed penalty",
+        K::PenaltyAwarded => "Penalty awarded",
+        K::VarCheck => "VAR check",
+        K::VarDecision => "VAR decision",
         K::YellowCard => "Yellow card",
         K::SecondYellow => "Second yellow",
         K::RedCard => "Red card",

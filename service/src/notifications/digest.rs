@@ -1,5 +1,5 @@
-//! Daily and weekly digests: the followed teams' fixtures and results for
-//! the period, league positions in the weekly one, and whatever quiet
+//! Daily and weekly digests: the fixtures and results for the period of
+//! the followed teams, competitions and matches, league positions in the weekly one, and whatever quiet
 //! hours held back since the last digest.
 //!
 //! A digest run is one transaction. It first claims `(user, kind, period)`
@@ -15,10 +15,11 @@ use std::sync::Arc;
 use chrono::{DateTime, Days, Utc};
 use chrono_tz::Tz;
 use entity::{
-    CompetitionKind, MatchStatus, competition, digest_run, follow, football_match, notification,
-    notification_preference as prefs, revealed_match, season, team, user,
+    CompetitionKind, MatchStatus, competition, competition_follow, digest_run, follow,
+    football_match, match_follow, notification, notification_preference as prefs, revealed_match,
+    season, team, user,
 };
-use sea_orm::sea_query::{Expr, LockBehavior, LockType, OnConflict, Query};
+use sea_orm::sea_query::{Expr, ExprTrait as _, LockBehavior, LockType, OnConflict, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait as _, Condition, ConnectionTrait, DatabaseBackend,
     DatabaseConnection, EntityTrait as _, QueryFilter, QueryOrder as _, QuerySelect as _,
@@ -173,14 +174,14 @@ pub async fn run_batch(
     let follows = follows_of(&txn, &claimed_ids).await?;
     let held = held_of(&txn, &claimed_ids).await?;
     let revealed = revealed_by_spoiler_free(&txn, &claimed).await?;
-    let mut gathered = Gathered::for_teams(follows.values().flatten().copied());
+    let mut gathered = Gathered::for_batch(&claimed_ids, &follows);
     let mut items = Vec::new();
     let mut outcomes: HashMap<i64, Outcome> = HashMap::new();
     for fan in &claimed {
         let user_id = fan.user_id();
-        let teams = follows.get(&user_id).cloned().unwrap_or_default();
+        let followed = follows.get(&user_id).cloned().unwrap_or_default();
         let shared = gathered
-            .shared(&txn, kind, fan.schedule.tz, &fan.occurrence, teams)
+            .shared(&txn, kind, fan.schedule.tz, &fan.occurrence, followed)
             .await?;
         let shown = match revealed.get(&user_id) {
             Some(ids) => Shown::Revealed(ids.clone()),
@@ -519,14 +520,10 @@ pub async fn why_not_due(
     ))
 }
 
-/// Whether the user follows any team; without one a digest has nothing
-/// to report.
-pub async fn follows_a_team(db: &impl ConnectionTrait, user_id: i64) -> Result<bool> {
-    Ok(follow::Entity::find()
-        .filter(follow::Column::UserId.eq(user_id))
-        .one(db)
-        .await?
-        .is_some())
+/// Whether the user follows anything (a team, a competition or a match);
+/// without a follow a digest has nothing to report.
+pub async fn follows_anything(db: &impl ConnectionTrait, user_id: i64) -> Result<bool> {
+    Ok(!follows_of(db, &[user_id]).await?.is_empty())
 }
 
 /// What a digest tells everyone with the same followed teams, zone and
@@ -595,10 +592,13 @@ impl Content {
 /// batch's followed teams, whatever the number of distinct audiences.
 #[derive(Default)]
 struct Gathered {
+    /// The fans of the batch.
+    fans: Vec<i64>,
     /// Every team any fan of the batch follows.
     followed: Vec<i64>,
-    shared: HashMap<(Vec<i64>, String, DateTime<Utc>), Arc<Shared>>,
-    /// The matches of `followed` in a window, by the window's bounds.
+    shared: HashMap<(Followed, String, DateTime<Utc>), Arc<Shared>>,
+    /// The matches of what the batch's fans follow in a window, by the
+    /// window's bounds.
     windows: HashMap<(DateTime<Utc>, DateTime<Utc>), Arc<Window>>,
     tables: HashMap<(i64, DateTime<Utc>), Vec<crate::standings::Row>>,
     positions: HashMap<(i64, DateTime<Utc>), Option<crate::standings::Row>>,
@@ -610,14 +610,20 @@ struct Gathered {
 struct Window {
     matches: Vec<football_match::Model>,
     teams: HashMap<i64, team::Model>,
+    /// The competition of each season of `matches`.
+    competitions: HashMap<i64, i64>,
 }
 
 impl Gathered {
-    fn for_teams(followed: impl IntoIterator<Item = i64>) -> Self {
-        let mut followed: Vec<i64> = followed.into_iter().collect();
+    fn for_batch(fans: &[i64], follows: &HashMap<i64, Followed>) -> Self {
+        let mut followed: Vec<i64> = follows
+            .values()
+            .flat_map(|f| f.teams.iter().copied())
+            .collect();
         followed.sort_unstable();
         followed.dedup();
         Self {
+            fans: fans.to_vec(),
             followed,
             ..Self::default()
         }
@@ -629,10 +635,10 @@ impl Gathered {
         kind: DigestKind,
         tz: Tz,
         occurrence: &Occurrence,
-        teams: Vec<i64>,
+        followed: Followed,
     ) -> Result<Arc<Shared>> {
         // The period's bounds are local days, so the zone is part of the key.
-        let key = (teams, tz.name().to_owned(), occurrence.at);
+        let key = (followed, tz.name().to_owned(), occurrence.at);
         if let Some(shared) = self.shared.get(&key) {
             return Ok(shared.clone());
         }
@@ -647,7 +653,7 @@ impl Gathered {
         kind: DigestKind,
         tz: Tz,
         occurrence: &Occurrence,
-        followed: &[i64],
+        followed: &Followed,
     ) -> Result<Shared> {
         let mut shared = Shared::default();
         if followed.is_empty() {
@@ -674,7 +680,13 @@ impl Gathered {
         };
         let window = self.window(db, results_from, fixtures_to).await?;
         let plays = |m: &football_match::Model| {
-            followed.contains(&m.home_team_id) || followed.contains(&m.away_team_id)
+            followed.teams.contains(&m.home_team_id)
+                || followed.teams.contains(&m.away_team_id)
+                || followed.matches.contains(&m.id)
+                || window
+                    .competitions
+                    .get(&m.season_id)
+                    .is_some_and(|c| followed.competitions.contains(c))
         };
         let within = |m: &football_match::Model, from: DateTime<Utc>, to: DateTime<Utc>| {
             m.kickoff_at >= from && m.kickoff_at < to
@@ -699,7 +711,7 @@ impl Gathered {
             .cloned()
             .collect();
         if kind == DigestKind::Weekly {
-            shared.positions = self.positions(db, followed, occurrence.at).await?;
+            shared.positions = self.positions(db, &followed.teams, occurrence.at).await?;
         }
         shared.teams = shared
             .fixtures
@@ -722,7 +734,7 @@ impl Gathered {
         if let Some(window) = self.windows.get(&(from, to)) {
             return Ok(window.clone());
         }
-        let matches = matches_of(db, &self.followed, from, to).await?;
+        let matches = matches_of(db, &self.followed, &self.fans, from, to).await?;
         let team_ids: HashSet<i64> = matches
             .iter()
             .flat_map(|m| [m.home_team_id, m.away_team_id])
@@ -738,7 +750,23 @@ impl Gathered {
                 .map(|t| (t.id, t))
                 .collect()
         };
-        let window = Arc::new(Window { matches, teams });
+        let season_ids: HashSet<i64> = matches.iter().map(|m| m.season_id).collect();
+        let competitions = if season_ids.is_empty() {
+            HashMap::new()
+        } else {
+            season::Entity::find()
+                .filter(season::Column::Id.is_in(season_ids))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|s| (s.id, s.competition_id))
+                .collect()
+        };
+        let window = Arc::new(Window {
+            matches,
+            teams,
+            competitions,
+        });
         self.windows.insert((from, to), window.clone());
         Ok(window)
     }
@@ -806,21 +834,58 @@ impl Gathered {
     }
 }
 
-/// The teams each of these users follows, sorted.
-async fn follows_of(db: &impl ConnectionTrait, user_ids: &[i64]) -> Result<HashMap<i64, Vec<i64>>> {
-    let mut follows: HashMap<i64, Vec<i64>> = HashMap::new();
+/// What one user follows, each list sorted: the digest tells the
+/// matches of the teams, of the competitions, and the matches themselves.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+struct Followed {
+    teams: Vec<i64>,
+    competitions: Vec<i64>,
+    matches: Vec<i64>,
+}
+
+impl Followed {
+    fn is_empty(&self) -> bool {
+        self.teams.is_empty() && self.competitions.is_empty() && self.matches.is_empty()
+    }
+}
+
+/// What each of these users follows (users who follow nothing are left out).
+async fn follows_of(db: &impl ConnectionTrait, user_ids: &[i64]) -> Result<HashMap<i64, Followed>> {
+    let mut follows: HashMap<i64, Followed> = HashMap::new();
     if user_ids.is_empty() {
         return Ok(follows);
     }
+    let ids = || user_ids.iter().copied();
     for f in follow::Entity::find()
-        .filter(follow::Column::UserId.is_in(user_ids.iter().copied()))
+        .filter(follow::Column::UserId.is_in(ids()))
         .all(db)
         .await?
     {
-        follows.entry(f.user_id).or_default().push(f.team_id);
+        follows.entry(f.user_id).or_default().teams.push(f.team_id);
     }
-    for teams in follows.values_mut() {
-        teams.sort_unstable();
+    for f in competition_follow::Entity::find()
+        .filter(competition_follow::Column::UserId.is_in(ids()))
+        .all(db)
+        .await?
+    {
+        let followed = follows.entry(f.user_id).or_default();
+        followed.competitions.push(f.competition_id);
+    }
+    for f in match_follow::Entity::find()
+        .filter(match_follow::Column::UserId.is_in(ids()))
+        .all(db)
+        .await?
+    {
+        follows
+            .entry(f.user_id)
+            .or_default()
+            .matches
+            .push(f.match_id);
+    }
+    for followed in follows.values_mut() {
+        followed.teams.sort_unstable();
+        followed.competitions.sort_unstable();
+        followed.matches.sort_unstable();
     }
     Ok(follows)
 }
@@ -871,18 +936,49 @@ async fn revealed_by_spoiler_free(
     Ok(revealed)
 }
 
+/// The matches that kick off in `[from, to)` of the `teams`, and of the
+/// competitions and the single matches that any of `fans` follows (read
+/// through their follows, so nothing binds one parameter per followed
+/// match).
 async fn matches_of(
     db: &impl ConnectionTrait,
     teams: &[i64],
+    fans: &[i64],
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<football_match::Model>> {
     use football_match::Column as M;
+    let seasons = Query::select()
+        .column((season::Entity, season::Column::Id))
+        .from(season::Entity)
+        .inner_join(
+            competition_follow::Entity,
+            Expr::col((
+                competition_follow::Entity,
+                competition_follow::Column::CompetitionId,
+            ))
+            .equals((season::Entity, season::Column::CompetitionId)),
+        )
+        .and_where(
+            Expr::col((
+                competition_follow::Entity,
+                competition_follow::Column::UserId,
+            ))
+            .is_in(fans.iter().copied()),
+        )
+        .to_owned();
+    let single = Query::select()
+        .column(match_follow::Column::MatchId)
+        .from(match_follow::Entity)
+        .and_where(match_follow::Column::UserId.is_in(fans.iter().copied()))
+        .to_owned();
     Ok(football_match::Entity::find()
         .filter(
             Condition::any()
                 .add(M::HomeTeamId.is_in(teams.iter().copied()))
-                .add(M::AwayTeamId.is_in(teams.iter().copied())),
+                .add(M::AwayTeamId.is_in(teams.iter().copied()))
+                .add(M::SeasonId.in_subquery(seasons))
+                .add(M::Id.in_subquery(single)),
         )
         .filter(M::KickoffAt.gte(from))
         .filter(M::KickoffAt.lt(to))
@@ -916,7 +1012,8 @@ fn render(kind: DigestKind, tz: Tz, occurrence: &Occurrence, content: &Content) 
             return format!("{home} v {away} (result hidden)");
         }
         let (home_goals, away_goals) = crate::matches::final_score(m).unwrap_or_default();
-        format!("{home} {home_goals}-{away_goals} {away}")
+        let ended = super::alerts::how_it_ended(m, home, away);
+        format!("{home} {home_goals}-{away_goals} {away}{ended}")
     };
     if !content.shared.fixtures.is_empty() {
         lines.push(format!("{fixtures_heading} ({})", tz.name()));
@@ -973,14 +1070,20 @@ fn render(kind: DigestKind, tz: Tz, occurrence: &Occurrence, content: &Content) 
     let result_json = |m: &football_match::Model| {
         let hidden = content.shown.hides(m);
         let score = (!hidden).then(|| crate::matches::final_score(m)).flatten();
-        json!({
+        let mut result = json!({
             "matchId": m.id,
             "homeTeam": content.name(m.home_team_id),
             "awayTeam": content.name(m.away_team_id),
             "homeScore": score.map(|s| s.0),
             "awayScore": score.map(|s| s.1),
             "hidden": hidden,
-        })
+        });
+        if !hidden {
+            result["afterExtraTime"] = json!(m.extra_time_home.is_some());
+            result["homePenalties"] = json!(m.penalties_home);
+            result["awayPenalties"] = json!(m.penalties_away);
+        }
+        result
     };
     let payload = json!({
         "kind": kind.as_str(),

@@ -5,6 +5,7 @@
 //! same one twice (a retry, a second worker, a replayed outbox row) writes
 //! nothing the second time.
 
+pub mod alert_kinds;
 pub mod alerts;
 pub mod audience;
 pub mod deliveries;

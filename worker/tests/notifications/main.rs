@@ -2,9 +2,11 @@
 //! schedule changes, delivered by email to a real SMTP server, by signed
 //! webhook to a real HTTP receiver, and to the in-app inbox.
 
+mod alert_kinds;
 mod alerts;
 mod digests;
 mod email;
+mod follows;
 mod lineups;
 mod operations;
 mod reminders;

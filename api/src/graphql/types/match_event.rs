@@ -16,6 +16,14 @@ pub enum MatchEventKind {
     OwnGoal,
     PenaltyGoal,
     MissedPenalty,
+    /// The referee gave a penalty; `team` takes it.
+    PenaltyAwarded,
+    /// The video assistant referee is checking an incident, told in `detail`.
+    VarCheck,
+    /// What a VAR check decided, told in `detail` (e.g. "Goal stands"). A
+    /// decision that takes an event back is also recorded as a `CORRECTION`
+    /// (`cancelMatchEvent`).
+    VarDecision,
     YellowCard,
     SecondYellow,
     RedCard,

@@ -36,4 +36,6 @@ pub use standings::{
     Outcome, StandingRow, TableChoice, table as standings_table, tables as standings_tables,
 };
 pub use team::{Team, TeamConnection, TeamTotal};
-pub use user::{AuthPayload, Follow, Role, User, UserSummary};
+pub use user::{
+    AuthPayload, CompetitionFollow, Follow, MatchFollow, Role, User, UserSummary, match_follows,
+};

@@ -2,6 +2,7 @@ use async_graphql::{Enum, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::MatchEventKind;
 use service::accounts::preferences::{Change, Preferences, Update};
+use service::notifications::alert_kinds::AlertKind;
 
 /// A day of the week, for the weekly digest.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
@@ -16,46 +17,85 @@ pub enum Weekday {
     Sunday,
 }
 
-/// The match events a live alert can be asked for. Each stands for a
-/// family: `GOAL` includes own goals and penalties, `RED_CARD` a second
-/// yellow.
+/// What a live alert can be asked for: match events, each standing for
+/// a family (`GOAL` includes own goals and penalties, `RED_CARD` a second
+/// yellow), or `FINAL_RESULT` alone.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
 pub enum LiveAlertKind {
     /// A followed team's line-up for a match is announced or changed.
     Lineups,
     KickOff,
     Goal,
+    /// The referee gave a penalty.
+    PenaltyAwarded,
+    /// A penalty was missed or saved.
+    MissedPenalty,
+    /// The video assistant referee is checking an incident.
+    VarCheck,
+    /// What a VAR check decided.
+    VarDecision,
     RedCard,
     HalfTime,
+    SecondHalf,
+    /// Extra time begins.
+    ExtraTime,
+    /// A penalty shoot-out begins, and its result at the final whistle.
+    PenaltyShootout,
     FullTime,
     /// A correction to an earlier event, such as a disallowed goal.
     Correction,
+    /// Only the result once the match is over (after extra time and
+    /// penalties when there were any): no other alert of those matches,
+    /// no kick-off reminder, no schedule change. It stands alone.
+    FinalResult,
 }
 
-impl From<LiveAlertKind> for MatchEventKind {
+impl From<LiveAlertKind> for AlertKind {
     fn from(kind: LiveAlertKind) -> Self {
-        match kind {
-            LiveAlertKind::Lineups => MatchEventKind::Lineups,
-            LiveAlertKind::KickOff => MatchEventKind::KickOff,
-            LiveAlertKind::Goal => MatchEventKind::Goal,
-            LiveAlertKind::RedCard => MatchEventKind::RedCard,
-            LiveAlertKind::HalfTime => MatchEventKind::HalfTime,
-            LiveAlertKind::FullTime => MatchEventKind::FullTime,
-            LiveAlertKind::Correction => MatchEventKind::Correction,
-        }
+        use LiveAlertKind as L;
+        use MatchEventKind as K;
+        AlertKind::Event(match kind {
+            L::Lineups => K::Lineups,
+            L::KickOff => K::KickOff,
+            L::Goal => K::Goal,
+            L::PenaltyAwarded => K::PenaltyAwarded,
+            L::MissedPenalty => K::MissedPenalty,
+            L::VarCheck => K::VarCheck,
+            L::VarDecision => K::VarDecision,
+            L::RedCard => K::RedCard,
+            L::HalfTime => K::HalfTime,
+            L::SecondHalf => K::SecondHalf,
+            L::ExtraTime => K::ExtraTime,
+            L::PenaltyShootout => K::PenaltyShootout,
+            L::FullTime => K::FullTime,
+            L::Correction => K::Correction,
+            L::FinalResult => return AlertKind::FinalResult,
+        })
     }
 }
 
 impl LiveAlertKind {
-    fn from_stored(kind: MatchEventKind) -> Option<Self> {
-        Some(match kind {
-            MatchEventKind::Lineups => Self::Lineups,
-            MatchEventKind::KickOff => Self::KickOff,
-            MatchEventKind::Goal => Self::Goal,
-            MatchEventKind::RedCard => Self::RedCard,
-            MatchEventKind::HalfTime => Self::HalfTime,
-            MatchEventKind::FullTime => Self::FullTime,
-            MatchEventKind::Correction => Self::Correction,
+    pub fn from_stored(kind: AlertKind) -> Option<Self> {
+        use MatchEventKind as K;
+        let event = match kind {
+            AlertKind::FinalResult => return Some(Self::FinalResult),
+            AlertKind::Event(event) => event,
+        };
+        Some(match event {
+            K::Lineups => Self::Lineups,
+            K::KickOff => Self::KickOff,
+            K::Goal => Self::Goal,
+            K::PenaltyAwarded => Self::PenaltyAwarded,
+            K::MissedPenalty => Self::MissedPenalty,
+            K::VarCheck => Self::VarCheck,
+            K::VarDecision => Self::VarDecision,
+            K::RedCard => Self::RedCard,
+            K::HalfTime => Self::HalfTime,
+            K::SecondHalf => Self::SecondHalf,
+            K::ExtraTime => Self::ExtraTime,
+            K::PenaltyShootout => Self::PenaltyShootout,
+            K::FullTime => Self::FullTime,
+            K::Correction => Self::Correction,
             _ => return None,
         })
     }

@@ -1,14 +1,15 @@
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::{follow, user};
+use entity::{competition_follow, follow, match_follow, user};
 use sea_orm::DatabaseConnection;
 
-use super::Team;
 use super::notification::{Notification, NotificationCursor, NotificationPage};
+use super::preferences::LiveAlertKind;
 use super::preferences::NotificationPreferences;
+use super::{Competition, Match, Team};
 use crate::graphql::error::{GqlResultExt as _, bad_input};
-use crate::graphql::loaders::{Teams, load_one};
+use crate::graphql::loaders::{Competitions, Teams, load_one};
 
 /// What an account may do. Everyone starts as `USER`.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
@@ -57,6 +58,25 @@ impl User {
             .await
             .gql()?;
         Ok(follows.into_iter().map(Follow).collect())
+    }
+    /// The competitions this account follows, oldest follow first.
+    async fn competition_follows(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<CompetitionFollow>> {
+        let db = ctx.data_unchecked::<DatabaseConnection>();
+        let follows = service::accounts::follows::competitions(db, self.0.id)
+            .await
+            .gql()?;
+        Ok(follows.into_iter().map(CompetitionFollow).collect())
+    }
+    /// The single matches this account follows, oldest follow first.
+    async fn match_follows(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MatchFollow>> {
+        let db = ctx.data_unchecked::<DatabaseConnection>();
+        let follows = service::accounts::follows::matches(db, self.0.id)
+            .await
+            .gql()?;
+        match_follows(db, follows).await
     }
     async fn preferences(
         &self,
@@ -152,9 +172,85 @@ impl Follow {
     async fn team(&self, ctx: &Context<'_>) -> async_graphql::Result<Team> {
         load_one::<Teams>(ctx, self.0.team_id).await.map(Team)
     }
+    /// The live alerts this follow asks for; null when your preferences
+    /// (`liveAlerts.kinds`) decide.
+    async fn alert_kinds(&self) -> Option<Vec<LiveAlertKind>> {
+        alert_kinds(self.0.live_kinds.as_ref())
+    }
     async fn followed_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+}
+
+/// A competition the account follows: every match of it.
+pub struct CompetitionFollow(pub competition_follow::Model);
+
+#[Object]
+impl CompetitionFollow {
+    async fn competition(&self, ctx: &Context<'_>) -> async_graphql::Result<Competition> {
+        load_one::<Competitions>(ctx, self.0.competition_id)
+            .await
+            .map(Competition)
+    }
+    /// The live alerts this follow asks for; null when your preferences
+    /// (`liveAlerts.kinds`) decide.
+    async fn alert_kinds(&self) -> Option<Vec<LiveAlertKind>> {
+        alert_kinds(self.0.live_kinds.as_ref())
+    }
+    async fn followed_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// One match the account follows.
+pub struct MatchFollow {
+    pub follow: match_follow::Model,
+    pub game: Match,
+}
+
+#[Object]
+impl MatchFollow {
+    #[graphql(name = "match")]
+    async fn game(&self) -> &Match {
+        &self.game
+    }
+    /// The live alerts this follow asks for; null when your preferences
+    /// (`liveAlerts.kinds`) decide.
+    async fn alert_kinds(&self) -> Option<Vec<LiveAlertKind>> {
+        alert_kinds(self.follow.live_kinds.as_ref())
+    }
+    async fn followed_at(&self) -> DateTime<Utc> {
+        self.follow.created_at
+    }
+}
+
+fn alert_kinds(stored: Option<&serde_json::Value>) -> Option<Vec<LiveAlertKind>> {
+    service::accounts::follows::kinds_of(stored).map(|kinds| {
+        kinds
+            .into_iter()
+            .filter_map(LiveAlertKind::from_stored)
+            .collect()
+    })
+}
+
+/// Each match follow with its match, the matches read in one statement.
+pub async fn match_follows(
+    db: &DatabaseConnection,
+    follows: Vec<match_follow::Model>,
+) -> async_graphql::Result<Vec<MatchFollow>> {
+    let ids: Vec<i64> = follows.iter().map(|f| f.match_id).collect();
+    let models = service::matches::by_ids(db, &ids).await.gql()?;
+    let mut games: std::collections::HashMap<i64, Match> = Match::page(db, models)
+        .into_iter()
+        .map(|m| (m.model.id, m))
+        .collect();
+    Ok(follows
+        .into_iter()
+        .filter_map(|follow| {
+            let game = games.remove(&follow.match_id)?;
+            Some(MatchFollow { follow, game })
+        })
+        .collect())
 }
 
 /// A signed-in session. `token` goes in `Authorization: Bearer …`; it is

@@ -334,12 +334,10 @@ pub(super) async fn record_in(
     updated.last_event_at = Set(Some(now));
     let football_match = updated.update(txn).await?;
 
-    // The alert tells the score as it is now, whatever follows before
-    // the worker reads the row.
-    let score = football_match
-        .home_score
-        .zip(football_match.away_score)
-        .map(|(home, away)| Score { home, away });
+    // The alert tells the score as it is now (with extra-time goals),
+    // whatever follows before the worker reads the row.
+    let score =
+        crate::matches::final_score(&football_match).map(|(home, away)| Score { home, away });
     outbox::write(
         txn,
         &Message::MatchEvent {
