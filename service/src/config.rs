@@ -133,11 +133,14 @@ pub struct NotificationSettings {
     /// SMTP sessions one worker holds open and sends over side by side.
     /// A session sends about 23 mails a second whatever the machine (the
     /// mail client waits out the server's delayed acknowledgement of each
-    /// message's end), so throughput grows with sessions.
+    /// message's end), so throughput grows with sessions; but a digest job
+    /// then runs long enough on a busy worker to miss the job queue's
+    /// heartbeats, and its mails in flight are sent again (measured at 32:
+    /// see `bench/notify`).
     #[arg(
         long,
         env = "SMTP_CONNECTIONS",
-        default_value_t = 32,
+        default_value_t = 8,
         value_parser = clap::value_parser!(u32).range(1..=256)
     )]
     pub smtp_connections: u32,
