@@ -221,7 +221,18 @@ test(
 
     // ------------------------------------------------------------- results
     const lastSeq = 1 + writes.acknowledged;
-    const { match: stored } = await gql(lb.url, READ, { id: match.matchId });
+    // Read through the balancer, possibly from a replica that has not yet
+    // heard of the last write over the bus (its cached answer is good until
+    // then, as documented for the response cache): wait for it to arrive,
+    // then the assertions below check that nothing beyond it was stored.
+    let stored;
+    await eventually(
+      async () => {
+        ({ match: stored } = await gql(lb.url, READ, { id: match.matchId }));
+        return stored.lastEventSeq >= lastSeq;
+      },
+      { timeout: 10_000, interval: 100, what: `the stored match to reach seq ${lastSeq}` },
+    ).catch(() => {}); // the assertion below says what was stored
     await eventually(() => subscribers.every((s) => s.maxSeq >= lastSeq), {
       timeout: 30_000,
       interval: 200,
