@@ -338,7 +338,7 @@ impl App {
             max_websockets = capacity.max_websockets(),
             "descriptor budget"
         );
-        let accounts = AccountSettings::from_config(&config, rate_limits.clone());
+        let accounts = AccountSettings::from_config(&config, rate_limits.clone(), worker.vapid());
         let jobs = worker.jobs();
         let schema = graphql::build_schema(
             db.clone(),

@@ -43,6 +43,12 @@ impl Worker {
         tokio::spawn(worker::run(self.0.clone(), shutdown))
     }
 
+    /// The server's VAPID identity, if Web Push is on: made or read once,
+    /// by the worker's channel, and shown to clients by the api.
+    pub fn vapid(&self) -> Option<Arc<service::notifications::web_push::Vapid>> {
+        self.0.web_push.vapid()
+    }
+
     /// The worker's own context, for tests that drive it directly.
     pub fn context(&self) -> &worker::Context {
         &self.0

@@ -2,7 +2,8 @@ use sea_orm::entity::prelude::*;
 
 use crate::{DeliveryChannel, DeliveryStatus};
 
-/// One notification sent over one channel; at most one row per pair.
+/// One notification sent over one channel; at most one row per pair, and
+/// for Web Push one per pair and subscription.
 #[sea_orm::compact_model]
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "deliveries")]
@@ -11,6 +12,10 @@ pub struct Model {
     pub id: i64,
     pub notification_id: i64,
     pub channel: DeliveryChannel,
+    /// The browser a Web Push delivery goes to; null for other channels.
+    /// Not a foreign key: a subscription removed (unsubscribed, or gone at
+    /// the push service) leaves its deliveries as history, ended.
+    pub web_push_subscription_id: Option<i64>,
     #[sea_orm(indexed)]
     pub status: DeliveryStatus,
     #[sea_orm(default_value = 0)]

@@ -162,6 +162,8 @@ pub enum DeliveryChannel {
     Webhook,
     #[sea_orm(string_value = "IN_APP")]
     InApp,
+    #[sea_orm(string_value = "WEB_PUSH")]
+    WebPush,
 }
 
 #[derive(

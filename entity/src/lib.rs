@@ -24,5 +24,6 @@ pub mod revealed_match;
 pub mod season;
 pub mod team;
 pub mod user;
+pub mod web_push_subscription;
 
 pub use enums::*;

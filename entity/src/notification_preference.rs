@@ -40,6 +40,10 @@ pub struct Model {
     pub webhook_enabled: bool,
     #[sea_orm(default_value = true)]
     pub in_app_enabled: bool,
+    /// Web Push to every browser the user subscribed; on by default, since
+    /// subscribing a browser is the opt-in.
+    #[sea_orm(default_value = true)]
+    pub web_push_enabled: bool,
     #[sea_orm(column_type = "Text", nullable)]
     pub webhook_url: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]

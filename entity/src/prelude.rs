@@ -11,3 +11,4 @@ pub use super::points_adjustment::Entity as PointsAdjustment;
 pub use super::season::Entity as Season;
 pub use super::team::Entity as Team;
 pub use super::user::Entity as User;
+pub use super::web_push_subscription::Entity as WebPushSubscription;

@@ -21,6 +21,7 @@ mod m20261206_000022_goal_assists;
 mod m20261207_000031_digest_due_index;
 mod m20261207_000032_outbox_trace_context;
 mod m20261207_000041_follow_competitions_and_matches;
+mod m20261207_000051_web_push;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000031_digest_due_index::Migration),
             Box::new(m20261207_000032_outbox_trace_context::Migration),
             Box::new(m20261207_000041_follow_competitions_and_matches::Migration),
+            Box::new(m20261207_000051_web_push::Migration),
         ]
     }
 }

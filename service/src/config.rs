@@ -190,12 +190,38 @@ pub struct NotificationSettings {
     )]
     pub delivery_timeout_secs: u64,
 
-    /// Let webhooks reach private, loopback and link-local addresses
-    /// (localhost, 10/8, 192.168/16, 169.254/16, fc00::/7, ...). Off, such
-    /// a `webhookUrl` is refused when set, and a name that resolves there
-    /// is refused when a delivery is sent. For development and tests only.
+    /// Let webhooks and Web Push endpoints reach private, loopback and
+    /// link-local addresses (localhost, 10/8, 192.168/16, 169.254/16,
+    /// fc00::/7, ...), and Web Push endpoints use plain http. Off, such a
+    /// `webhookUrl` or push endpoint is refused when set, and a name that
+    /// resolves there is refused when a delivery is sent. For development
+    /// and tests only.
     #[arg(long, env = "ALLOW_PRIVATE_WEBHOOKS", default_value_t = false, action = clap::ArgAction::Set)]
     pub allow_private_webhooks: bool,
+
+    /// The VAPID private key that signs Web Push requests: 32 bytes,
+    /// base64url (`npx web-push generate-vapid-keys` prints one). Every
+    /// api and worker process of a deployment needs the same one, since
+    /// browsers subscribe with its public key. Unset: on a SQLite file
+    /// (the embedded default) a pair is made on first start and kept in
+    /// `vapid_private_key` beside the database; on PostgreSQL Web Push is off.
+    #[arg(
+        long,
+        env = "VAPID_PRIVATE_KEY",
+        value_parser = parse_vapid_private_key,
+        hide_env_values = true
+    )]
+    pub vapid_private_key: Option<crate::notifications::web_push::PrivateKeySetting>,
+
+    /// Who push services can contact about our pushes (the VAPID `sub`):
+    /// a `mailto:` address or an `https://` URL.
+    #[arg(
+        long,
+        env = "VAPID_SUBJECT",
+        default_value = "mailto:notifications@inthegame.local",
+        value_parser = crate::notifications::web_push::parse_subject
+    )]
+    pub vapid_subject: String,
 
     /// A digest whose local time passed longer ago than this (say, while
     /// no worker ran) is skipped rather than sent late, in hours.
@@ -368,6 +394,12 @@ fn parse_log_filter(raw: &str) -> Result<String, String> {
     tracing_subscriber::EnvFilter::try_new(raw)
         .map(|_| raw.to_owned())
         .map_err(|e| format!("not a valid log filter: {e}"))
+}
+
+fn parse_vapid_private_key(
+    raw: &str,
+) -> Result<crate::notifications::web_push::PrivateKeySetting, String> {
+    crate::notifications::web_push::PrivateKeySetting::parse(raw)
 }
 
 fn parse_redis_url(raw: &str) -> Result<RedisUrl, String> {

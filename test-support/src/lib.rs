@@ -155,6 +155,17 @@ impl TestApp {
             // Test receivers listen on 127.0.0.1.
             args.extend(["--allow-private-webhooks".to_owned(), "true".to_owned()]);
         }
+        if !database.url.starts_with("sqlite") && !extra.contains(&"--vapid-private-key") {
+            // The embedded default makes its VAPID key beside its SQLite
+            // file; on PostgreSQL a deployment sets one.
+            use base64::Engine as _;
+            let vapid = service::notifications::web_push::Vapid::generate("mailto:t@example.com")
+                .expect("a VAPID key");
+            args.extend([
+                "--vapid-private-key".to_owned(),
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(vapid.private_key()),
+            ]);
+        }
         args.extend(extra.iter().map(|a| (*a).to_owned()));
         let config = TestCli::try_parse_from(args).expect("test config").config;
         // Logs only: tests export no spans unless a test starts a binary that does.
@@ -340,6 +351,7 @@ impl Drop for TestDatabase {
 }
 
 pub mod notify;
+pub mod push;
 pub mod ws;
 
 /// Rows that queries can return, written straight to the database.

@@ -119,6 +119,7 @@ pub struct Context {
     pub queue: Queue,
     pub mailer: channels::email::Mailer,
     pub webhooks: channels::webhook::Webhooks,
+    pub web_push: channels::web_push::WebPush,
     pub settings: Arc<Settings>,
     pub metrics: metrics::WorkerMetrics,
     /// Which of the worker's loops run in this process, and which are down.
@@ -161,12 +162,18 @@ impl Context {
             Duration::from_secs(n.delivery_timeout_secs),
             WebhookTargets::from_setting(n.allow_private_webhooks),
         )?;
+        let web_push = channels::web_push::WebPush::new(
+            Duration::from_secs(n.delivery_timeout_secs),
+            WebhookTargets::from_setting(n.allow_private_webhooks),
+            service::notifications::web_push::Vapid::from_config(config)?,
+        )?;
         Ok(Self {
             db,
             bus,
             queue,
             mailer,
             webhooks,
+            web_push,
             settings: Arc::new(settings),
             metrics: metrics::WorkerMetrics::default(),
             supervision: supervisor::Supervision::default(),

@@ -158,6 +158,7 @@ impl WorkerMetrics {
             entity::DeliveryChannel::Email => "EMAIL",
             entity::DeliveryChannel::Webhook => "WEBHOOK",
             entity::DeliveryChannel::InApp => "IN_APP",
+            entity::DeliveryChannel::WebPush => "WEB_PUSH",
         };
         let labels = DeliveryLabels {
             channel: channel.to_owned(),

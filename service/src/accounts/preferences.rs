@@ -133,6 +133,7 @@ pub struct Update {
     pub email_enabled: Option<bool>,
     pub webhook_enabled: Option<bool>,
     pub in_app_enabled: Option<bool>,
+    pub web_push_enabled: Option<bool>,
     pub webhook_url: Change<String>,
 }
 
@@ -161,6 +162,7 @@ pub(crate) fn defaults(user_id: i64) -> prefs::Model {
         email_enabled: false,
         webhook_enabled: false,
         in_app_enabled: true,
+        web_push_enabled: true,
         webhook_url: None,
         webhook_secret: None,
         updated_at: Utc::now(),
@@ -298,6 +300,9 @@ pub async fn update(
     }
     if let Some(v) = update.in_app_enabled {
         row.in_app_enabled = v;
+    }
+    if let Some(v) = update.web_push_enabled {
+        row.web_push_enabled = v;
     }
     match webhook_url {
         Change::Keep => {}

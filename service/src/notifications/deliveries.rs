@@ -5,7 +5,10 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use entity::{DeliveryStatus, delivery, notification, notification_preference as prefs, user};
+use entity::{
+    DeliveryStatus, delivery, notification, notification_preference as prefs, user,
+    web_push_subscription,
+};
 use sea_orm::sea_query::{Expr, ExprTrait as _};
 use sea_orm::{
     ColumnTrait as _, Condition, ConnectionTrait, EntityTrait as _, QueryFilter, QueryOrder as _,
@@ -21,6 +24,9 @@ pub struct Claimed {
     pub notification: notification::Model,
     pub user: user::Model,
     pub preferences: prefs::Model,
+    /// The browser a Web Push delivery goes to; `None` for other channels,
+    /// and for a subscription removed since (the delivery ends unsent).
+    pub web_push: Option<web_push_subscription::Model>,
 }
 
 /// Takes the delivery for one attempt until `lease_until`, if it is due
@@ -64,11 +70,20 @@ pub async fn claim(
     else {
         return Ok(None);
     };
+    let web_push = match delivery.web_push_subscription_id {
+        Some(id) => {
+            web_push_subscription::Entity::find_by_id(id)
+                .one(db)
+                .await?
+        }
+        None => None,
+    };
     Ok(Some(Claimed {
         delivery,
         notification,
         user,
         preferences,
+        web_push,
     }))
 }
 
@@ -118,16 +133,30 @@ pub async fn claim_many(
             members.insert(user.id, (preferences, user));
         }
     }
+    let subscription_ids: Vec<i64> = taken
+        .iter()
+        .filter_map(|d| d.web_push_subscription_id)
+        .collect();
+    let mut browsers = HashMap::new();
+    for chunk in subscription_ids.chunks(super::WRITE_BATCH) {
+        for subscription in super::web_push::by_ids(db, chunk).await? {
+            browsers.insert(subscription.id, subscription);
+        }
+    }
     Ok(taken
         .into_iter()
         .filter_map(|delivery| {
             let notification = notifications.get(&delivery.notification_id)?.clone();
             let (preferences, user) = members.get(&notification.user_id)?.clone();
+            let web_push = delivery
+                .web_push_subscription_id
+                .and_then(|id| browsers.get(&id).cloned());
             Some(Claimed {
                 delivery,
                 notification,
                 user,
                 preferences,
+                web_push,
             })
         })
         .collect())

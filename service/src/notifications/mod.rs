@@ -13,6 +13,7 @@ pub mod digest;
 pub mod period;
 pub mod quiet_hours;
 pub mod schedule;
+pub mod web_push;
 pub mod webhook_targets;
 
 use chrono::{DateTime, Utc};
@@ -47,7 +48,7 @@ pub struct Written {
 }
 
 impl Written {
-    /// The email and webhook deliveries still to send.
+    /// The email, webhook and Web Push deliveries still to send.
     pub fn outgoing(&self) -> impl Iterator<Item = &delivery::Model> {
         self.deliveries
             .iter()
@@ -62,7 +63,9 @@ impl Written {
     }
 }
 
-/// The channels a user's preferences turn on.
+/// The channels a user's preferences turn on. Web Push is one of them
+/// when it is on, whether or not the user has subscribed a browser yet:
+/// `write_many` makes one delivery per subscription, which may be none.
 pub fn channels(preferences: &prefs::Model) -> Vec<DeliveryChannel> {
     let mut channels = Vec::new();
     if preferences.in_app_enabled {
@@ -73,6 +76,9 @@ pub fn channels(preferences: &prefs::Model) -> Vec<DeliveryChannel> {
     }
     if preferences.webhook_enabled && preferences.webhook_url.is_some() {
         channels.push(DeliveryChannel::Webhook);
+    }
+    if preferences.web_push_enabled {
+        channels.push(DeliveryChannel::WebPush);
     }
     channels
 }
@@ -96,9 +102,13 @@ pub async fn write(
 
 /// Most notifications one `write_many` statement carries: nine values a
 /// row keeps a statement far below both databases' limits on bind
-/// parameters (65,535 on PostgreSQL, 32,766 on SQLite), deliveries
-/// (up to three a notification) included.
+/// parameters (65,535 on PostgreSQL, 32,766 on SQLite).
 pub const WRITE_BATCH: usize = 1000;
+
+/// Most deliveries one statement inserts: a notification has up to three
+/// plus one per Web Push subscription, so a batch's deliveries go in
+/// several statements of ten values a row.
+const DELIVERY_BATCH: usize = 2000;
 
 /// `write` for many users at once: one multi-row insert of the
 /// notifications and one of their deliveries, whatever the number of
@@ -147,6 +157,17 @@ pub async fn write_many(
     for row in db.query_all(&insert).await? {
         ids.insert(row.try_get("", "user_id")?, row.try_get("", "id")?);
     }
+    // The browsers of the users who have Web Push on, one statement for
+    // the batch.
+    let push_users: Vec<i64> = items
+        .iter()
+        .filter(|(p, _, held)| !held && p.web_push_enabled && ids.contains_key(&p.user_id))
+        .map(|(p, _, _)| p.user_id)
+        .collect();
+    let mut browsers: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (user_id, subscription_id) in web_push::ids_of_users(db, &push_users).await? {
+        browsers.entry(user_id).or_default().push(subscription_id);
+    }
     let mut written = Vec::with_capacity(ids.len());
     let mut delivery_rows = Vec::new();
     for (preferences, draft, held) in items {
@@ -167,12 +188,27 @@ pub async fn write_many(
             read_at: None,
         };
         if !held {
-            for channel in channels(preferences) {
+            let targets = channels(preferences).into_iter().flat_map(
+                |channel| -> Vec<(DeliveryChannel, Option<i64>)> {
+                    if channel == DeliveryChannel::WebPush {
+                        let subscriptions = browsers.get(&preferences.user_id);
+                        subscriptions
+                            .into_iter()
+                            .flatten()
+                            .map(|&s| (channel, Some(s)))
+                            .collect()
+                    } else {
+                        vec![(channel, None)]
+                    }
+                },
+            );
+            for (channel, web_push_subscription_id) in targets {
                 let in_app = channel == DeliveryChannel::InApp;
                 delivery_rows.push(delivery::Model {
                     id: 0,
                     notification_id: id,
                     channel,
+                    web_push_subscription_id,
                     status: if in_app {
                         DeliveryStatus::Delivered
                     } else {
@@ -195,34 +231,42 @@ pub async fn write_many(
     if delivery_rows.is_empty() {
         return Ok(written);
     }
-    let mut insert =
-        delivery::Entity::insert_many(delivery_rows.iter().map(|d| delivery::ActiveModel {
-            notification_id: Set(d.notification_id),
-            channel: Set(d.channel),
-            status: Set(d.status),
-            attempts: Set(d.attempts),
-            last_error: Set(None),
-            next_attempt_at: Set(None),
-            delivered_at: Set(d.delivered_at),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }))
-        .into_query();
-    insert.returning(Query::returning().columns([
-        delivery::Column::Id,
-        delivery::Column::NotificationId,
-        delivery::Column::Channel,
-    ]));
-    let mut delivery_ids: HashMap<(i64, DeliveryChannel), i64> = HashMap::new();
-    for row in db.query_all(&insert).await? {
-        let notification_id: i64 = row.try_get("", "notification_id")?;
-        let channel: DeliveryChannel = row.try_get("", "channel")?;
-        delivery_ids.insert((notification_id, channel), row.try_get("", "id")?);
+    let mut delivery_ids: HashMap<(i64, DeliveryChannel, Option<i64>), i64> = HashMap::new();
+    for chunk in delivery_rows.chunks(DELIVERY_BATCH) {
+        let mut insert =
+            delivery::Entity::insert_many(chunk.iter().map(|d| delivery::ActiveModel {
+                notification_id: Set(d.notification_id),
+                channel: Set(d.channel),
+                web_push_subscription_id: Set(d.web_push_subscription_id),
+                status: Set(d.status),
+                attempts: Set(d.attempts),
+                last_error: Set(None),
+                next_attempt_at: Set(None),
+                delivered_at: Set(d.delivered_at),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }))
+            .into_query();
+        insert.returning(Query::returning().columns([
+            delivery::Column::Id,
+            delivery::Column::NotificationId,
+            delivery::Column::Channel,
+            delivery::Column::WebPushSubscriptionId,
+        ]));
+        for row in db.query_all(&insert).await? {
+            let notification_id: i64 = row.try_get("", "notification_id")?;
+            let channel: DeliveryChannel = row.try_get("", "channel")?;
+            let subscription: Option<i64> = row.try_get("", "web_push_subscription_id")?;
+            delivery_ids.insert(
+                (notification_id, channel, subscription),
+                row.try_get("", "id")?,
+            );
+        }
     }
     let mut by_notification: HashMap<i64, Vec<delivery::Model>> = HashMap::new();
     for mut d in delivery_rows {
-        let key = (d.notification_id, d.channel);
+        let key = (d.notification_id, d.channel, d.web_push_subscription_id);
         d.id = *delivery_ids.get(&key).ok_or_else(|| {
             crate::Error::Internal(anyhow::anyhow!("an inserted delivery was not returned"))
         })?;

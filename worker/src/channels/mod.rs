@@ -2,4 +2,5 @@
 //! notification row itself plus a bus message, so it has no module here.
 
 pub mod email;
+pub mod web_push;
 pub mod webhook;

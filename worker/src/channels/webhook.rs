@@ -190,7 +190,7 @@ fn outcome(err: &reqwest::Error) -> &'static str {
 /// Resolves names with the system resolver and keeps only the addresses
 /// the targets allow, so a name that points at a private network (at
 /// once, or after the URL was set) is never connected to.
-struct CheckedResolver(WebhookTargets);
+pub(crate) struct CheckedResolver(pub(crate) WebhookTargets);
 
 impl Resolve for CheckedResolver {
     fn resolve(&self, name: Name) -> Resolving {
@@ -209,7 +209,7 @@ impl Resolve for CheckedResolver {
 }
 
 #[derive(Debug)]
-struct PrivateAddress;
+pub(crate) struct PrivateAddress;
 
 impl std::fmt::Display for PrivateAddress {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

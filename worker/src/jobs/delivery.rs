@@ -1,10 +1,12 @@
-//! An attempt at email or webhook deliveries: one, or a batch of an
+//! An attempt at email, webhook or Web Push deliveries: one, or a batch of an
 //! alert's (sent side by side over the channels' pooled connections, so a
 //! goal for 10,000 email followers is a hundred jobs spread over the
 //! workers, not 10,000). A failure is retried with exponential backoff as
 //! a new delayed job of its own (so the wait survives restarts) until
 //! `DELIVERY_MAX_ATTEMPTS`, and then the delivery is dead-lettered: status
-//! DEAD, listed for admins, redeliverable.
+//! DEAD, listed for admins, redeliverable. A Web Push whose browser is
+//! gone (the push service answered 404 or 410) ends at once, DEAD with
+//! that reason, and the subscription is forgotten.
 
 use std::time::Instant;
 
@@ -12,14 +14,14 @@ use apalis::prelude::{Data, TaskBuilder};
 use chrono::{DateTime, Utc};
 use entity::DeliveryChannel;
 use serde::{Deserialize, Serialize};
-use service::notifications::deliveries;
+use service::notifications::{deliveries, web_push};
 use tracing::Instrument as _;
 
 use super::JobResult;
 use crate::Context;
 use crate::queue::{Job, Queue, Queues, Store, system_time};
 
-/// Send email or webhook deliveries.
+/// Send email, webhook or Web Push deliveries.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DeliveryJob {
     pub delivery_id: i64,
@@ -144,8 +146,18 @@ async fn settle(ctx: &Context, mut claimed: deliveries::Claimed) -> anyhow::Resu
                 .delivery(claimed.delivery.channel, "delivered", started.elapsed());
             Ok(true)
         }
-        Sent::Failed(error) => {
-            failed(ctx, &claimed, &error, started).await?;
+        Sent::Failed { error, retry_after } => {
+            failed(ctx, &claimed, &error, retry_after, started).await?;
+            Ok(false)
+        }
+        Sent::Gone(error) => {
+            if let Some(id) = claimed.delivery.web_push_subscription_id {
+                web_push::remove(&ctx.db, id).await?;
+            }
+            deliveries::failed(&ctx.db, claimed.delivery.id, &error, None, Utc::now()).await?;
+            ctx.metrics
+                .delivery(claimed.delivery.channel, "gone", started.elapsed());
+            tracing::info!(delivery_id = claimed.delivery.id, %error, "browser gone: subscription removed, delivery ended");
             Ok(false)
         }
         Sent::TakenOver => {
@@ -163,7 +175,14 @@ async fn settle(ctx: &Context, mut claimed: deliveries::Claimed) -> anyhow::Resu
 /// What became of one attempt.
 enum Sent {
     Delivered,
-    Failed(String),
+    /// To be retried, no sooner than `retry_after` when the receiver said.
+    Failed {
+        error: String,
+        retry_after: Option<std::time::Duration>,
+    },
+    /// The receiver is gone for good (a browser that unsubscribed): never
+    /// retried.
+    Gone(String),
     /// Not sent: the hold ran out while the attempt waited for a
     /// connection, and another attempt took the delivery (or settled it).
     TakenOver,
@@ -194,11 +213,33 @@ async fn send(ctx: &Context, claimed: &mut deliveries::Claimed) -> anyhow::Resul
             }
             Err(error) => Err(error),
         },
+        DeliveryChannel::WebPush => {
+            let outcome = match ctx.web_push.reserve(claimed).await {
+                Ok(slot) => {
+                    if !hold(ctx, claimed).await? {
+                        return Ok(Sent::TakenOver);
+                    }
+                    within_hold(ctx, slot.send(claimed)).await
+                }
+                Err(error) => Err(error),
+            };
+            return Ok(match outcome {
+                Ok(()) => Sent::Delivered,
+                Err(error) if error.gone => Sent::Gone(error.message),
+                Err(error) => Sent::Failed {
+                    error: error.message,
+                    retry_after: error.retry_after,
+                },
+            });
+        }
         DeliveryChannel::InApp => Ok(()),
     };
     Ok(match outcome {
         Ok(()) => Sent::Delivered,
-        Err(error) => Sent::Failed(error),
+        Err(error) => Sent::Failed {
+            error,
+            retry_after: None,
+        },
     })
 }
 
@@ -225,21 +266,23 @@ async fn hold(ctx: &Context, claimed: &mut deliveries::Claimed) -> anyhow::Resul
 }
 
 /// Gives up on a send that would outlast the hold it started with.
-async fn within_hold(
+async fn within_hold<E: From<String>>(
     ctx: &Context,
-    send: impl Future<Output = Result<(), String>>,
-) -> Result<(), String> {
+    send: impl Future<Output = Result<(), E>>,
+) -> Result<(), E> {
     let limit = ctx.settings.attempt_limit;
     tokio::time::timeout(limit, send)
         .await
-        .unwrap_or_else(|_| Err(format!("gave up after {} s", limit.as_secs())))
+        .unwrap_or_else(|_| Err(format!("gave up after {} s", limit.as_secs()).into()))
 }
 
-/// Records a failed attempt: retried after the backoff, or dead after the last.
+/// Records a failed attempt: retried after the backoff (or the wait the
+/// receiver asked for, if longer), or dead after the last.
 async fn failed(
     ctx: &Context,
     claimed: &deliveries::Claimed,
     error: &str,
+    retry_after: Option<std::time::Duration>,
     started: Instant,
 ) -> anyhow::Result<()> {
     let took = started.elapsed();
@@ -250,7 +293,14 @@ async fn failed(
         ctx.metrics.delivery(claimed.delivery.channel, "dead", took);
         tracing::warn!(delivery_id = claimed.delivery.id, channel = ?claimed.delivery.channel, attempt, %error, "delivery dead-lettered");
     } else {
-        let retry_at = now + ctx.settings.backoff(attempt as u32);
+        // Job stores count in whole seconds and a claim takes a delivery
+        // up to a second early: a second more keeps the receiver's wait.
+        let asked = retry_after
+            .and_then(|wait| chrono::Duration::from_std(wait).ok())
+            .map_or_else(chrono::Duration::zero, |wait| {
+                wait + chrono::Duration::seconds(1)
+            });
+        let retry_at = now + ctx.settings.backoff(attempt as u32).max(asked);
         deliveries::failed(&ctx.db, claimed.delivery.id, error, Some(retry_at), now).await?;
         ctx.metrics
             .delivery(claimed.delivery.channel, "retry", took);

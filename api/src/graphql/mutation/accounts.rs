@@ -15,13 +15,20 @@ use crate::rate_limit::RateLimits;
 pub struct AccountSettings {
     pub token_ttl: chrono::Duration,
     pub limits: Arc<RateLimits>,
-    /// Which addresses a webhook URL may point at.
+    /// Which addresses a webhook URL or a push endpoint may point at.
     pub webhook_targets: WebhookTargets,
+    /// The server's VAPID identity; `None`: Web Push is off.
+    pub vapid: Option<Arc<service::notifications::web_push::Vapid>>,
 }
 
 impl AccountSettings {
-    pub fn from_config(config: &service::Config, limits: Arc<RateLimits>) -> Self {
+    pub fn from_config(
+        config: &service::Config,
+        limits: Arc<RateLimits>,
+        vapid: Option<Arc<service::notifications::web_push::Vapid>>,
+    ) -> Self {
         Self {
+            vapid,
             token_ttl: chrono::Duration::hours(i64::from(config.token_ttl_hours)),
             limits,
             webhook_targets: WebhookTargets::from_setting(

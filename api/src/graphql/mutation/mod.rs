@@ -8,6 +8,7 @@ mod follows;
 mod inbox;
 mod operations;
 mod preferences;
+mod web_push;
 
 pub use accounts::AccountSettings;
 
@@ -18,6 +19,7 @@ pub struct MutationRoot(
     follows::FollowMutation,
     calendar::CalendarMutation,
     preferences::PreferencesMutation,
+    web_push::WebPushMutation,
     inbox::InboxMutation,
     feed::FeedMutation,
     operations::OperationsMutation,

@@ -6,6 +6,7 @@ mod me;
 mod operations;
 mod standings;
 mod teams;
+mod web_push;
 
 #[derive(async_graphql::MergedObject, Default)]
 #[graphql(name = "Query")]
@@ -16,4 +17,5 @@ pub struct QueryRoot(
     standings::StandingsQuery,
     me::MeQuery,
     operations::OperationsQuery,
+    web_push::WebPushQuery,
 );

@@ -12,6 +12,8 @@ pub enum DeliveryChannel {
     Email,
     Webhook,
     InApp,
+    /// To one browser subscribed with `subscribeWebPush`.
+    WebPush,
 }
 
 /// Where a delivery stands.

@@ -37,5 +37,6 @@ pub use standings::{
 };
 pub use team::{Team, TeamConnection, TeamTotal};
 pub use user::{
-    AuthPayload, CompetitionFollow, Follow, MatchFollow, Role, User, UserSummary, match_follows,
+    AuthPayload, CompetitionFollow, Follow, MatchFollow, Role, User, UserSummary,
+    WebPushSubscription, match_follows,
 };

@@ -145,6 +145,9 @@ pub struct Channels {
     pub email: bool,
     pub webhook: bool,
     pub in_app: bool,
+    /// Web Push to every browser subscribed with `subscribeWebPush`; on by
+    /// default, since subscribing a browser is the opt-in.
+    pub web_push: bool,
 }
 
 /// When and how the account is notified.
@@ -204,6 +207,7 @@ impl NotificationPreferences {
             email: self.0.row.email_enabled,
             webhook: self.0.row.webhook_enabled,
             in_app: self.0.row.in_app_enabled,
+            web_push: self.0.row.web_push_enabled,
         }
     }
     /// Where webhook deliveries are POSTed.
@@ -260,6 +264,7 @@ pub struct ChannelsInput {
     pub email: Option<bool>,
     pub webhook: Option<bool>,
     pub in_app: Option<bool>,
+    pub web_push: Option<bool>,
 }
 
 /// A partial update: a field left out keeps its value. `quietHours` and
@@ -311,7 +316,8 @@ impl From<NotificationPreferencesInput> for Update {
             quiet_hours: change(input.quiet_hours, |q| (q.start, q.end)),
             email_enabled: channels.as_ref().and_then(|c| c.email),
             webhook_enabled: channels.as_ref().and_then(|c| c.webhook),
-            in_app_enabled: channels.and_then(|c| c.in_app),
+            in_app_enabled: channels.as_ref().and_then(|c| c.in_app),
+            web_push_enabled: channels.and_then(|c| c.web_push),
             webhook_url: change(input.webhook_url, |url| url),
         }
     }

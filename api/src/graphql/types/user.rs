@@ -59,6 +59,17 @@ impl User {
             .gql()?;
         Ok(follows.into_iter().map(Follow).collect())
     }
+    /// The browsers subscribed to Web Push for this account, oldest first.
+    async fn web_push_subscriptions(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<WebPushSubscription>> {
+        let db = ctx.data_unchecked::<DatabaseConnection>();
+        let subscriptions = service::notifications::web_push::of_user(db, self.0.id)
+            .await
+            .gql()?;
+        Ok(subscriptions.into_iter().map(WebPushSubscription).collect())
+    }
     /// The competitions this account follows, oldest follow first.
     async fn competition_follows(
         &self,
@@ -260,4 +271,22 @@ pub struct AuthPayload {
     pub token: String,
     pub expires_at: DateTime<Utc>,
     pub user: User,
+}
+
+/// A browser subscribed to Web Push. Its keys are not shown: only the
+/// browser needs them.
+pub struct WebPushSubscription(pub entity::web_push_subscription::Model);
+
+#[Object]
+impl WebPushSubscription {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// The push service's URL for the browser.
+    async fn endpoint(&self) -> &str {
+        &self.0.endpoint
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
 }
