@@ -142,6 +142,23 @@ describe("the README's commands and examples", () => {
     assert.equal(me.matchFollows[0].match.id, game.id);
   });
 
+  test('the Web Push example subscribes a browser for the signed-in account', async () => {
+    const graphql = blocks('graphql');
+    const register = graphql
+      .find((b) => b.includes('register(input:'))
+      .replace('ada@example.com', 'push@example.com');
+    const { register: account } = await gql(server.url, register);
+    const { webPushPublicKey } = await gql(server.url, '{ webPushPublicKey }');
+    assert.match(webPushPublicKey, /^[A-Za-z0-9_-]{87}$/);
+    const subscribe = graphql.find((b) => b.includes('subscribeWebPush('));
+    const data = await gql(server.url, subscribe, {}, { token: account.token });
+    assert.equal(data.subscribeWebPush.endpoint, 'https://fcm.googleapis.com/fcm/send/readme-example');
+    const { me } = await gql(server.url, '{ me { webPushSubscriptions { endpoint } } }', {}, {
+      token: account.token,
+    });
+    assert.deepEqual(me.webPushSubscriptions, [{ endpoint: data.subscribeWebPush.endpoint }]);
+  });
+
   test('the stage, bracket and scorers examples answer with the Champions League as published', async () => {
     const graphql = blocks('graphql');
     const stages = graphql.find((b) => b.includes('stages { name kind rounds }'));
