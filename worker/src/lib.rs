@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use apalis::prelude::*;
 use apalis_cron::CronScheduler;
+use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 use service::Config;
 use service::live::bus::Bus;
@@ -36,6 +37,8 @@ pub struct Settings {
     pub retry_base: Duration,
     /// How long one attempt may hold a delivery before others may take it.
     pub lease: chrono::Duration,
+    /// The longest one send may take, from the first byte to the answer.
+    pub attempt_limit: Duration,
     /// How long a delivery may sit without a job before the sweep queues one.
     pub sweep_grace: chrono::Duration,
     pub reminder_lead: chrono::Duration,
@@ -54,8 +57,12 @@ impl Settings {
         let n = &config.notifications;
         let heartbeat = Duration::from_secs(n.job_heartbeat_secs);
         let timeout = Duration::from_secs(n.delivery_timeout_secs);
-        // Time enough for one attempt: connect, talk, and record the outcome.
-        let lease = chrono::Duration::from_std(timeout * 3).unwrap_or_default();
+        // An SMTP send is several exchanges of up to `timeout` each; one
+        // that takes longer than two is given up.
+        let attempt_limit = timeout * 2;
+        // Time enough for one attempt (see `hold_suffices`), and for
+        // recording its outcome.
+        let lease = chrono::Duration::from_std(timeout * 3 + HOLD_SLACK).unwrap_or_default();
         // Each process needs a name of its own in the job store: jobs held
         // by a name that stopped beating are handed back to the queue by
         // the others (a restarted process is one of the others).
@@ -71,6 +78,7 @@ impl Settings {
             max_attempts: n.delivery_max_attempts,
             retry_base: Duration::from_millis(n.delivery_retry_base_ms),
             lease,
+            attempt_limit,
             sweep_grace: chrono::Duration::from_std(heartbeat * 2).unwrap_or_default() + lease,
             reminder_lead: chrono::Duration::minutes(i64::from(n.kickoff_reminder_minutes)),
             digest_catch_up: chrono::Duration::hours(i64::from(n.digest_catch_up_hours)),
@@ -80,6 +88,16 @@ impl Settings {
             instance,
             cron: n.digest_cron,
         }
+    }
+
+    /// Whether a hold on a delivery until `held_until` lets an attempt
+    /// start sending at `now`: the send must be over before anyone else may
+    /// take the delivery, which a claim allows a second early (retries may
+    /// wake early), with a second more for clocks of different machines.
+    pub fn hold_suffices(&self, held_until: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        let needed = chrono::Duration::from_std(self.attempt_limit + HOLD_SLACK)
+            .unwrap_or(chrono::Duration::MAX);
+        held_until - now >= needed
     }
 
     /// Wait before retry `attempt + 1`: the base, doubled per attempt, at most ten minutes.
@@ -108,6 +126,11 @@ pub struct Context {
 }
 
 /// Where jobs live when there is no Redis and the database is not SQLite.
+/// What a hold on a delivery keeps over the longest send: a claim may take
+/// a delivery a second before its hold ends, and clocks of two machines
+/// may differ by about as much.
+const HOLD_SLACK: Duration = Duration::from_secs(2);
+
 pub const FALLBACK_JOBS_URL: &str = "sqlite://./data/jobs.db?mode=rwc";
 
 impl Context {

@@ -34,6 +34,10 @@ struct Setup {
 }
 
 async fn setup(dir: &tempfile::TempDir, smtp_url: &str) -> Setup {
+    setup_for(dir, smtp_url, USERS).await
+}
+
+async fn setup_for(dir: &tempfile::TempDir, smtp_url: &str, users: usize) -> Setup {
     let database = TestDatabase::create().await;
     let url = database.url.clone();
     let parsed = service::config::DatabaseUrl::parse(&url).unwrap();
@@ -51,7 +55,7 @@ async fn setup(dir: &tempfile::TempDir, smtp_url: &str) -> Setup {
     seed::fixture(&db, &season, &teams[0], &teams[1], kickoff).await;
 
     let mut emails = Vec::new();
-    for i in 0..USERS {
+    for i in 0..users {
         let user = accounts::user(&db, &format!("fan{i}@example.com")).await;
         let mut preferences: notification_preference::ActiveModel =
             notification_preference::Entity::find_by_id(user.id)
@@ -277,6 +281,46 @@ async fn a_worker_killed_mid_batch_and_restarted_leaves_every_user_exactly_one_d
         "{} mails for {USERS} users; {at_kill} had arrived when the worker was killed",
         received.len()
     );
+}
+
+/// A batch whose mails take longer to go out than the worker's hold on
+/// them: one SMTP session, 400 ms a mail, 40 mails, against a hold of a
+/// few seconds (`DELIVERY_TIMEOUT_SECS` 1). Meanwhile the worker's own
+/// sweep hands deliveries whose hold ran out to new attempts. However the
+/// two meet, each fan gets one mail, not one from each.
+#[tokio::test]
+async fn a_batch_that_outlasts_its_hold_on_the_deliveries_sends_each_mail_once() {
+    const FANS: usize = 40;
+    let dir = tempfile::tempdir().unwrap();
+    let smtp = start_smtp();
+    let mut setup = setup_for(&dir, &smtp.url, FANS).await;
+    setup
+        .env
+        .push(("SMTP_CONNECTIONS".to_owned(), "1".to_owned()));
+    let as_of = digest_time_away_from_now(&setup.db).await;
+
+    let output = worker(
+        &setup.env,
+        &["digest", "--kind", "daily", "--as-of", &as_of],
+    )
+    .output()
+    .unwrap();
+    assert!(output.status.success(), "{output:?}");
+
+    let _worker = start(&setup.env);
+    wait(120, "every digest to be delivered", async || {
+        delivered(&setup.db).await == FANS as u64
+    })
+    .await;
+    // Time for a second copy to arrive, if one were on its way.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    let received = smtp.mails();
+    for email in &setup.emails {
+        let copies = received.iter().filter(|mail| &mail.to == email).count();
+        assert_eq!(copies, 1, "{email} got {copies} mails");
+    }
+    assert_eq!(received.len(), FANS);
 }
 
 #[tokio::test]

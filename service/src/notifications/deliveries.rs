@@ -133,6 +133,29 @@ pub async fn claim_many(
         .collect())
 }
 
+/// Extends the hold of an attempt on a claimed delivery that it has not
+/// sent yet, to `lease_until`, if nobody took it meanwhile: the hold is
+/// still the one the attempt was given (`held_until`, as stored) and the
+/// delivery is still waiting. `None`: another attempt holds it now, or it
+/// was settled; this attempt must not send it.
+pub async fn renew(
+    db: &impl ConnectionTrait,
+    delivery_id: i64,
+    held_until: DateTime<Utc>,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>> {
+    let renewed = delivery::Entity::update_many()
+        .col_expr(delivery::Column::NextAttemptAt, Expr::value(lease_until))
+        .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
+        .filter(delivery::Column::Id.eq(delivery_id))
+        .filter(delivery::Column::Status.is_in([DeliveryStatus::Pending, DeliveryStatus::Failed]))
+        .filter(delivery::Column::NextAttemptAt.eq(held_until))
+        .exec_with_returning(db)
+        .await?;
+    Ok(renewed.into_iter().next().and_then(|d| d.next_attempt_at))
+}
+
 /// Records a successful attempt.
 pub async fn delivered(
     db: &impl ConnectionTrait,

@@ -10,7 +10,7 @@ use lettre::transport::smtp::PoolConfig;
 use lettre::{
     AsyncFileTransport, AsyncSmtpTransport, AsyncTransport as _, Message, Tokio1Executor,
 };
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use service::notifications::deliveries::Claimed;
 
@@ -80,32 +80,20 @@ impl Mailer {
         self.connections
     }
 
-    /// Sends one delivery. The Message-ID is the delivery's, so a mail
-    /// client treats a resend after a crash as the same message.
-    pub async fn send(&self, claimed: &Claimed) -> Result<(), String> {
-        let message = self.compose(claimed)?;
-        let _session = self
+    /// Waits for a free SMTP session. The caller checks that it may still
+    /// send (its hold on the delivery may have run out while it waited)
+    /// before it sends over the session.
+    pub async fn reserve(&self) -> Result<MailSession<'_>, String> {
+        let permit = self
             .sessions
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .map_err(|_| "the mailer is shutting down".to_owned())?;
-        match &self.transport {
-            Transport::Smtp(smtp) => smtp
-                .send(message)
-                .await
-                .map(|_| ())
-                .map_err(|e| format!("SMTP: {e}")),
-            Transport::Files(files, dir) => {
-                tokio::fs::create_dir_all(dir)
-                    .await
-                    .map_err(|e| format!("creating {}: {e}", dir.display()))?;
-                files
-                    .send(message)
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| format!("writing to {}: {e}", dir.display()))
-            }
-        }
+        Ok(MailSession {
+            mailer: self,
+            _permit: permit,
+        })
     }
 
     fn compose(&self, claimed: &Claimed) -> Result<Message, String> {
@@ -128,6 +116,37 @@ impl Mailer {
             )))
             .multipart(MultiPart::alternative_plain_html(text, html(claimed)))
             .map_err(|e| format!("composing the email: {e}"))
+    }
+}
+
+/// One of the mailer's sessions, held until the mail is handed over.
+pub struct MailSession<'a> {
+    mailer: &'a Mailer,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl MailSession<'_> {
+    /// Sends one delivery. The Message-ID is the delivery's, so a mail
+    /// client treats a resend after a crash as the same message.
+    pub async fn send(self, claimed: &Claimed) -> Result<(), String> {
+        let message = self.mailer.compose(claimed)?;
+        match &self.mailer.transport {
+            Transport::Smtp(smtp) => smtp
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|e| format!("SMTP: {e}")),
+            Transport::Files(files, dir) => {
+                tokio::fs::create_dir_all(dir)
+                    .await
+                    .map_err(|e| format!("creating {}: {e}", dir.display()))?;
+                files
+                    .send(message)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| format!("writing to {}: {e}", dir.display()))
+            }
+        }
     }
 }
 

@@ -17,7 +17,7 @@ use serde_json::json;
 use service::notifications::deliveries::Claimed;
 use service::notifications::webhook_targets::{PRIVATE_TARGET, WebhookTargets};
 use sha2::Sha256;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 pub const TIMESTAMP_HEADER: &str = "X-InTheGame-Timestamp";
 pub const SIGNATURE_HEADER: &str = "X-InTheGame-Signature";
@@ -67,8 +67,10 @@ impl Webhooks {
             .clone()
     }
 
-    /// Posts one delivery; any answer but 2xx is a failure.
-    pub async fn send(&self, claimed: &Claimed) -> Result<(), String> {
+    /// Checks the delivery's target and waits for a free slot to its host.
+    /// The caller checks that it may still send (its hold on the delivery
+    /// may have run out while it waited) before it posts.
+    pub async fn reserve(&self, claimed: &Claimed) -> Result<WebhookSlot, String> {
         let url = claimed
             .preferences
             .webhook_url
@@ -94,11 +96,32 @@ impl Webhooks {
                     .map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(0)))
             })
             .unwrap_or_default();
-        let slots = self.host_slots(&host);
-        let _slot = slots
-            .acquire()
+        let permit = self
+            .host_slots(&host)
+            .acquire_owned()
             .await
             .map_err(|_| "the webhook sender is shutting down".to_owned())?;
+        Ok(WebhookSlot {
+            client: self.client.clone(),
+            url: url.to_owned(),
+            secret: secret.to_owned(),
+            _permit: permit,
+        })
+    }
+}
+
+/// A slot to one receiver's host, held until its answer.
+pub struct WebhookSlot {
+    client: reqwest::Client,
+    url: String,
+    secret: String,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl WebhookSlot {
+    /// Posts one delivery; any answer but 2xx is a failure.
+    pub async fn send(self, claimed: &Claimed) -> Result<(), String> {
+        let (url, secret) = (&self.url, &self.secret);
         let notification = &claimed.notification;
         let body = json!({
             "deliveryId": claimed.delivery.id,

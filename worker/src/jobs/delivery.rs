@@ -108,16 +108,8 @@ async fn attempt(job: DeliveryJob, ctx: &Context) -> JobResult {
         // Delivered, dead, or another job holds it.
         return Ok(());
     };
-    let started = Instant::now();
-    let result = send(ctx, &claimed).await;
-    match result {
-        Ok(()) => {
-            deliveries::delivered(&ctx.db, claimed.delivery.id, Utc::now()).await?;
-            ctx.metrics
-                .delivery(claimed.delivery.channel, "delivered", started.elapsed());
-            tracing::info!(delivery_id = claimed.delivery.id, channel = ?claimed.delivery.channel, attempt = claimed.delivery.attempts + 1, "delivered");
-        }
-        Err(error) => failed(ctx, &claimed, &error, started).await?,
+    if settle(ctx, claimed).await? {
+        tracing::info!(delivery_id = job.delivery_id, "delivered");
     }
     Ok(())
 }
@@ -134,34 +126,113 @@ pub async fn send_batch(ctx: &Context, delivery_ids: &[i64]) -> anyhow::Result<u
     let claimed = deliveries::claim_many(&ctx.db, delivery_ids, now, lease_until).await?;
     let parallel = ctx.mailer.connections() * 2;
     let sent: Vec<bool> = futures::stream::iter(claimed)
-        .map(|claimed| async move {
-            let started = Instant::now();
-            match send(ctx, &claimed).await {
-                Ok(()) => {
-                    // At once: a resend after a crash repeats as little as can be.
-                    deliveries::delivered(&ctx.db, claimed.delivery.id, Utc::now()).await?;
-                    ctx.metrics
-                        .delivery(claimed.delivery.channel, "delivered", started.elapsed());
-                    Ok::<_, anyhow::Error>(true)
-                }
-                Err(error) => {
-                    failed(ctx, &claimed, &error, started).await?;
-                    Ok(false)
-                }
-            }
-        })
+        .map(|claimed| settle(ctx, claimed))
         .buffer_unordered(parallel)
         .try_collect()
         .await?;
     Ok(sent.into_iter().filter(|ok| *ok).count())
 }
 
-async fn send(ctx: &Context, claimed: &deliveries::Claimed) -> Result<(), String> {
-    match claimed.delivery.channel {
-        DeliveryChannel::Email => ctx.mailer.send(claimed).await,
-        DeliveryChannel::Webhook => ctx.webhooks.send(claimed).await,
-        DeliveryChannel::InApp => Ok(()),
+/// Sends one claimed delivery and records the outcome. `true`: delivered.
+async fn settle(ctx: &Context, mut claimed: deliveries::Claimed) -> anyhow::Result<bool> {
+    let started = Instant::now();
+    match send(ctx, &mut claimed).await? {
+        Sent::Delivered => {
+            // At once: a resend after a crash repeats as little as can be.
+            deliveries::delivered(&ctx.db, claimed.delivery.id, Utc::now()).await?;
+            ctx.metrics
+                .delivery(claimed.delivery.channel, "delivered", started.elapsed());
+            Ok(true)
+        }
+        Sent::Failed(error) => {
+            failed(ctx, &claimed, &error, started).await?;
+            Ok(false)
+        }
+        Sent::TakenOver => {
+            ctx.metrics
+                .delivery(claimed.delivery.channel, "taken_over", started.elapsed());
+            tracing::info!(
+                delivery_id = claimed.delivery.id,
+                "not sent: its hold ran out while it waited, and another attempt has it"
+            );
+            Ok(false)
+        }
     }
+}
+
+/// What became of one attempt.
+enum Sent {
+    Delivered,
+    Failed(String),
+    /// Not sent: the hold ran out while the attempt waited for a
+    /// connection, and another attempt took the delivery (or settled it).
+    TakenOver,
+}
+
+/// Sends one delivery, if this attempt still holds it once a connection
+/// is free. Waiting for one can take longer than the hold (a crowd's alert
+/// queues behind a digest run on the same sessions), and by then the sweep
+/// may have handed the delivery to another attempt: sending it here too
+/// would send it twice. The send itself is cut off before the hold ends.
+async fn send(ctx: &Context, claimed: &mut deliveries::Claimed) -> anyhow::Result<Sent> {
+    let outcome = match claimed.delivery.channel {
+        DeliveryChannel::Email => match ctx.mailer.reserve().await {
+            Ok(session) => {
+                if !hold(ctx, claimed).await? {
+                    return Ok(Sent::TakenOver);
+                }
+                within_hold(ctx, session.send(claimed)).await
+            }
+            Err(error) => Err(error),
+        },
+        DeliveryChannel::Webhook => match ctx.webhooks.reserve(claimed).await {
+            Ok(slot) => {
+                if !hold(ctx, claimed).await? {
+                    return Ok(Sent::TakenOver);
+                }
+                within_hold(ctx, slot.send(claimed)).await
+            }
+            Err(error) => Err(error),
+        },
+        DeliveryChannel::InApp => Ok(()),
+    };
+    Ok(match outcome {
+        Ok(()) => Sent::Delivered,
+        Err(error) => Sent::Failed(error),
+    })
+}
+
+/// Whether this attempt may send the delivery now: its hold lasts longer
+/// than a send may take, or it was renewed because nobody took it meanwhile.
+async fn hold(ctx: &Context, claimed: &mut deliveries::Claimed) -> anyhow::Result<bool> {
+    let now = Utc::now();
+    let Some(held_until) = claimed.delivery.next_attempt_at else {
+        return Ok(false);
+    };
+    if ctx.settings.hold_suffices(held_until, now) {
+        return Ok(true);
+    }
+    let renewed = deliveries::renew(
+        &ctx.db,
+        claimed.delivery.id,
+        held_until,
+        now,
+        now + ctx.settings.lease,
+    )
+    .await?;
+    claimed.delivery.next_attempt_at = renewed;
+    Ok(renewed.is_some())
+}
+
+/// Gives up on a send that would outlast the hold it started with.
+async fn within_hold(
+    ctx: &Context,
+    send: impl Future<Output = Result<(), String>>,
+) -> Result<(), String> {
+    let limit = ctx.settings.attempt_limit;
+    tokio::time::timeout(limit, send)
+        .await
+        .unwrap_or_else(|_| Err(format!("gave up after {} s", limit.as_secs())))
 }
 
 /// Records a failed attempt: retried after the backoff, or dead after the last.
