@@ -29,6 +29,7 @@ const RUN_BY = [
   [/^cargo run -p api -- create-user /, 'this file'],
   [/^curl /, 'this file'],
   [/^Q='query=/, 'this file (with the curl lines after it)'],
+  [/^(DOC|EXT)=/, 'this file (the persisted query example, with the curl lines after it)'],
   [/^cargo run -p worker -- digest /, 'worker/tests/crash.rs (the digest command tests)'],
   [/^export (DATABASE_URL|REDIS_URL)=/, '.ci/run (the PostgreSQL + Redis run)'],
   // Not this exact line: the harness makes a database per run with psql.
@@ -195,6 +196,20 @@ describe("the README's commands and examples", () => {
     assert.ok(curls.length > 0);
     for (const command of curls) {
       const body = JSON.parse(await sh(local(command)));
+      assert.equal(body.errors, undefined, JSON.stringify(body));
+      assert.ok(body.data.competitions.some((c) => c.code === 'PL'), JSON.stringify(body));
+    }
+  });
+
+  test('the persisted query example is not found, then registered, then run by its hash', async () => {
+    const [doc, ext] = ['DOC=', 'EXT='].map((start) => commands.find((c) => c.startsWith(start)));
+    const curls = commands.filter((c) => c.startsWith('curl ') && c.includes('$EXT')).map(local);
+    assert.equal(curls.length, 3);
+    const answers = [];
+    for (const curl of curls) answers.push(JSON.parse(await sh(`${doc}; ${ext}; ${curl}`)));
+    assert.equal(answers[0].errors[0].extensions.code, 'PERSISTED_QUERY_NOT_FOUND', JSON.stringify(answers[0]));
+    assert.equal(answers[0].errors[0].message, 'PersistedQueryNotFound');
+    for (const body of answers.slice(1)) {
       assert.equal(body.errors, undefined, JSON.stringify(body));
       assert.ok(body.data.competitions.some((c) => c.code === 'PL'), JSON.stringify(body));
     }

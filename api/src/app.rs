@@ -26,6 +26,9 @@ pub struct ServeOptions {
     #[command(flatten)]
     pub response_cache: crate::http::response_cache::ResponseCacheOptions,
 
+    #[command(flatten)]
+    pub persisted_queries: crate::execution::persisted::PersistedOptions,
+
     /// Do not apply pending database migrations on start (for deployments
     /// that run `api migrate` as a step of their own).
     #[arg(long, env = "SKIP_MIGRATIONS", default_value_t = false)]
@@ -313,12 +316,13 @@ impl App {
         ));
         metrics.register(
             "response_cache_hits",
-            "Anonymous queries answered with a result kept from an identical one",
+            "Queries answered with a result kept from an identical one (anonymous, or from a \
+             viewer who sees what anonymous readers see)",
             response_cache.hits(),
         );
         metrics.register(
             "response_cache_misses",
-            "Anonymous queries that could have been answered from the response cache but ran",
+            "Queries that could have been answered from the response cache but ran",
             response_cache.misses(),
         );
         let rate_limits = RateLimits::from_config(&config);
@@ -348,7 +352,29 @@ impl App {
             open_subscriptions.clone(),
             jobs.clone(),
         );
-        let pipeline = crate::execution::Pipeline::new(schema, &options.limits);
+        let mut persisted = crate::execution::persisted::PersistedDocuments::new(
+            &options.persisted_queries,
+            &crate::execution::document_limits::DocumentLimits::from_limits(&options.limits),
+        )?;
+        if let Some(client) = &redis {
+            persisted = persisted.shared_in(
+                client.clone(),
+                &config.bus_channel_prefix,
+                &options.persisted_queries,
+            );
+        }
+        metrics.register(
+            "persisted_queries_registered",
+            "Documents clients registered by hash (automatic persisted queries) in this process",
+            persisted.registered(),
+        );
+        metrics.register(
+            "persisted_queries_not_found",
+            "Requests by hash answered PERSISTED_QUERY_NOT_FOUND in this process",
+            persisted.not_found(),
+        );
+        let pipeline =
+            crate::execution::Pipeline::new(schema, &options.limits, Arc::new(persisted));
         let subscriptions = crate::execution::fanout::SharedExecutor::new(
             pipeline.clone(),
             open_subscriptions.clone(),

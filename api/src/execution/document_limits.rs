@@ -254,7 +254,7 @@ fn too_deep() -> ServerError {
     )
 }
 
-fn refusal(code: &str, message: String) -> ServerError {
+pub(crate) fn refusal(code: &str, message: String) -> ServerError {
     let mut error = ServerError::new(message, None);
     let mut extensions = ErrorExtensionValues::default();
     extensions.set("code", code);

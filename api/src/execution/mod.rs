@@ -15,6 +15,7 @@ pub mod coded_errors;
 pub mod document_limits;
 pub mod fanout;
 pub mod field_order;
+pub mod persisted;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -39,6 +40,7 @@ use field_order::QueryOrder;
 pub struct Pipeline {
     schema: AppSchema,
     limits: DocumentLimits,
+    persisted: Arc<persisted::PersistedDocuments>,
     latency: OperationLatency,
 }
 
@@ -66,12 +68,23 @@ pub struct Prepared {
 }
 
 impl Pipeline {
-    pub fn new(schema: AppSchema, limits: &crate::app::Limits) -> Self {
+    pub fn new(
+        schema: AppSchema,
+        limits: &crate::app::Limits,
+        persisted: Arc<persisted::PersistedDocuments>,
+    ) -> Self {
         Self {
             schema,
             limits: DocumentLimits::from_limits(limits),
+            persisted,
             latency: Family::new_with_constructor(operation_histogram as fn() -> Histogram),
         }
+    }
+
+    /// The persisted documents, which the edge asks before a request is
+    /// prepared (a document by hash held in Redis, a cache key).
+    pub fn persisted(&self) -> &persisted::PersistedDocuments {
+        &self.persisted
     }
 
     /// The operations' latency histograms, for `/metrics`.
@@ -80,7 +93,17 @@ impl Pipeline {
     }
 
     pub fn prepare(&self, mut request: Request) -> Prepared {
-        let refusal = self.limits.admit(&mut request).err();
+        // A document named by its hash is found first, so that the limits
+        // run on it; one sent to be registered is kept once it passed them.
+        let (refusal, registering) = match self.persisted.resolve(&mut request) {
+            Ok(registering) => (self.limits.admit(&mut request).err(), registering),
+            Err(refusal) => (Some(refusal), None),
+        };
+        if refusal.is_none()
+            && let Some(hash) = registering
+        {
+            self.persisted.register(hash, &request.query);
+        }
         let operation = request.operation_name.clone();
         let order = match &refusal {
             None => QueryOrder::new(request.parsed_query().ok(), operation.as_deref()),
@@ -267,6 +290,30 @@ impl Prepared {
         }
     }
 
+    /// Whether the operation selects a field whose answer depends on who
+    /// asks (`graphql::query::VIEWER_FIELDS`), at its root, fragments
+    /// included; true when it cannot tell (no single operation).
+    pub fn reads_viewer(&self) -> bool {
+        let Some(document) = self.document() else {
+            return true;
+        };
+        // A document's only operation runs without being named.
+        let operation = self.operation().or(match &document.operations {
+            DocumentOperations::Multiple(ops) if ops.len() == 1 => {
+                ops.values().next().map(|op| &op.node)
+            }
+            _ => None,
+        });
+        let Some(operation) = operation else {
+            return true;
+        };
+        selects_viewer_fields(
+            document,
+            &operation.selection_set.node,
+            &mut Default::default(),
+        )
+    }
+
     /// The type of the operation that runs; when several could and none is
     /// named (which fails when it runs), the types of them all; none when
     /// the document does not parse.
@@ -281,4 +328,36 @@ impl Prepared {
             _ => self.operation().map(|op| op.ty).into_iter().collect(),
         }
     }
+}
+
+/// Whether a root selection set selects a viewer field, directly or
+/// through its fragments. Each fragment is walked once (a fragment seen
+/// before added nothing), so the cost is linear in the document's size
+/// whatever its spreads expand to.
+fn selects_viewer_fields(
+    document: &ExecutableDocument,
+    selections: &async_graphql::parser::types::SelectionSet,
+    seen: &mut std::collections::HashSet<async_graphql::Name>,
+) -> bool {
+    use async_graphql::parser::types::Selection;
+    selections
+        .items
+        .iter()
+        .any(|selection| match &selection.node {
+            Selection::Field(field) => {
+                crate::graphql::query::VIEWER_FIELDS.contains(&field.node.name.node.as_str())
+            }
+            Selection::InlineFragment(fragment) => {
+                selects_viewer_fields(document, &fragment.node.selection_set.node, seen)
+            }
+            Selection::FragmentSpread(spread) => {
+                let name = &spread.node.fragment_name.node;
+                if !seen.insert(name.clone()) {
+                    return false;
+                }
+                document.fragments.get(name).is_none_or(|fragment| {
+                    selects_viewer_fields(document, &fragment.node.selection_set.node, seen)
+                })
+            }
+        })
 }

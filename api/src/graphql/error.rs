@@ -47,6 +47,14 @@ pub mod code {
     /// The viewer keeps results away (spoiler-free mode) and asked for a
     /// live feed of them.
     pub const SPOILER_FREE: &str = "SPOILER_FREE";
+    /// A document asked for by its hash alone that this server does not
+    /// hold: send it again with the document (Apollo's persisted queries).
+    pub const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
+    /// Persisted queries are off (`PERSISTED_QUERIES=off`), or the
+    /// extension's version is not 1.
+    pub const PERSISTED_QUERY_NOT_SUPPORTED: &str = "PERSISTED_QUERY_NOT_SUPPORTED";
+    /// With `PERSISTED_QUERIES=allowlist`: a document not on the list.
+    pub const PERSISTED_QUERY_NOT_IN_LIST: &str = "PERSISTED_QUERY_NOT_IN_LIST";
 }
 
 pub fn to_graphql(err: service::Error) -> async_graphql::Error {

@@ -18,6 +18,8 @@ use super::error::to_graphql;
 pub struct Viewer {
     pub user: user::Model,
     pub token_id: i64,
+    /// In spoiler-free mode when they signed in (read with the token).
+    pub spoiler_free: bool,
 }
 
 /// The client's address, for the sign-in rate limits.

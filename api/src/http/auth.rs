@@ -193,6 +193,7 @@ async fn authenticate(
         Ok(Some(found)) => Ok(Viewer {
             user: found.user,
             token_id: found.token_id,
+            spoiler_free: found.spoiler_free,
         }),
         Ok(None) => {
             refuse_failed_token(limits, ip).await?;
@@ -231,11 +232,14 @@ pub fn attach(
         request = request.data(RequestOrigin(origin.clone()));
     }
     match viewer {
-        Some(viewer) => request
+        // Read with the token: a viewer who is not in spoiler-free mode
+        // sees everything, as an anonymous reader does, with no further read.
+        Some(viewer) if viewer.spoiler_free => request
             .data(crate::graphql::spoilers::SpoilerShield::per_request(
                 viewer.user.id,
             ))
             .data(viewer),
+        Some(viewer) => request.data(viewer),
         None => request,
     }
 }
@@ -307,25 +311,13 @@ pub async fn on_connection_init(
     };
     match result {
         Ok(viewer) => {
-            // Whether the viewer keeps results away is read once, here: it
-            // decides whether their live subscriptions may be shared. One
-            // who is, is checked again on every use.
-            match service::accounts::spoilers::is_spoiler_free(&db, viewer.user.id).await {
-                Ok(true) => data.insert(crate::graphql::spoilers::SpoilerShield::Fresh {
+            // Whether the viewer keeps results away is read once, with the
+            // token: it decides whether their live subscriptions may be
+            // shared. One who is, is checked again on every use.
+            if viewer.spoiler_free {
+                data.insert(crate::graphql::spoilers::SpoilerShield::Fresh {
                     user_id: viewer.user.id,
-                }),
-                Ok(false) => {}
-                Err(service::Error::Unavailable(_)) => {
-                    outcome.refuse(CLOSE_TRY_AGAIN);
-                    return Err(async_graphql::Error::new(
-                        service::Error::Unavailable(anyhow::anyhow!("")).to_string(),
-                    ));
-                }
-                Err(err) => {
-                    tracing::error!(error = format!("{err:#}"), "reading spoiler-free mode");
-                    outcome.refuse(CLOSE_INTERNAL);
-                    return Err(coded("internal error".to_owned(), code::INTERNAL));
-                }
+                });
             }
             data.insert(viewer);
             Ok(data)

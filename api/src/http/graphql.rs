@@ -79,7 +79,8 @@ pub async fn get(State(state): State<AppState>, request: Request) -> Response {
         return upgrade(state, &mut parts, caller).await;
     }
     let query = parts.uri.query().unwrap_or_default();
-    let has_query = url_has_param(query, "query");
+    // A persisted query by hash has `extensions` and no `query`.
+    let has_query = url_has_param(query, "query") || url_has_param(query, "extensions");
     if !has_query && accepts_html(&parts.headers) {
         return super::pages::graphiql();
     }
@@ -97,7 +98,9 @@ pub async fn get(State(state): State<AppState>, request: Request) -> Response {
             );
         }
     };
-    // Parsed here, once, to refuse a mutation before anything else.
+    // Parsed here, once, to refuse a mutation before anything else (after
+    // finding a document named by its hash, which may be in Redis).
+    state.pipeline.persisted().fetch(&request).await;
     let prepared = state.pipeline.prepare(request);
     if prepared
         .operation_types()
@@ -288,9 +291,12 @@ impl Edge {
         }
     }
 
-    fn prepare(self, state: &AppState) -> Prepared {
+    async fn prepare(self, state: &AppState) -> Prepared {
         match self {
-            Edge::Decoded(request) => state.pipeline.prepare(request),
+            Edge::Decoded(request) => {
+                state.pipeline.persisted().fetch(&request).await;
+                state.pipeline.prepare(request)
+            }
             Edge::Prepared(prepared) => prepared,
         }
     }
@@ -308,17 +314,25 @@ async fn execute(state: &AppState, format: Format, edge: Edge, caller: Caller) -
     // Taken before the query reads anything: a write announced while it
     // runs leaves its result stale, and it is not served again.
     let revision = state.bus.revision();
-    let cache_key = match viewer {
-        None => state.response_cache.key(request, caller.origin()),
-        Some(_) => None,
-    };
-    // Only query results are kept, so a hit needs no parsing to know it is one.
+    // Anyone who sees what an anonymous reader sees shares the cache; a
+    // viewer in spoiler-free mode neither reads nor fills it.
+    let public_view = viewer.as_ref().is_none_or(|viewer| !viewer.spoiler_free);
+    let cache_key = public_view
+        .then(|| state.pipeline.persisted().document_of(request))
+        .flatten()
+        .and_then(|document| {
+            state
+                .response_cache
+                .key(document.as_str(), request, caller.origin())
+        });
+    // Only results of queries that select no viewer field are kept, so a
+    // hit needs no parsing to know it is one, whoever asks.
     if let Some(key) = &cache_key
         && let Some(body) = state.response_cache.get(key, revision)
     {
         return ok_response(format, body, false);
     }
-    let prepared = edge.prepare(state);
+    let prepared = edge.prepare(state).await;
     let operations = prepared.operation_types();
     if operations.contains(&OperationType::Subscription) {
         let status = match format {
@@ -333,7 +347,10 @@ async fn execute(state: &AppState, format: Format, edge: Edge, caller: Caller) -
              graphql-transport-ws (or legacy graphql-ws) subprotocol",
         );
     }
-    let cache_key = cache_key.filter(|_| operations == [OperationType::Query]);
+    // Only a query that selects no viewer field has an answer to share. A
+    // walk of the root selections, each fragment once.
+    let cache_key =
+        cache_key.filter(|_| operations == [OperationType::Query] && !prepared.reads_viewer());
     if cache_key.is_some() {
         state.response_cache.missed();
     }

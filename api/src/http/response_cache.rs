@@ -1,4 +1,4 @@
-//! Remembers the results of anonymous queries for a moment, so that the
+//! Remembers the results of public queries for a moment, so that the
 //! many fans who ask for the same season page or table between two goals
 //! are answered without running it again each time.
 //!
@@ -11,9 +11,13 @@
 //! covered by a short time to live, `RESPONSE_CACHE_MS`, below the
 //! `max-age` that anonymous GETs already advertise to shared caches.
 //!
-//! Only anonymous queries that ran without errors are kept: what a
-//! signed-in viewer sees can depend on who they are. Bounded in bytes,
-//! least recently used first out.
+//! Only queries that ran without errors and whose answer is the same for
+//! everyone are kept and served: asked anonymously, or by a signed-in
+//! viewer who is not in spoiler-free mode, and selecting no field whose
+//! answer depends on who asks (`graphql::query::VIEWER_FIELDS`: `me`, the
+//! admins' fields). A viewer in spoiler-free mode is never answered from
+//! here, nor is their answer kept. Bounded in bytes, least recently used
+//! first out.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -123,14 +127,21 @@ impl ResponseCache {
     }
 
     /// The request's key, if its result may be kept: the cache is on and
-    /// the request carries nothing but a document and its variables.
-    pub fn key(&self, request: &async_graphql::Request, origin: Option<&str>) -> Option<Key> {
+    /// the request uploads nothing. `document` is the text it runs: its own,
+    /// or the one its persisted query's hash names (`execution::persisted`),
+    /// so a document sent in full and by hash share one answer.
+    pub fn key(
+        &self,
+        document: &str,
+        request: &async_graphql::Request,
+        origin: Option<&str>,
+    ) -> Option<Key> {
         self.entries.as_ref()?;
-        if !request.extensions.is_empty() || !request.uploads.is_empty() {
+        if !request.uploads.is_empty() {
             return None;
         }
         Some(Key {
-            query: request.query.clone(),
+            query: document.to_owned(),
             operation_name: request.operation_name.clone(),
             variables: serde_json::to_string(&request.variables).ok()?,
             origin: origin.map(str::to_owned),
@@ -195,7 +206,7 @@ mod tests {
     #[test]
     fn a_result_is_served_while_the_revision_stands_and_not_after() {
         let cache = cache(60_000);
-        let key = cache.key(&request("{ a }"), None).unwrap();
+        let key = cache.key("{ a }", &request("{ a }"), None).unwrap();
         assert_eq!(cache.get(&key, 1), None);
         cache.put(key.clone(), 1, Bytes::from_static(b"{\"data\":1}"));
         assert_eq!(cache.get(&key, 1).as_deref(), Some(&b"{\"data\":1}"[..]));
@@ -206,9 +217,10 @@ mod tests {
     #[test]
     fn variables_operation_and_origin_are_part_of_the_key() {
         let cache = cache(60_000);
-        let plain = cache.key(&request("{ a }"), None).unwrap();
+        let plain = cache.key("{ a }", &request("{ a }"), None).unwrap();
         let with_variables = cache
             .key(
+                "{ a }",
                 &request("{ a }").variables(async_graphql::Variables::from_json(
                     serde_json::json!({ "id": "1" }),
                 )),
@@ -216,10 +228,10 @@ mod tests {
             )
             .unwrap();
         let named = cache
-            .key(&request("{ a }").operation_name("A"), None)
+            .key("{ a }", &request("{ a }").operation_name("A"), None)
             .unwrap();
         let elsewhere = cache
-            .key(&request("{ a }"), Some("https://example.com"))
+            .key("{ a }", &request("{ a }"), Some("https://example.com"))
             .unwrap();
         cache.put(plain.clone(), 1, Bytes::from_static(b"plain"));
         for other in [with_variables, named, elsewhere] {
@@ -231,19 +243,19 @@ mod tests {
     #[test]
     fn an_old_result_expires_and_a_zero_ttl_keeps_nothing() {
         let cache = cache(1);
-        let key = cache.key(&request("{ a }"), None).unwrap();
+        let key = cache.key("{ a }", &request("{ a }"), None).unwrap();
         cache.put(key.clone(), 1, Bytes::from_static(b"x"));
         std::thread::sleep(Duration::from_millis(5));
         assert_eq!(cache.get(&key, 1), None);
 
         let off = self::cache(0);
-        assert!(off.key(&request("{ a }"), None).is_none());
+        assert!(off.key("{ a }", &request("{ a }"), None).is_none());
     }
 
     #[test]
     fn a_result_too_large_to_keep_is_not_kept() {
         let cache = cache(60_000);
-        let key = cache.key(&request("{ a }"), None).unwrap();
+        let key = cache.key("{ a }", &request("{ a }"), None).unwrap();
         cache.put(key.clone(), 1, Bytes::from(vec![b' '; MAX_ENTRY_BYTES + 1]));
         assert_eq!(cache.get(&key, 1), None);
     }

@@ -25,6 +25,7 @@ mod migrations;
 mod n_plus_one;
 mod observability;
 mod pages;
+mod persisted_queries;
 mod preferences;
 mod probes;
 mod queries;

@@ -1,6 +1,8 @@
-//! Anonymous query results are kept and served again until a write is
+//! Public query results are kept and served again until a write is
 //! announced: what a client reads is never older than its own writes, or
-//! than a write on another replica once the bus carried it.
+//! than a write on another replica once the bus carried it. Anonymous
+//! readers and signed-in readers who see the same share them; an answer
+//! that depends on the viewer is never kept.
 
 use entity::UserRole;
 use serde_json::{Value, json};
@@ -127,13 +129,10 @@ async fn a_write_only_its_user_can_see_leaves_the_kept_answers_be() {
 }
 
 #[tokio::test]
-async fn signed_in_and_failed_queries_are_not_kept() {
+async fn failed_queries_are_not_kept() {
     let app = TestApp::spawn().await;
-    let (feed, match_id) = scheduled(&app).await;
+    scheduled(&app).await;
     let hits = counter(&app, "response_cache_hits").await;
-    for _ in 0..2 {
-        app.ok(&feed, SCORE, json!({ "id": match_id })).await;
-    }
     let unknown = json!({ "id": "999999" });
     for _ in 0..2 {
         let body = app
@@ -145,6 +144,144 @@ async fn signed_in_and_failed_queries_are_not_kept() {
         assert!(!body["errors"].is_null(), "{body}");
     }
     assert_eq!(counter(&app, "response_cache_hits").await, hits);
+}
+
+/// Asks until an answer comes from the cache (through Redis, the app hears
+/// its own earlier writes back a moment later, which moves the revision),
+/// then returns that answer's body.
+async fn until_kept(app: &TestApp, token: Option<&str>, query: &str, variables: Value) -> String {
+    test_support::notify::wait_for(5, "an answer from the cache", || async {
+        let hits = counter(app, "response_cache_hits").await;
+        let body = app
+            .post_as(token, query, variables.clone())
+            .await
+            .text()
+            .await
+            .unwrap();
+        (counter(app, "response_cache_hits").await == hits + 1).then_some(body)
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_signed_in_reader_who_sees_the_public_view_is_answered_from_the_cache() {
+    let app = TestApp::spawn().await;
+    let (_, match_id) = scheduled(&app).await;
+    let fan = accounts::user(&app.db, "fan@example.com").await;
+    let variables = json!({ "id": match_id });
+    let anonymous = app
+        .post_as(None, SCORE, variables.clone())
+        .await
+        .text()
+        .await
+        .unwrap();
+
+    // The second identical request from the signed-in fan is a hit, with
+    // the bytes an anonymous reader gets: one cache for both.
+    let kept = until_kept(&app, Some(&fan.token), SCORE, variables.clone()).await;
+    assert_eq!(kept, anonymous);
+    let hits = counter(&app, "response_cache_hits").await;
+    let statements = app.statements.get();
+    let again = app
+        .post_as(Some(&fan.token), SCORE, variables.clone())
+        .await
+        .text()
+        .await
+        .unwrap();
+    let spent = app.statements.get() - statements;
+    assert_eq!(again, anonymous);
+    assert_eq!(counter(&app, "response_cache_hits").await, hits + 1);
+    assert_eq!(spent, 1, "only the token is read: {spent} statements");
+
+    // A token that does not work is still refused, cached answer or not.
+    let refused = app
+        .post_as(Some("itg_not_a_token"), SCORE, variables.clone())
+        .await;
+    assert_eq!(refused.status(), 401);
+}
+
+#[tokio::test]
+async fn a_spoiler_free_reader_is_never_served_the_kept_anonymous_answer() {
+    let app = TestApp::spawn().await;
+    let (feed, match_id) = scheduled(&app).await;
+    let home_id: i64 = score(&app, &match_id).await["homeTeam"]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    app.start_match(&feed, &match_id).await;
+    app.record_goal(&feed, &match_id, home_id, 12, "Saka").await;
+    let query = "query($id: ID!) { match(id: $id) { spoilerHidden score { home away } } }";
+    let variables = json!({ "id": match_id });
+    let fan = accounts::user(&app.db, "careful@example.com").await;
+    let payload =
+        test_support::notify::set_preferences(&app, &fan.token, json!({ "spoilerFree": true }))
+            .await;
+    assert!(payload.is_object(), "{payload}");
+    // The anonymous answer, with the score, is kept.
+    let public: Value =
+        serde_json::from_str(&until_kept(&app, None, query, variables.clone()).await).unwrap();
+    assert_eq!(
+        public["data"]["match"]["score"],
+        json!({ "home": 1, "away": 0 })
+    );
+
+    let hits = counter(&app, "response_cache_hits").await;
+    for _ in 0..3 {
+        let body = app.graphql_as(&fan.token, query, variables.clone()).await;
+        assert_eq!(body["data"]["match"]["spoilerHidden"], true, "{body}");
+        assert_eq!(
+            body["data"]["match"]["score"],
+            json!({ "home": null, "away": null }),
+            "{body}"
+        );
+    }
+    assert_eq!(counter(&app, "response_cache_hits").await, hits);
+    // Nor was the hidden answer kept for anyone else.
+    let body = app.graphql(query, variables).await;
+    assert_eq!(
+        body["data"]["match"]["score"],
+        json!({ "home": 1, "away": 0 })
+    );
+}
+
+#[tokio::test]
+async fn a_query_that_selects_the_viewer_is_never_kept() {
+    let app = TestApp::spawn().await;
+    scheduled(&app).await;
+    let ada = accounts::user(&app.db, "ada@example.com").await;
+    let bob = accounts::user(&app.db, "bob@example.com").await;
+    let admin = accounts::create(&app.db, "admin@example.com", UserRole::Admin)
+        .await
+        .token;
+    // Make sure answers are kept by now (the revision settled).
+    until_kept(&app, None, "{ competitions { code } }", json!({})).await;
+
+    let hits = counter(&app, "response_cache_hits").await;
+    let direct = "{ competitions { code } me { email } }";
+    let through_a_fragment = "query { ...Mine competitions { code } } fragment Mine on Query { ... on Query { me { email } } }";
+    for query in [direct, through_a_fragment] {
+        for _ in 0..2 {
+            for (fan, email) in [(&ada, "ada@example.com"), (&bob, "bob@example.com")] {
+                let data = app.ok(&fan.token, query, json!({})).await;
+                assert_eq!(data["me"]["email"], email, "{query}: {data}");
+            }
+        }
+    }
+    for _ in 0..2 {
+        app.ok(&admin, "{ deliveries(first: 5) { totalCount } }", json!({}))
+            .await;
+    }
+    assert_eq!(counter(&app, "response_cache_hits").await, hits);
+    // And an admin's answer is not what an anonymous reader gets.
+    let body = app
+        .graphql("{ deliveries(first: 5) { totalCount } }", json!({}))
+        .await;
+    assert_eq!(
+        test_support::error_code(&body),
+        Some("UNAUTHENTICATED"),
+        "{body}"
+    );
 }
 
 #[tokio::test]

@@ -60,6 +60,10 @@ pub struct SignedIn {
 pub struct Authenticated {
     pub user: user::Model,
     pub token_id: i64,
+    /// Whether the user keeps results away (`spoilers`), read with the
+    /// token: it decides, before anything runs, whether they see what an
+    /// anonymous reader sees.
+    pub spoiler_free: bool,
 }
 
 /// Collects field errors so that one response lists every problem.
@@ -246,9 +250,10 @@ pub async fn authenticate(db: &impl ConnectionTrait, token: &str) -> Result<Opti
         .filter(api_token::Column::RevokedAt.is_null())
         .filter(api_token::Column::ExpiresAt.gt(now))
         .find_also_related(user::Entity)
+        .and_also_related(entity::notification_preference::Entity)
         .one(db)
         .await?;
-    let Some((token, Some(user))) = found else {
+    let Some((token, Some(user), preferences)) = found else {
         return Ok(None);
     };
     let stale = token
@@ -264,6 +269,7 @@ pub async fn authenticate(db: &impl ConnectionTrait, token: &str) -> Result<Opti
     Ok(Some(Authenticated {
         user,
         token_id: token.id,
+        spoiler_free: preferences.is_some_and(|p| p.spoiler_free),
     }))
 }
 
