@@ -161,10 +161,11 @@ impl TestApp {
             use base64::Engine as _;
             let vapid = service::notifications::web_push::Vapid::generate("mailto:t@example.com")
                 .expect("a VAPID key");
-            args.extend([
-                "--vapid-private-key".to_owned(),
-                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(vapid.private_key()),
-            ]);
+            // `=`: a base64url key may start with `-`.
+            args.push(format!(
+                "--vapid-private-key={}",
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(vapid.private_key())
+            ));
         }
         args.extend(extra.iter().map(|a| (*a).to_owned()));
         let config = TestCli::try_parse_from(args).expect("test config").config;
