@@ -59,7 +59,8 @@ describe("the README's commands and examples", () => {
     server = await startServer({
       databaseUrl: database.url,
       name: 'readme',
-      env: { DEMO: 'true', DEMO_MINUTE_MS: '100' },
+      // A fixed VAPID key: on PostgreSQL Web Push needs one set.
+      env: { DEMO: 'true', DEMO_MINUTE_MS: '100', VAPID_PRIVATE_KEY: 'RS0WdYWWo1HajXg3NZR1olzCf31i-ZBGDkFyCs7j1jw' },
       timeout: 120_000,
     });
   });
