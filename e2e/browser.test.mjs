@@ -172,6 +172,16 @@ describe('GraphiQL, served by the api with no network', () => {
     assert.match(await inferred.first().locator('.winner').textContent(), /Paris Saint-Germain FC|Real Madrid CF/);
     assert.deepEqual(browser.blocked, []);
     assert.deepEqual(browser.errors, []);
+
+    // "Notify me" on a team asks a visitor who is not signed in to sign in first.
+    await table.locator('tbody tr').first().locator('button.notify').click();
+    const dialog = page.locator('#sign-in');
+    await dialog.waitFor({ state: 'visible', timeout: 10_000 });
+    assert.equal(await page.locator('#sign-in-team').textContent(), 'Liverpool FC');
+    await page.locator('#sign-in-cancel').click();
+    await dialog.waitFor({ state: 'hidden', timeout: 10_000 });
+    assert.deepEqual(browser.blocked, []);
+    assert.deepEqual(browser.errors, []);
   });
 });
 

@@ -1,7 +1,9 @@
 // The live scoreboard: today's and live matches, their scores and events
 // as they happen (the liveScores and matchEvents subscriptions, over one
 // websocket through the graphql-ws client), and a season's tables (one per
-// group), knockout bracket and a team's scorers.
+// group), knockout bracket and a team's scorers; "Notify me" on a team
+// signs in (or registers), follows the team and subscribes this browser
+// to its alerts by Web Push (the service worker is /push-sw.js).
 'use strict';
 (function () {
   const endpoint = new URL('/graphql', window.location.href);
@@ -32,10 +34,17 @@
     return node;
   };
 
-  async function query(text, variables = {}) {
+  // The signed-in account's bearer token, for "Notify me"; kept for this
+  // browser so a second team needs no second sign-in.
+  const TOKEN_KEY = 'inthegame.token';
+  const token = () => window.localStorage.getItem(TOKEN_KEY);
+
+  async function query(text, variables = {}, { auth = false } = {}) {
+    const headers = { 'content-type': 'application/json', accept: 'application/json' };
+    if (auth && token()) headers.authorization = `Bearer ${token()}`;
     const response = await fetch(endpoint, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      headers,
       body: JSON.stringify({ query: text, variables }),
     });
     const body = await response.json();
@@ -261,6 +270,7 @@
             textContent: row.team.name,
             onclick: () => loadScorers(row.team).catch(report),
           }),
+          notifyButton(row.team),
         ),
         el('td', { textContent: row.played }),
         ...[row.won, row.drawn, row.lost].map((n) => el('td', { className: 'wdl', textContent: n })),
@@ -332,6 +342,106 @@
       }),
     );
     $('no-scorers').hidden = list.length > 0;
+  }
+
+  // -------------------------------------------------------- notify me
+
+  const pushSupported = 'serviceWorker' in navigator && 'PushManager' in window;
+
+  function notifyButton(team) {
+    if (!pushSupported) return '';
+    const button = el('button', {
+      type: 'button',
+      className: 'notify',
+      textContent: 'Notify me',
+      title: `Alerts for ${team.name} on this device`,
+    });
+    button.setAttribute('aria-pressed', 'false');
+    button.onclick = () =>
+      notifyMe(team)
+        .then(() => {
+          button.textContent = 'Notifying';
+          button.setAttribute('aria-pressed', 'true');
+        })
+        .catch(report);
+    return button;
+  }
+
+  /** Asks for an email and password and signs in or registers. */
+  function signIn(team) {
+    const dialog = $('sign-in');
+    $('sign-in-team').textContent = team.name;
+    $('sign-in-error').hidden = true;
+    return new Promise((resolve, reject) => {
+      $('sign-in-cancel').onclick = () => {
+        dialog.close();
+        reject(new Error('not signed in'));
+      };
+      $('sign-in-form').onsubmit = async (submit) => {
+        submit.preventDefault();
+        const email = $('sign-in-email').value;
+        const password = $('sign-in-password').value;
+        try {
+          const auth =
+            submit.submitter && submit.submitter.value === 'register'
+              ? (await query(
+                  'mutation($i: RegisterInput!) { register(input: $i) { token } }',
+                  { i: { email, password, displayName: email.split('@')[0] } },
+                )).register
+              : (await query(
+                  'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }',
+                  { e: email, p: password },
+                )).login;
+          window.localStorage.setItem(TOKEN_KEY, auth.token);
+          dialog.close();
+          resolve();
+        } catch (err) {
+          $('sign-in-error').textContent = err.message;
+          $('sign-in-error').hidden = false;
+        }
+      };
+      dialog.showModal();
+    });
+  }
+
+  /** The server's VAPID key as pushManager.subscribe takes it. */
+  function keyBytes(base64url) {
+    const base64 = base64url.replace(/-/g, '+').replace(/_/g, '/');
+    const raw = atob(base64 + '='.repeat((4 - (base64.length % 4)) % 4));
+    return Uint8Array.from(raw, (c) => c.charCodeAt(0));
+  }
+
+  async function notifyMe(team) {
+    const { webPushPublicKey } = await query('{ webPushPublicKey }');
+    if (!webPushPublicKey) throw new Error('this server does not send Web Push');
+    if (!token()) await signIn(team);
+    if ((await Notification.requestPermission()) !== 'granted') {
+      throw new Error('notifications are blocked for this site');
+    }
+    const registration = await navigator.serviceWorker.register('/push-sw.js', { scope: '/' });
+    await navigator.serviceWorker.ready;
+    const subscription =
+      (await registration.pushManager.getSubscription()) ||
+      (await registration.pushManager.subscribe({
+        userVisibleOnly: true,
+        applicationServerKey: keyBytes(webPushPublicKey),
+      }));
+    const { endpoint, keys } = subscription.toJSON();
+    try {
+      await query(
+        `mutation($e: String!, $k: WebPushKeysInput!, $t: ID!) {
+          subscribeWebPush(endpoint: $e, keys: $k) { id }
+          followTeam(teamId: $t) { team { id } }
+          updateNotificationPreferences(input: { liveAlerts: { enabled: true } }) { preferences { timeZone } }
+        }`,
+        { e: endpoint, k: { p256dh: keys.p256dh, auth: keys.auth }, t: team.id },
+        { auth: true },
+      );
+    } catch (err) {
+      // A token that expired or was revoked: sign in again next time.
+      if (/Authorization|authentication/i.test(err.message)) window.localStorage.removeItem(TOKEN_KEY);
+      throw err;
+    }
   }
 
   let standingsTimer;

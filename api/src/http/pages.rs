@@ -1,5 +1,6 @@
 //! What a browser gets: the live scoreboard at `/`, GraphiQL at
-//! `GET /graphql`, the SDL at `/schema.graphql`, the README and
+//! `GET /graphql`, the scoreboard's service worker at `/push-sw.js` (it
+//! shows Web Push notifications), the SDL at `/schema.graphql`, the README and
 //! ARCHITECTURE under `/docs/`, and the pages' scripts and styles under
 //! `/assets/`. Everything is compiled into the binary
 //! (`api/assets/`, with GraphiQL, React and the graphql-ws client vendored
@@ -95,6 +96,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(scoreboard))
         .route("/assets/{file}", get(asset))
+        .route("/push-sw.js", get(service_worker))
         .route("/schema.graphql", get(schema))
         .route(
             "/docs/README.md",
@@ -128,6 +130,22 @@ fn page(html: &'static str) -> Response {
             (header::REFERRER_POLICY, "same-origin"),
         ],
         html,
+    )
+        .into_response()
+}
+
+/// The service worker, at a fixed path at the root: a worker controls
+/// only pages under its own path, and a browser checks it for updates
+/// itself, so it is never cached. It fetches nothing.
+async fn service_worker() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, JS),
+            (header::CACHE_CONTROL, "no-cache"),
+            (header::CONTENT_SECURITY_POLICY, "default-src 'none'"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        include_str!("../../assets/push-sw.js"),
     )
         .into_response()
 }

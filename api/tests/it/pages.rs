@@ -65,6 +65,41 @@ async fn graphiql_and_the_scoreboard_load_everything_from_this_server() {
 }
 
 #[tokio::test]
+async fn the_scoreboard_offers_web_push_through_a_service_worker_at_the_root() {
+    let app = TestApp::spawn().await;
+    let page = html(&app, "/").await;
+    let script = links(&page)
+        .into_iter()
+        .find(|link| link.starts_with("/assets/scoreboard.") && link.ends_with(".js"))
+        .expect("the scoreboard's script");
+    let script = app.http.get(app.url(&script)).send().await.unwrap();
+    let script = script.text().await.unwrap();
+    for needed in [
+        "serviceWorker.register('/push-sw.js'",
+        "pushManager.subscribe",
+        "webPushPublicKey",
+        "subscribeWebPush(",
+    ] {
+        assert!(script.contains(needed), "{needed}");
+    }
+    assert!(page.contains("id=\"sign-in\""), "a sign-in form: {page}");
+
+    let worker = app.http.get(app.url("/push-sw.js")).send().await.unwrap();
+    assert_eq!(worker.status(), 200);
+    assert_eq!(
+        worker.headers()["content-type"],
+        "text/javascript; charset=utf-8"
+    );
+    assert_eq!(worker.headers()["cache-control"], "no-cache");
+    let worker = worker.text().await.unwrap();
+    assert!(
+        worker.contains("addEventListener('push'") && worker.contains("showNotification"),
+        "{worker}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn graphiql_is_wired_for_subscriptions_over_a_websocket() {
     let app = TestApp::spawn().await;
     let page = html(&app, "/graphql").await;
