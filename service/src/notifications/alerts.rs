@@ -229,43 +229,68 @@ fn schedule_change_draft(
 async fn write_all(
     db: &DatabaseConnection,
     game: &football_match::Model,
-    asked: impl Fn(&Follower) -> bool,
-    draft: impl Fn(&Schedule) -> Draft,
+    asked: impl Fn(&Follower) -> bool + Sync,
+    draft: impl Fn(&Schedule) -> Draft + Sync,
     now: DateTime<Utc>,
     told: &Told,
 ) -> Result<usize> {
     let coverage = audience::Coverage::of(db, game).await?;
     let ids = audience::of_match(db, &coverage).await?;
     let mut count = 0;
-    for batch in ids.chunks(super::WRITE_BATCH) {
-        let followers = audience::load_followers(db, &coverage, batch).await?;
-        let items: Vec<_> = followers
-            .iter()
-            .filter(|follower| asked(follower))
-            .filter_map(
-                |Follower {
-                     preferences, user, ..
-                 }| {
-                    let schedule = Schedule::read_or_skip(user, preferences, "alert")?;
-                    Some((preferences, draft(&schedule), schedule.is_quiet(now)))
-                },
-            )
-            .collect();
-        if items.is_empty() {
-            continue;
-        }
-        let txn = db.begin().await?;
-        let written = super::write_many(&txn, items, now).await?;
-        txn.commit().await?;
-        count += written.len();
-        if !written.is_empty() && told.send(written).await.is_err() {
-            tracing::warn!(
-                "alerts were written but nobody is telling them; the sweep will queue their deliveries"
-            );
-        }
+    // Batches side by side: one batch's round trips and commit leave the
+    // database idle that another batch's inserts can use.
+    for group in ids.chunks(super::WRITE_BATCH * WRITERS) {
+        let written = futures::future::try_join_all(
+            group
+                .chunks(super::WRITE_BATCH)
+                .map(|batch| write_batch(db, &coverage, batch, &asked, &draft, now, told)),
+        )
+        .await?;
+        count += written.into_iter().sum::<usize>();
     }
     Ok(count)
 }
+
+/// One batch of `write_all`, in a transaction of its own.
+async fn write_batch(
+    db: &DatabaseConnection,
+    coverage: &audience::Coverage,
+    batch: &[i64],
+    asked: &(impl Fn(&Follower) -> bool + Sync),
+    draft: &(impl Fn(&Schedule) -> Draft + Sync),
+    now: DateTime<Utc>,
+    told: &Told,
+) -> Result<usize> {
+    let followers = audience::load_followers(db, coverage, batch).await?;
+    let items: Vec<_> = followers
+        .iter()
+        .filter(|follower| asked(follower))
+        .filter_map(
+            |Follower {
+                 preferences, user, ..
+             }| {
+                let schedule = Schedule::read_or_skip(user, preferences, "alert")?;
+                Some((preferences, draft(&schedule), schedule.is_quiet(now)))
+            },
+        )
+        .collect();
+    if items.is_empty() {
+        return Ok(0);
+    }
+    let txn = db.begin().await?;
+    let written = super::write_many(&txn, items, now).await?;
+    txn.commit().await?;
+    let count = written.len();
+    if !written.is_empty() && told.send(written).await.is_err() {
+        tracing::warn!(
+            "alerts were written but nobody is telling them; the sweep will queue their deliveries"
+        );
+    }
+    Ok(count)
+}
+
+/// Batches of one alert written at once, each in its own transaction.
+const WRITERS: usize = 4;
 
 async fn team_names(
     db: &impl ConnectionTrait,

@@ -21,10 +21,7 @@ pub struct Mailer {
     transport: Transport,
     /// SMTP sessions sent over at once (`SMTP_CONNECTIONS`). lettre's pool
     /// keeps this many connections for reuse but would open more under
-    /// load; the semaphore makes it the bound. Each session spends most of
-    /// a mail waiting: lettre writes the end-of-data marker apart from the
-    /// message without `TCP_NODELAY`, so it waits out the server's delayed
-    /// acknowledgement (about 40 ms on Linux) before the marker goes out.
+    /// load; the semaphore makes it the bound.
     sessions: Arc<Semaphore>,
     connections: usize,
 }
