@@ -47,6 +47,8 @@ mod tests {
         "bracket",
         "scorers",
         "headToHead",
+        // The deployment's VAPID public key: the same for every viewer.
+        "webPushPublicKey",
     ];
 
     #[test]
