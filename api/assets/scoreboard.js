@@ -347,6 +347,15 @@
   // -------------------------------------------------------- notify me
 
   const pushSupported = 'serviceWorker' in navigator && 'PushManager' in window;
+  // The server's VAPID key, asked once: a server without one sends no Web
+  // Push, and then no team offers "Notify me".
+  let pushKey = null;
+  function webPushKey() {
+    pushKey ??= query('{ webPushPublicKey }')
+      .then((data) => data.webPushPublicKey)
+      .catch(() => null);
+    return pushKey;
+  }
 
   function notifyButton(team) {
     if (!pushSupported) return '';
@@ -355,6 +364,10 @@
       className: 'notify',
       textContent: 'Notify me',
       title: `Alerts for ${team.name} on this device`,
+    });
+    button.hidden = true;
+    webPushKey().then((key) => {
+      button.hidden = !key;
     });
     button.setAttribute('aria-pressed', 'false');
     button.onclick = () =>
@@ -412,7 +425,7 @@
   }
 
   async function notifyMe(team) {
-    const { webPushPublicKey } = await query('{ webPushPublicKey }');
+    const webPushPublicKey = await webPushKey();
     if (!webPushPublicKey) throw new Error('this server does not send Web Push');
     if (!token()) await signIn(team);
     if ((await Notification.requestPermission()) !== 'granted') {
