@@ -232,7 +232,8 @@
           penalties { teamA teamB } status winner { id } winnerInferred } } } }`,
       { id: seasonId },
     );
-    if (!season) return;
+    // A season picked while this one loaded wins: its answer may come first.
+    if (!season || $('season').value !== seasonId) return;
     $('tables').replaceChildren(...season.tables.map((table) => standingsTable(table, season.tables.length)));
     $('bracket').replaceChildren(...season.bracket.map(bracketRound));
     $('bracket-title').hidden = season.bracket.length === 0;
