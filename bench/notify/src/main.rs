@@ -275,6 +275,12 @@ impl Bench {
                     &env,
                     &["digest", "--kind", kind, "--as-of", &now],
                 )?;
+                // The answer is the line that says what was queued; any
+                // log lines (a warning at start) come before it.
+                let out = out
+                    .lines()
+                    .find(|line| line.starts_with("queued "))
+                    .with_context(|| format!("no answer from the dispatcher: {out}"))?;
                 let took = out
                     .split_whitespace()
                     .collect::<Vec<_>>()
