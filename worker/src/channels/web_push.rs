@@ -29,7 +29,7 @@ use web_push_native::jwt_simple::prelude::{
 };
 use web_push_native::{Auth, p256};
 
-use super::webhook::{CheckedResolver, PrivateAddress};
+use super::webhook::{CheckedResolver, outcome};
 
 /// Requests one worker process sends to one push service at once. Push
 /// services are few and large (one per browser vendor), so this is higher
@@ -237,7 +237,7 @@ impl PushSlot {
             .body(body)
             .send()
             .await
-            .map_err(|e| format!("POST {url}: {}", outcome(&e)))?;
+            .map_err(|e| format!("POST {url}: {}", outcome(&e, "Web Push")))?;
         let status = response.status();
         if status.is_success() {
             return Ok(());
@@ -330,27 +330,6 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
         .parse()
         .ok()?;
     Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER))
-}
-
-/// What went wrong, without the details of the network (those go to the log).
-fn outcome(err: &reqwest::Error) -> &'static str {
-    let mut detail = err.to_string();
-    let mut source = std::error::Error::source(err);
-    while let Some(cause) = source {
-        if cause.is::<PrivateAddress>() {
-            return "refused: the host resolves only to private network addresses";
-        }
-        detail = format!("{detail}: {cause}");
-        source = cause.source();
-    }
-    tracing::info!(error = detail, "Web Push attempt failed");
-    if err.is_timeout() {
-        "timed out"
-    } else if err.is_connect() {
-        "could not connect"
-    } else {
-        "failed"
-    }
 }
 
 #[cfg(test)]

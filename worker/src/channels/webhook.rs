@@ -146,7 +146,7 @@ impl WebhookSlot {
             .body(body)
             .send()
             .await
-            .map_err(|e| format!("POST {url}: {}", outcome(&e)))?;
+            .map_err(|e| format!("POST {url}: {}", outcome(&e, "webhook")))?;
         let status = response.status();
         if status.is_success() {
             Ok(())
@@ -167,7 +167,8 @@ pub fn signature(secret: &str, timestamp: &str, body: &str) -> String {
 
 /// What went wrong, in words that do not map the receiver's network: the
 /// error's detail (a refused port, a DNS answer) goes to the log only.
-fn outcome(err: &reqwest::Error) -> &'static str {
+/// Shared by the channels that post over the checked resolver.
+pub(crate) fn outcome(err: &reqwest::Error, channel: &str) -> &'static str {
     let mut detail = err.to_string();
     let mut source = std::error::Error::source(err);
     while let Some(cause) = source {
@@ -177,7 +178,7 @@ fn outcome(err: &reqwest::Error) -> &'static str {
         detail = format!("{detail}: {cause}");
         source = cause.source();
     }
-    tracing::info!(error = detail, "webhook attempt failed");
+    tracing::info!(error = detail, channel, "attempt failed");
     if err.is_timeout() {
         "timed out"
     } else if err.is_connect() {
