@@ -30,6 +30,11 @@ pub struct Model {
     /// Keep results from this user until they reveal a match.
     #[sea_orm(default_value = false)]
     pub spoiler_free: bool,
+    /// Seconds (0 to 120) that live alerts and signed-in subscriptions are
+    /// held back after what they tell happened, so that nothing beats the
+    /// broadcast the fan watches.
+    #[sea_orm(default_value = 0)]
+    pub stream_delay_seconds: i32,
     #[sea_orm(column_type = "String(StringLen::N(5))", nullable)]
     pub quiet_start: Option<String>,
     #[sea_orm(column_type = "String(StringLen::N(5))", nullable)]

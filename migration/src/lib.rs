@@ -22,6 +22,7 @@ mod m20261207_000031_digest_due_index;
 mod m20261207_000032_outbox_trace_context;
 mod m20261207_000041_follow_competitions_and_matches;
 mod m20261207_000051_web_push;
+mod m20261207_000061_stream_delay;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000032_outbox_trace_context::Migration),
             Box::new(m20261207_000041_follow_competitions_and_matches::Migration),
             Box::new(m20261207_000051_web_push::Migration),
+            Box::new(m20261207_000061_stream_delay::Migration),
         ]
     }
 }

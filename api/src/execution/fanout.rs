@@ -5,7 +5,8 @@
 //! database reads and DataLoader batches included), and its response is
 //! written to JSON once; each socket then writes those bytes with its own
 //! operation id spliced in (see [`Splice`]). The fields these reach never depend on
-//! who is asking (a viewer in spoiler-free mode never shares), which is what
+//! who is asking (a viewer in spoiler-free mode, or with a stream delay,
+//! never shares), which is what
 //! makes sharing them safe; every other subscription (`notificationReceived`
 //! above all) runs once per subscriber, as before.
 //!
@@ -367,15 +368,16 @@ impl Executor for SharedExecutor {
     ) -> BoxStream<'static, Response> {
         let prepared = self.pipeline.prepare(request);
         // A shared execution runs without any viewer; one who keeps
-        // results away runs their own, where the resolvers see them.
-        let spoiler_free = session_data.as_ref().is_some_and(|data| {
+        // results away, or has them held back by a stream delay, runs
+        // their own, where the resolvers see them.
+        let own = session_data.as_ref().is_some_and(|data| {
             data.contains_key(&std::any::TypeId::of::<
                 crate::graphql::spoilers::SpoilerShield,
-            >())
+            >()) || data.contains_key(&std::any::TypeId::of::<crate::graphql::StreamDelayed>())
         });
         // Only a socket that splices shared payloads in can read them.
         let splice = Splice::of(session_data.as_ref());
-        match shareable(&prepared).filter(|_| !spoiler_free).zip(splice) {
+        match shareable(&prepared).filter(|_| !own).zip(splice) {
             Some(((key, replay), splice)) => self.join(key, replay, prepared, splice),
             None => self.pipeline.run_stream(prepared, session_data),
         }

@@ -20,6 +20,8 @@ pub struct Viewer {
     pub token_id: i64,
     /// In spoiler-free mode when they signed in (read with the token).
     pub spoiler_free: bool,
+    /// Their stream delay when they signed in (read with the token).
+    pub stream_delay: service::accounts::preferences::StreamDelay,
 }
 
 /// The client's address, for the sign-in rate limits.

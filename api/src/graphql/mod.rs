@@ -18,7 +18,7 @@ use sea_orm::DatabaseConnection;
 
 pub use mutation::{AccountSettings, MutationRoot};
 pub use query::QueryRoot;
-pub use subscription::{OpenSubscriptions, SubscriptionRoot};
+pub use subscription::{OpenSubscriptions, StreamDelayed, SubscriptionRoot};
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 

@@ -1,10 +1,13 @@
 //! Subscriptions: live matches, live tables and the viewer's notifications,
 //! served over both websocket protocols on `/graphql`. Each stream comes
 //! from `service::live::stream`, which refills from the database on any gap.
+//! A socket signed in with a stream delay (`StreamDelayed`) runs its own
+//! executions, each item held back until that long after it happened.
 
 use std::collections::HashSet;
 
 use async_graphql::{Context, ID, Subscription};
+use futures::stream::BoxStream;
 use futures::{Stream, StreamExt};
 use prometheus_client::metrics::gauge::Gauge;
 use sea_orm::DatabaseConnection;
@@ -51,6 +54,37 @@ impl OpenSubscriptions {
     }
 }
 
+/// In a websocket's data when its viewer signed in with a stream delay:
+/// their live subscriptions are not shared, and each holds its items back.
+#[derive(Clone, Copy, Debug)]
+pub struct StreamDelayed(pub service::accounts::preferences::StreamDelay);
+
+/// `inner` as this viewer gets it: held back by their stream delay, if
+/// they have one, from when each item happened (`happened`).
+fn held<T: Send + 'static>(
+    ctx: &Context<'_>,
+    inner: impl Stream<Item = service::Result<T>> + Send + 'static,
+    happened: fn(&T) -> Option<chrono::DateTime<chrono::Utc>>,
+) -> BoxStream<'static, service::Result<T>> {
+    match ctx.data_opt::<StreamDelayed>() {
+        Some(StreamDelayed(delay)) if !delay.is_off() => {
+            stream::delayed(inner, delay.duration(), happened).boxed()
+        }
+        _ => inner.boxed(),
+    }
+}
+
+/// A match a live stream read, as this viewer gets it: held back by a
+/// stream delay, it is resolved later, as it was when read.
+fn match_of(
+    ctx: &Context<'_>,
+) -> fn(service::Result<entity::football_match::Model>) -> async_graphql::Result<Match> {
+    match ctx.data_opt::<StreamDelayed>() {
+        Some(_) => |r| gql(r).map(Match::snapshot),
+        None => |r| gql(r).map(Match::new),
+    }
+}
+
 fn gql<T>(result: service::Result<T>) -> async_graphql::Result<T> {
     result.map_err(to_graphql)
 }
@@ -69,7 +103,10 @@ impl SubscriptionRoot {
         let id = parse_id("matchId", &match_id)?;
         ensure_match(&db, id).await?;
         refuse_live_results(ctx, Some(id)).await?;
-        let updates = stream::match_updates(db, &bus, id).map(|r| gql(r).map(Match::new));
+        let updates = held(ctx, stream::match_updates(db, &bus, id), |m| {
+            Some(m.updated_at)
+        })
+        .map(match_of(ctx));
         Ok(open.track(updates))
     }
 
@@ -89,7 +126,10 @@ impl SubscriptionRoot {
         }
         ensure_match(&db, id).await?;
         refuse_live_results(ctx, Some(id)).await?;
-        let events = stream::match_events(db, &bus, id, after_seq).map(|r| gql(r).map(MatchEvent));
+        let events = held(ctx, stream::match_events(db, &bus, id, after_seq), |e| {
+            Some(e.created_at)
+        })
+        .map(|r| gql(r).map(MatchEvent));
         Ok(open.track(events))
     }
 
@@ -114,7 +154,10 @@ impl SubscriptionRoot {
                 .map(|id| parse_id("teamIds", id))
                 .collect::<async_graphql::Result<HashSet<i64>>>()?,
         };
-        let scores = stream::live_scores(db, &bus, filter).map(|r| gql(r).map(Match::new));
+        let scores = held(ctx, stream::live_scores(db, &bus, filter), |m| {
+            Some(m.updated_at)
+        })
+        .map(match_of(ctx));
         Ok(open.track(scores))
     }
 
@@ -137,7 +180,7 @@ impl SubscriptionRoot {
             return Err(to_graphql(service::Error::not_found("season")));
         }
         refuse_live_results(ctx, None).await?;
-        let tables = stream::standings_changes(db, &bus, id)
+        let tables = held(ctx, stream::standings_changes(db, &bus, id), |_| None)
             .map(|r| gql(r).map(|rows| rows.into_iter().map(StandingRow).collect()));
         Ok(open.track(tables))
     }

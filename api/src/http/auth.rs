@@ -194,6 +194,7 @@ async fn authenticate(
             user: found.user,
             token_id: found.token_id,
             spoiler_free: found.spoiler_free,
+            stream_delay: found.stream_delay,
         }),
         Ok(None) => {
             refuse_failed_token(limits, ip).await?;
@@ -318,6 +319,11 @@ pub async fn on_connection_init(
                 data.insert(crate::graphql::spoilers::SpoilerShield::Fresh {
                     user_id: viewer.user.id,
                 });
+            }
+            // So is their stream delay: a delayed viewer's live
+            // subscriptions run on their own, held back on the socket.
+            if !viewer.stream_delay.is_off() {
+                data.insert(crate::graphql::StreamDelayed(viewer.stream_delay));
             }
             data.insert(viewer);
             Ok(data)

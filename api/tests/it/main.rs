@@ -36,6 +36,7 @@ mod schema;
 mod scorers;
 mod spoilers;
 mod stages;
+mod stream_delay;
 mod transport;
 mod websocket_auth;
 mod websocket_limits;

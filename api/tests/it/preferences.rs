@@ -252,6 +252,16 @@ async fn every_bad_preference_is_named_with_a_clear_message_and_nothing_is_writt
             "channels.webhook",
             "needs a webhookUrl to deliver to",
         ),
+        (
+            json!({ "streamDelaySeconds": 121 }),
+            "streamDelaySeconds",
+            "must be from 0 to 120 seconds, not 121",
+        ),
+        (
+            json!({ "streamDelaySeconds": -1 }),
+            "streamDelaySeconds",
+            "must be from 0 to 120 seconds, not -1",
+        ),
     ];
     for (input, field, message) in cases {
         // A valid change rides along, to show that nothing is half-written.

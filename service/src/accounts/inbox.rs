@@ -8,9 +8,12 @@
 //! Notifications `held` back during quiet hours are folded into the next
 //! digest rather than released one by one, so the inbox does not list them.
 //! Nor does it list those written while the user had the in-app channel
-//! off: they exist only as the record behind an email or webhook.
+//! off: they exist only as the record behind an email or webhook. A
+//! live alert held back by the user's stream delay joins the inbox at its
+//! release, when its in-app delivery is delivered
+//! (`notifications::alerts::delay`).
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use entity::notification;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -30,30 +33,55 @@ pub type Page = crate::pagination::NewestFirst<notification::Model>;
 /// delivery. A correlated `EXISTS`, so each row is one lookup in the
 /// deliveries' `(notification_id, channel)` unique index.
 pub fn in_app() -> sea_orm::Condition {
+    in_app_where(None)
+}
+
+/// `in_app`, shown by `now`: the in-app delivery of a live alert held back
+/// by a stream delay is delivered at its release, and the notification
+/// joins the inbox then.
+pub fn shown_by(now: DateTime<Utc>) -> sea_orm::Condition {
+    use entity::delivery;
+    use sea_orm::sea_query::ExprTrait as _;
+    in_app_where(Some(
+        Expr::col((delivery::Entity, delivery::Column::DeliveredAt)).lte(now),
+    ))
+}
+
+/// `in_app`, still held back by a stream delay at `now`.
+pub fn held_back_at(now: DateTime<Utc>) -> sea_orm::Condition {
+    use entity::delivery;
+    use sea_orm::sea_query::ExprTrait as _;
+    in_app_where(Some(
+        Expr::col((delivery::Entity, delivery::Column::DeliveredAt)).gt(now),
+    ))
+}
+
+fn in_app_where(delivered: Option<sea_orm::sea_query::SimpleExpr>) -> sea_orm::Condition {
     use entity::{DeliveryChannel, delivery};
     use sea_orm::sea_query::{ExprTrait as _, Query};
+    let mut exists = Query::select();
+    exists
+        .expr(Expr::val(1))
+        .from(delivery::Entity)
+        .and_where(
+            Expr::col((delivery::Entity, delivery::Column::NotificationId))
+                .equals((notification::Entity, notification::Column::Id)),
+        )
+        .and_where(
+            Expr::col((delivery::Entity, delivery::Column::Channel)).eq(DeliveryChannel::InApp),
+        );
+    if let Some(delivered) = delivered {
+        exists.and_where(delivered);
+    }
     sea_orm::Condition::all()
         .add(notification::Column::Held.eq(false))
-        .add(Expr::exists(
-            Query::select()
-                .expr(Expr::val(1))
-                .from(delivery::Entity)
-                .and_where(
-                    Expr::col((delivery::Entity, delivery::Column::NotificationId))
-                        .equals((notification::Entity, notification::Column::Id)),
-                )
-                .and_where(
-                    Expr::col((delivery::Entity, delivery::Column::Channel))
-                        .eq(DeliveryChannel::InApp),
-                )
-                .to_owned(),
-        ))
+        .add(Expr::exists(exists.to_owned()))
 }
 
 fn visible(user_id: i64, unread_only: bool) -> Select<notification::Entity> {
     let mut select = notification::Entity::find()
         .filter(notification::Column::UserId.eq(user_id))
-        .filter(in_app());
+        .filter(shown_by(Utc::now()));
     if unread_only {
         select = select.filter(notification::Column::ReadAt.is_null());
     }
@@ -122,7 +150,7 @@ pub async fn mark_all_read(db: &impl ConnectionTrait, user_id: i64) -> Result<u6
     let result = notification::Entity::update_many()
         .col_expr(notification::Column::ReadAt, Expr::value(Utc::now()))
         .filter(notification::Column::UserId.eq(user_id))
-        .filter(in_app())
+        .filter(shown_by(Utc::now()))
         .filter(notification::Column::ReadAt.is_null())
         .exec(db)
         .await?;

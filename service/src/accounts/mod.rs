@@ -64,6 +64,9 @@ pub struct Authenticated {
     /// token: it decides, before anything runs, whether they see what an
     /// anonymous reader sees.
     pub spoiler_free: bool,
+    /// The user's stream delay, read with the token: it decides whether
+    /// their live subscriptions may be shared.
+    pub stream_delay: preferences::StreamDelay,
 }
 
 /// Collects field errors so that one response lists every problem.
@@ -269,7 +272,10 @@ pub async fn authenticate(db: &impl ConnectionTrait, token: &str) -> Result<Opti
     Ok(Some(Authenticated {
         user,
         token_id: token.id,
-        spoiler_free: preferences.is_some_and(|p| p.spoiler_free),
+        spoiler_free: preferences.as_ref().is_some_and(|p| p.spoiler_free),
+        stream_delay: preferences.map_or_else(Default::default, |p| {
+            preferences::StreamDelay::stored(p.stream_delay_seconds)
+        }),
     }))
 }
 

@@ -64,8 +64,51 @@ impl Preferences {
         ))
     }
 
+    pub fn stream_delay(&self) -> StreamDelay {
+        StreamDelay::stored(self.row.stream_delay_seconds)
+    }
+
     pub fn has_webhook_secret(&self) -> bool {
         self.row.webhook_secret.is_some()
+    }
+}
+
+/// How long a fan's live alerts and signed-in subscriptions are held
+/// back after what they tell happened, so that nothing beats the
+/// broadcast they watch: whole seconds from 0 (off) to 120.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StreamDelay(u8);
+
+impl StreamDelay {
+    /// The longest delay; it also bounds what a delayed subscriber holds.
+    pub const MAX_SECONDS: u8 = 120;
+
+    pub fn parse(seconds: i32) -> Result<Self, String> {
+        match u8::try_from(seconds) {
+            Ok(s) if s <= Self::MAX_SECONDS => Ok(Self(s)),
+            _ => Err(format!(
+                "must be from 0 to {} seconds, not {seconds}",
+                Self::MAX_SECONDS
+            )),
+        }
+    }
+
+    /// As stored: a value out of range (written by hand) reads as the
+    /// nearest one allowed rather than failing the fan's alerts.
+    pub fn stored(seconds: i32) -> Self {
+        Self(seconds.clamp(0, i32::from(Self::MAX_SECONDS)) as u8)
+    }
+
+    pub fn seconds(self) -> u8 {
+        self.0
+    }
+
+    pub fn is_off(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn duration(self) -> chrono::Duration {
+        chrono::Duration::seconds(i64::from(self.0))
     }
 }
 
@@ -128,6 +171,8 @@ pub struct Update {
     pub live_kinds: Option<Vec<AlertKind>>,
     pub schedule_change_enabled: Option<bool>,
     pub spoiler_free: Option<bool>,
+    /// Seconds, checked by `StreamDelay::parse`.
+    pub stream_delay_seconds: Option<i32>,
     /// `(start, end)`.
     pub quiet_hours: Change<(String, String)>,
     pub email_enabled: Option<bool>,
@@ -157,6 +202,7 @@ pub(crate) fn defaults(user_id: i64) -> prefs::Model {
         live_kinds: alert_kinds::stored(&DEFAULT_KINDS.map(AlertKind::Event)),
         schedule_change_enabled: true,
         spoiler_free: false,
+        stream_delay_seconds: 0,
         quiet_start: None,
         quiet_end: None,
         email_enabled: false,
@@ -255,6 +301,9 @@ pub async fn update(
             None => Change::Keep,
         },
     };
+    let stream_delay = update
+        .stream_delay_seconds
+        .and_then(|seconds| errors.check("streamDelaySeconds", StreamDelay::parse(seconds)));
     let live_kinds = update
         .live_kinds
         .clone()
@@ -286,6 +335,9 @@ pub async fn update(
     }
     if let Some(v) = update.spoiler_free {
         row.spoiler_free = v;
+    }
+    if let Some(delay) = stream_delay {
+        row.stream_delay_seconds = i32::from(delay.seconds());
     }
     match quiet {
         Change::Keep => {}
@@ -468,6 +520,27 @@ mod tests {
                 .unwrap_err()
                 .contains("2048")
         );
+    }
+
+    #[test]
+    fn a_stream_delay_from_0_to_120_seconds_is_accepted() {
+        assert!(StreamDelay::parse(0).unwrap().is_off());
+        assert_eq!(StreamDelay::parse(45).unwrap().seconds(), 45);
+        assert_eq!(StreamDelay::parse(120).unwrap().seconds(), 120);
+    }
+
+    #[test]
+    fn a_stream_delay_outside_0_to_120_seconds_is_refused_with_the_range() {
+        for seconds in [-1, 121, 256, i32::MAX, i32::MIN] {
+            let err = StreamDelay::parse(seconds).unwrap_err();
+            assert!(err.contains("from 0 to 120 seconds"), "{seconds}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_stored_stream_delay_out_of_range_reads_as_the_nearest_allowed() {
+        assert_eq!(StreamDelay::stored(500).seconds(), 120);
+        assert!(StreamDelay::stored(-3).is_off());
     }
 
     #[test]

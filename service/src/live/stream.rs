@@ -5,9 +5,9 @@
 
 use std::collections::HashSet;
 
-use entity::{MatchStatus, football_match, match_event, notification};
+use entity::{DeliveryChannel, MatchStatus, delivery, football_match, match_event, notification};
 use futures::Stream;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::bus::{Bus, BusMessage, Delivery, Subscription, Topic};
@@ -250,7 +250,10 @@ pub fn standings_changes(
 }
 
 /// The user's new in-app notifications as they are written: everything
-/// after the newest one that existed when this was called.
+/// after the newest one that existed when this was called. One held back
+/// by the user's stream delay comes at its release, when the stream wakes
+/// on its own (the bus has nothing to say then), and a newer one released
+/// before it does not make it skipped.
 pub async fn notifications(
     db: DatabaseConnection,
     bus: &Bus,
@@ -259,38 +262,150 @@ pub async fn notifications(
     let mut rx = bus.subscribe(Topic::User(user_id));
     // Read eagerly: a notification written after the caller subscribed must
     // not be mistaken for one that already existed.
-    let mut last_id = notification::Entity::find()
+    let newest = notification::Entity::find()
         .filter(notification::Column::UserId.eq(user_id))
         .order_by_desc(notification::Column::Id)
         .one(&db)
         .await?
         .map_or(0, |n| n.id);
+    // One held back by the stream delay and not shown yet is still to
+    // come, and so is any newer one held back; those shown already are not.
+    let now = chrono::Utc::now();
+    let first_held = notification::Entity::find()
+        .filter(notification::Column::UserId.eq(user_id))
+        .filter(crate::accounts::inbox::held_back_at(now))
+        .order_by_asc(notification::Column::Id)
+        .one(&db)
+        .await?;
+    // Delivered (or there before this began) though above `last_id`,
+    // because an older one is still held back: a stream delay's worth.
+    let (mut last_id, mut told, mut wake) = match first_held {
+        None => (newest, HashSet::new(), None),
+        Some(held) => {
+            let shown: Vec<i64> = notification::Entity::find()
+                .select_only()
+                .column(notification::Column::Id)
+                .filter(notification::Column::UserId.eq(user_id))
+                .filter(notification::Column::Id.gt(held.id - 1))
+                .filter(crate::accounts::inbox::shown_by(now))
+                .into_tuple()
+                .all(&db)
+                .await?;
+            // Read at once, which finds when the next one is due.
+            (held.id - 1, shown.into_iter().collect(), Some(now))
+        }
+    };
     Ok(async_stream::try_stream! {
         loop {
-            let wanted = match next(&mut rx).await {
-                Next::Stop => break,
-                Next::Refill => true,
-                Next::Deliver(message) => {
-                    match &*message {
+            let wanted = tokio::select! {
+                next = next(&mut rx) => match next {
+                    Next::Stop => break,
+                    Next::Refill => true,
+                    Next::Deliver(message) => match &*message {
                         BusMessage::Notification { user_id: u, .. } => *u == user_id,
                         BusMessage::Notifications { user_ids } => user_ids.contains(&user_id),
                         _ => false,
-                    }
-                }
+                    },
+                },
+                () = until(wake) => true,
             };
             if wanted {
+                let now = chrono::Utc::now();
+                // Each with its in-app delivery, which says when it is shown.
                 let fresh = notification::Entity::find()
+                    .find_also_related(delivery::Entity)
                     .filter(notification::Column::UserId.eq(user_id))
                     .filter(notification::Column::Id.gt(last_id))
-                    .filter(crate::accounts::inbox::in_app())
+                    .filter(notification::Column::Held.eq(false))
+                    .filter(delivery::Column::Channel.eq(DeliveryChannel::InApp))
                     .order_by_asc(notification::Column::Id)
                     .all(&db)
                     .await?;
-                for n in fresh {
-                    last_id = n.id;
-                    yield n;
+                wake = None;
+                let mut waiting = false;
+                for (n, in_app) in fresh {
+                    let shown_at = in_app.and_then(|d| d.delivered_at);
+                    if let Some(at) = shown_at.filter(|at| *at > now) {
+                        waiting = true;
+                        wake = Some(wake.map_or(at, |w| w.min(at)));
+                        continue;
+                    }
+                    let id = n.id;
+                    if !told.contains(&id) {
+                        yield n;
+                    }
+                    if waiting {
+                        told.insert(id);
+                    } else {
+                        last_id = id;
+                        told.remove(&id);
+                    }
                 }
             }
         }
     })
+}
+
+/// Sleeps until `at`, or forever without one.
+async fn until(at: Option<chrono::DateTime<chrono::Utc>>) {
+    match at {
+        Some(at) => {
+            let wait = (at - chrono::Utc::now()).to_std().unwrap_or_default();
+            tokio::time::sleep(wait).await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// The most items a delayed stream holds at once. Past it, the stream
+/// stops reading until the oldest is released; what it misses meanwhile
+/// is read again from the database (a lagging receiver refills), so
+/// nothing is lost.
+pub const DELAY_HOLDS_AT_MOST: usize = 1000;
+
+/// `inner` for a viewer with a stream delay: each item is released
+/// `delay` after it happened (`happened`, or when it arrived when that
+/// says `None`), in the order it came. What is held is at most `delay`'s
+/// worth (120 s at most) and at most `DELAY_HOLDS_AT_MOST` items; an
+/// error is passed on in its turn.
+pub fn delayed<T: Send + 'static>(
+    inner: impl Stream<Item = Result<T>> + Send + 'static,
+    delay: chrono::Duration,
+    happened: impl Fn(&T) -> Option<chrono::DateTime<chrono::Utc>> + Send + 'static,
+) -> impl Stream<Item = Result<T>> + Send + 'static {
+    use futures::StreamExt as _;
+    async_stream::stream! {
+        let mut inner = std::pin::pin!(inner);
+        let mut held: std::collections::VecDeque<(chrono::DateTime<chrono::Utc>, Result<T>)> =
+            std::collections::VecDeque::new();
+        let mut ended = false;
+        loop {
+            let now = chrono::Utc::now();
+            while held.front().is_some_and(|(at, _)| *at <= now) {
+                if let Some((_, item)) = held.pop_front() {
+                    yield item;
+                }
+            }
+            if ended && held.is_empty() {
+                break;
+            }
+            let room = !ended && held.len() < DELAY_HOLDS_AT_MOST;
+            tokio::select! {
+                item = inner.next(), if room => match item {
+                    Some(item) => {
+                        let now = chrono::Utc::now();
+                        let at = match &item {
+                            Ok(value) => happened(value).map_or(now, |at| at.min(now)),
+                            Err(_) => now,
+                        } + delay;
+                        // Never before what came earlier.
+                        let at = held.back().map_or(at, |(last, _)| at.max(*last));
+                        held.push_back((at, item));
+                    }
+                    None => ended = true,
+                },
+                () = until(held.front().map(|(at, _)| *at)) => {}
+            }
+        }
+    }
 }

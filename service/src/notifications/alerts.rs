@@ -13,10 +13,13 @@ use sea_orm::{
 };
 use serde_json::json;
 
+pub mod delay;
+
 use super::audience::{self, Follower};
 use super::schedule::Schedule;
 use super::{Draft, Written};
 use crate::Result;
+use crate::accounts::preferences::StreamDelay;
 use crate::outbox::Score;
 
 /// Where alerts go as they are written: each batch of followers, once
@@ -79,7 +82,10 @@ pub async fn for_event(
                 || (corrected.is_some() && f.asked.hears(MatchEventKind::Correction)))
             && (!tells_result || !p.spoiler_free || revealed.contains(&p.user_id))
     };
-    write_all(db, &game, asked, |_| draft.clone(), now, told).await
+    // Each follower with a stream delay hears of it that long after it
+    // was recorded, when their broadcast shows it.
+    let held_from = Some(event.created_at);
+    write_all(db, &game, asked, |_| draft.clone(), held_from, now, told).await
 }
 
 /// The reminders for a match that kicks off at `kickoff_at`, unless it was
@@ -117,7 +123,7 @@ pub async fn for_kickoff(
     };
     let asked = |f: &Follower| f.preferences.live_enabled && f.follows_closely;
     Ok(Some(
-        write_all(db, &game, asked, |_| draft.clone(), now, told).await?,
+        write_all(db, &game, asked, |_| draft.clone(), None, now, told).await?,
     ))
 }
 
@@ -157,7 +163,7 @@ pub async fn for_schedule_change(
     let asked = |f: &Follower| f.preferences.schedule_change_enabled && f.follows_closely;
     let draft =
         |schedule: &Schedule| schedule_change_draft(change_id, &game, &names, change, schedule.tz);
-    write_all(db, &game, asked, draft, now, told).await
+    write_all(db, &game, asked, draft, None, now, told).await
 }
 
 fn schedule_change_draft(
@@ -225,12 +231,15 @@ fn schedule_change_draft(
 /// batch of followers per transaction, and hands each batch to `told` once
 /// committed: the first fans hear of it while the last are written. A
 /// crash leaves whole batches; a replay skips the followers already
-/// written (their dedupe key) and writes the rest.
+/// written (their dedupe key) and writes the rest. With `held_from` (when
+/// a match event happened), followers with a stream delay are held back
+/// until that long after it (`delay`).
 async fn write_all(
     db: &DatabaseConnection,
     game: &football_match::Model,
     asked: impl Fn(&Follower) -> bool + Sync,
     draft: impl Fn(&Schedule) -> Draft + Sync,
+    held_from: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
     told: &Told,
 ) -> Result<usize> {
@@ -240,12 +249,11 @@ async fn write_all(
     // Batches side by side: one batch's round trips and commit leave the
     // database idle that another batch's inserts can use.
     for group in ids.chunks(super::WRITE_BATCH * WRITERS) {
-        let written = futures::future::try_join_all(
-            group
-                .chunks(super::WRITE_BATCH)
-                .map(|batch| write_batch(db, &coverage, batch, &asked, &draft, now, told)),
-        )
-        .await?;
+        let written =
+            futures::future::try_join_all(group.chunks(super::WRITE_BATCH).map(|batch| {
+                write_batch(db, &coverage, batch, &asked, &draft, held_from, now, told)
+            }))
+            .await?;
         count += written.into_iter().sum::<usize>();
     }
     Ok(count)
@@ -258,6 +266,7 @@ async fn write_batch(
     batch: &[i64],
     asked: &(impl Fn(&Follower) -> bool + Sync),
     draft: &(impl Fn(&Schedule) -> Draft + Sync),
+    held_from: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
     told: &Told,
 ) -> Result<usize> {
@@ -277,8 +286,21 @@ async fn write_batch(
     if items.is_empty() {
         return Ok(0);
     }
+    // The fans of this batch with a stream delay: usually none, and then
+    // the batch costs what it always did.
+    let delays: HashMap<i64, StreamDelay> = match held_from {
+        Some(_) => items
+            .iter()
+            .map(|(p, _, _)| (p.user_id, StreamDelay::stored(p.stream_delay_seconds)))
+            .filter(|(_, delay)| !delay.is_off())
+            .collect(),
+        None => HashMap::new(),
+    };
     let txn = db.begin().await?;
-    let written = super::write_many(&txn, items, now).await?;
+    let mut written = super::write_many(&txn, items, now).await?;
+    if let Some(occurred_at) = held_from {
+        delay::hold(&txn, &mut written, &delays, occurred_at, now).await?;
+    }
     txn.commit().await?;
     let count = written.len();
     if !written.is_empty() && told.send(written).await.is_err() {

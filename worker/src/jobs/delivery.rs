@@ -68,8 +68,18 @@ pub async fn enqueue(
 }
 
 /// Queues an attempt at each of `delivery_ids`, now, a batch per job.
-#[tracing::instrument(skip_all, fields(deliveries = delivery_ids.len()), err)]
 pub async fn enqueue_many(queue: &Queue, delivery_ids: &[i64]) -> anyhow::Result<()> {
+    enqueue_many_at(queue, delivery_ids, None).await
+}
+
+/// Queues an attempt at each of `delivery_ids`, now or at `at` (the
+/// release of alerts held back by a stream delay), a batch per job.
+#[tracing::instrument(skip_all, fields(deliveries = delivery_ids.len()), err)]
+pub async fn enqueue_many_at(
+    queue: &Queue,
+    delivery_ids: &[i64],
+    at: Option<DateTime<Utc>>,
+) -> anyhow::Result<()> {
     let traceparent = service::telemetry::traceparent(&tracing::Span::current());
     for batch in delivery_ids.chunks(DELIVERIES_PER_JOB) {
         let job = DeliveryJob {
@@ -77,7 +87,11 @@ pub async fn enqueue_many(queue: &Queue, delivery_ids: &[i64]) -> anyhow::Result
             more_delivery_ids: batch[1..].to_vec(),
             traceparent: traceparent.clone(),
         };
-        queue.push(TaskBuilder::new(job).build()).await?;
+        let mut task = TaskBuilder::new(job);
+        if let Some(at) = at {
+            task = task.run_at_time(system_time(at));
+        }
+        queue.push(task.build()).await?;
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ pub mod digest;
 pub mod reminder;
 
 use service::notifications::Written;
-use service::notifications::alerts::Told;
+use service::notifications::alerts::{Told, delay};
 
 use crate::Context;
 use crate::queue::Job;
@@ -26,7 +26,23 @@ pub async fn dispatch(ctx: &Context, written: &[Written]) {
         })
         .count();
     ctx.metrics.alerts.inc_by(alerts as u64);
-    service::notifications::dispatch(&ctx.bus, ctx, written).await;
+    // Alerts held back by their fans' stream delay are queued for their
+    // release; a batch with none is told as it is.
+    let Some(split) = delay::split(written, chrono::Utc::now()) else {
+        service::notifications::dispatch(&ctx.bus, ctx, written).await;
+        return;
+    };
+    service::notifications::dispatch(&ctx.bus, ctx, &split.now).await;
+    service::notifications::announce(&ctx.bus, &split.held).await;
+    for (at, delivery_ids) in split.later {
+        if let Err(err) = delivery::enqueue_many_at(&ctx.queue, &delivery_ids, Some(at)).await {
+            tracing::warn!(
+                deliveries = delivery_ids.len(),
+                error = format!("{err:#}"),
+                "could not queue held-back deliveries; the sweep will"
+            );
+        }
+    }
 }
 
 /// Runs an alert writer (`service::notifications::alerts`), announcing

@@ -12,6 +12,7 @@ mod operations;
 mod reminders;
 mod schedule_changes;
 mod spoilers;
+mod stream_delay;
 mod web_push;
 mod webhooks;
 

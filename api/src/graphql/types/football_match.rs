@@ -55,11 +55,27 @@ pub struct Match {
     pub model: football_match::Model,
     /// The page this match was listed in, when it was.
     page: Option<Arc<PageBatch>>,
+    /// Resolved later than it was read: its events stop at its own last.
+    snapshot: bool,
 }
 
 impl Match {
     pub fn new(model: football_match::Model) -> Self {
-        Self { model, page: None }
+        Self {
+            model,
+            page: None,
+            snapshot: false,
+        }
+    }
+
+    /// The match as a live update read it, resolved when the update is
+    /// sent, which for a viewer with a stream delay is later: its events
+    /// are those it had then.
+    pub fn snapshot(model: football_match::Model) -> Self {
+        Self {
+            snapshot: true,
+            ..Self::new(model)
+        }
     }
 
     /// The matches of one page, sharing the loading of related rows.
@@ -70,6 +86,7 @@ impl Match {
             .map(|model| Self {
                 model,
                 page: Some(batch.clone()),
+                snapshot: false,
             })
             .collect()
     }
@@ -202,6 +219,11 @@ impl Match {
             Some(page) => page.events(self.model.id).await.gql()?,
             None => load_group::<EventsOfMatch>(ctx, self.model.id).await?,
         };
+        // An update sent later (to a viewer with a stream delay) tells no
+        // event newer than the match it carries.
+        if self.snapshot {
+            events.retain(|e| e.seq <= self.model.last_event_seq);
+        }
         if crate::graphql::spoilers::hides(ctx, &self.model).await? {
             events.retain(|e| {
                 matches!(

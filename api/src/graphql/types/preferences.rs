@@ -195,6 +195,18 @@ impl NotificationPreferences {
     async fn spoiler_free(&self) -> bool {
         self.0.row.spoiler_free
     }
+    /// Seconds (0 to 120, default 0) that your live alerts and your
+    /// signed-in live subscriptions are held back after what they tell
+    /// happened, so that nothing beats the broadcast you watch: an alert's
+    /// email, webhook and Web Push are sent, and it joins the inbox and
+    /// `notificationReceived`, that long after the event; each event and
+    /// update of `matchEvents`, `matchUpdated`, `liveScores` and
+    /// `standingsChanged` comes that long after it happened. A websocket
+    /// keeps the delay it signed in with until it reconnects. Queries are
+    /// not delayed.
+    async fn stream_delay_seconds(&self) -> i32 {
+        i32::from(self.0.stream_delay().seconds())
+    }
     /// Null when there are none.
     async fn quiet_hours(&self) -> Option<QuietHours> {
         self.0.quiet_hours().map(|(start, end)| QuietHours {
@@ -279,6 +291,8 @@ pub struct NotificationPreferencesInput {
     pub schedule_change_alerts: Option<ScheduleChangeAlertsInput>,
     /// See `NotificationPreferences.spoilerFree`.
     pub spoiler_free: Option<bool>,
+    /// 0 to 120; see `NotificationPreferences.streamDelaySeconds`.
+    pub stream_delay_seconds: Option<i32>,
     pub quiet_hours: MaybeUndefined<QuietHoursInput>,
     pub channels: Option<ChannelsInput>,
     /// An http or https URL. Setting the first one creates the signing
@@ -313,6 +327,7 @@ impl From<NotificationPreferencesInput> for Update {
                 .map(|kinds| kinds.into_iter().map(Into::into).collect()),
             schedule_change_enabled: input.schedule_change_alerts.and_then(|s| s.enabled),
             spoiler_free: input.spoiler_free,
+            stream_delay_seconds: input.stream_delay_seconds,
             quiet_hours: change(input.quiet_hours, |q| (q.start, q.end)),
             email_enabled: channels.as_ref().and_then(|c| c.email),
             webhook_enabled: channels.as_ref().and_then(|c| c.webhook),
