@@ -161,6 +161,29 @@ describe("the README's commands and examples", () => {
     assert.deepEqual(me.webPushSubscriptions, [{ endpoint: data.subscribeWebPush.endpoint }]);
   });
 
+  test('the stream delay example sets the delay, and one past 120 s is refused on its field', async () => {
+    const graphql = blocks('graphql');
+    const register = graphql
+      .find((b) => b.includes('register(input:'))
+      .replace('ada@example.com', 'delay@example.com');
+    const { register: account } = await gql(server.url, register);
+    const example = graphql.find((b) => b.includes('streamDelaySeconds: 45'));
+    const data = await gql(server.url, example, {}, { token: account.token });
+    assert.deepEqual(data.updateNotificationPreferences.preferences, { streamDelaySeconds: 45 });
+    const refused = await gql(server.url, example.replace('45', '121'), {}, { token: account.token }).then(
+      () => assert.fail('121 s was accepted'),
+      (err) => err.errors,
+    );
+    assert.equal(refused[0].extensions.code, 'BAD_USER_INPUT');
+    assert.deepEqual(refused[0].extensions.fields, {
+      streamDelaySeconds: ['must be from 0 to 120 seconds, not 121'],
+    });
+    const { me } = await gql(server.url, '{ me { preferences { streamDelaySeconds } } }', {}, {
+      token: account.token,
+    });
+    assert.equal(me.preferences.streamDelaySeconds, 45);
+  });
+
   test('the stage, bracket and scorers examples answer with the Champions League as published', async () => {
     const graphql = blocks('graphql');
     const stages = graphql.find((b) => b.includes('stages { name kind rounds }'));
