@@ -5,14 +5,40 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use migration::MigratorTrait as _;
+use sea_orm::sea_query::{Expr, ExprTrait as _, PgFunc};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::sqlx::{self, Connection as _};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr,
-    RuntimeErr, Statement, TransactionTrait as _,
+    ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
+    DbErr, RuntimeErr, Statement, TransactionTrait as _,
 };
 
 use crate::config::DatabaseUrl;
+
+/// `column` is one of `ids`. PostgreSQL gets one array parameter
+/// (`= ANY($1)`): the same statement, planned once, however many ids.
+/// SQLite has no arrays and gets a parameter per id, so callers pass a
+/// bounded batch.
+///
+/// On PostgreSQL the ids' range comes too. A batch of a crowd is a run
+/// of neighbouring ids, and the range is what lets the planner see that:
+/// given only the array, it scanned all of `follows` (or hash-joined all
+/// of `users`) for each batch of 1,000 of 100,000 fans, 15 to 26 ms
+/// where the index takes 1 to 6, cached plan or not.
+pub fn is_one_of(backend: DatabaseBackend, column: impl ColumnTrait, ids: &[i64]) -> Expr {
+    match backend {
+        DatabaseBackend::Postgres => {
+            let one_of = Expr::col(column.as_column_ref()).eq(PgFunc::any(Expr::val(ids.to_vec())));
+            match (ids.iter().min(), ids.iter().max()) {
+                (Some(&low), Some(&high)) => Expr::col(column.as_column_ref())
+                    .between(low, high)
+                    .and(one_of),
+                _ => one_of,
+            }
+        }
+        _ => column.is_in(ids.iter().copied()),
+    }
+}
 
 /// How the pool behaves when the database is slow or gone.
 #[derive(Clone, Copy, Debug)]

@@ -78,6 +78,21 @@ impl Db {
         Ok(values)
     }
 
+    /// The first column of every row.
+    async fn one_column(&self, sql: &str) -> anyhow::Result<Vec<i64>> {
+        let rows = self
+            .conn
+            .query_all_raw(Statement::from_string(
+                self.conn.get_database_backend(),
+                sql,
+            ))
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|row| row.try_get_by_index::<i64>(0))
+            .collect::<Result<_, _>>()?)
+    }
+
     /// The season's first round finished the day before `at` (every team
     /// played, with a score) and its second kicks off later on the day of
     /// `at`: each fan's followed teams have a result and a fixture to tell.
@@ -250,6 +265,57 @@ impl Db {
             ))
             .await?;
         Ok((n[0] as usize, n[1] as usize))
+    }
+}
+
+/// The followers of an alert's team, to count the inboxes it reached a
+/// window of them at a time.
+pub struct InboxWatch {
+    fans: Vec<i64>,
+    reached: usize,
+}
+
+/// Fans counted by one statement: a range scan of the notifications'
+/// `(user_id, created_at)` index, cheap beside the writes it measures.
+const WATCH_WINDOW: usize = 2000;
+
+impl InboxWatch {
+    pub fn is_done(&self) -> bool {
+        self.reached == self.fans.len()
+    }
+}
+
+impl Db {
+    pub async fn watch_inboxes(&self, team_id: i64) -> anyhow::Result<InboxWatch> {
+        let fans = self
+            .one_column(&format!(
+                "SELECT user_id FROM follows WHERE team_id = {team_id} ORDER BY user_id"
+            ))
+            .await?;
+        Ok(InboxWatch { fans, reached: 0 })
+    }
+
+    /// Moves `watch` past every window of fans who all have a
+    /// notification of `kind`. The product writes an alert in ascending
+    /// user id, so a window that is short stops the count: the next one
+    /// is counted on the next call, once this one is whole.
+    pub async fn count_inboxes(&self, watch: &mut InboxWatch, kind: &str) -> anyhow::Result<()> {
+        while !watch.is_done() {
+            let end = (watch.reached + WATCH_WINDOW).min(watch.fans.len());
+            let window = &watch.fans[watch.reached..end];
+            let (first, last) = (window[0], window[window.len() - 1]);
+            let stored = self
+                .one_i64s(&format!(
+                    "SELECT count(*) FROM notifications WHERE kind = '{kind}' \
+                     AND user_id BETWEEN {first} AND {last}"
+                ))
+                .await?[0];
+            if stored < window.len() as i64 {
+                break;
+            }
+            watch.reached = end;
+        }
+        Ok(())
     }
 }
 

@@ -111,12 +111,16 @@ pub async fn load_followers(
     if members.is_empty() {
         return Ok(Vec::new());
     }
-    let ids = || user_ids.iter().copied();
+    let backend = db.get_database_backend();
     // Each follow's own kinds (`None`: the preferences'), and whether it
     // is a close one (a team or the match).
     let mut follows: HashMap<i64, Vec<(Option<serde_json::Value>, bool)>> = HashMap::new();
     for f in follow::Entity::find()
-        .filter(follow::Column::UserId.is_in(ids()))
+        .filter(crate::db::is_one_of(
+            backend,
+            follow::Column::UserId,
+            user_ids,
+        ))
         .filter(follow::Column::TeamId.is_in(coverage.teams))
         .all(db)
         .await?
@@ -128,7 +132,11 @@ pub async fn load_followers(
     }
     if let Some(competition_id) = coverage.competition_id {
         for f in competition_follow::Entity::find()
-            .filter(competition_follow::Column::UserId.is_in(ids()))
+            .filter(crate::db::is_one_of(
+                backend,
+                competition_follow::Column::UserId,
+                user_ids,
+            ))
             .filter(competition_follow::Column::CompetitionId.eq(competition_id))
             .all(db)
             .await?
@@ -140,7 +148,11 @@ pub async fn load_followers(
         }
     }
     for f in match_follow::Entity::find()
-        .filter(match_follow::Column::UserId.is_in(ids()))
+        .filter(crate::db::is_one_of(
+            backend,
+            match_follow::Column::UserId,
+            user_ids,
+        ))
         .filter(match_follow::Column::MatchId.eq(coverage.match_id))
         .all(db)
         .await?
@@ -180,7 +192,14 @@ pub async fn load(db: &impl ConnectionTrait, user_ids: &[i64]) -> Result<Vec<Mem
     }
     Ok(prefs::Entity::find()
         .find_also_related(user::Entity)
-        .filter(prefs::Column::UserId.is_in(user_ids.iter().copied()))
+        // On the preferences alone: each of their users is then found by
+        // its id. The same filter on `users` too makes PostgreSQL's cached
+        // plan join the two ranges row by row (500 ms for 1,000 fans).
+        .filter(crate::db::is_one_of(
+            db.get_database_backend(),
+            prefs::Column::UserId,
+            user_ids,
+        ))
         .order_by_asc(prefs::Column::UserId)
         .all(db)
         .await?

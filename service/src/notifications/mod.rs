@@ -8,6 +8,7 @@
 pub mod alert_kinds;
 pub mod alerts;
 pub mod audience;
+mod bulk;
 pub mod deliveries;
 pub mod digest;
 pub mod period;
@@ -23,15 +24,14 @@ use entity::{
 };
 use std::collections::HashMap;
 
-use sea_orm::sea_query::{OnConflict, Query};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait as _, QueryTrait as _};
+use sea_orm::ConnectionTrait;
 
 use crate::Result;
 use crate::jobs::JobQueue;
 use crate::live::bus::{Bus, BusMessage};
 
 /// A notification about to be written.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Draft {
     pub kind: NotificationKind,
     pub dedupe_key: String,
@@ -100,14 +100,14 @@ pub async fn write(
     Ok(written.pop())
 }
 
-/// Most notifications one `write_many` statement carries: nine values a
-/// row keeps a statement far below both databases' limits on bind
-/// parameters (65,535 on PostgreSQL, 32,766 on SQLite).
+/// Most notifications one `write_many` statement carries. PostgreSQL
+/// takes a batch as a few array parameters; on SQLite, nine values a row
+/// keep a statement far below its limit of 32,766 bind parameters.
 pub const WRITE_BATCH: usize = 1000;
 
 /// Most deliveries one statement inserts: a notification has up to three
 /// plus one per Web Push subscription, so a batch's deliveries go in
-/// several statements of ten values a row.
+/// several statements (of ten values a row on SQLite).
 const DELIVERY_BATCH: usize = 2000;
 
 /// `write` for many users at once: one multi-row insert of the
@@ -123,40 +123,15 @@ pub async fn write_many(
         return Ok(Vec::new());
     }
     debug_assert!(items.len() <= WRITE_BATCH);
-    let rows = items
+    let new: Vec<_> = items
         .iter()
-        .map(|(preferences, draft, held)| notification::ActiveModel {
-            user_id: Set(preferences.user_id),
-            kind: Set(draft.kind),
-            dedupe_key: Set(draft.dedupe_key.clone()),
-            title: Set(draft.title.clone()),
-            body: Set(draft.body.clone()),
-            payload: Set(draft.payload.clone()),
-            held: Set(*held),
-            folded_into_id: Set(None),
-            created_at: Set(now),
-            read_at: Set(None),
-            ..Default::default()
-        });
-    let mut insert = notification::Entity::insert_many(rows)
-        .on_conflict(
-            OnConflict::columns([
-                notification::Column::UserId,
-                notification::Column::DedupeKey,
-            ])
-            .do_nothing()
-            .to_owned(),
-        )
-        .into_query();
-    // Both databases return only the rows an `ON CONFLICT DO NOTHING`
-    // insert wrote; nothing is read back one by one.
-    insert.returning(
-        Query::returning().columns([notification::Column::Id, notification::Column::UserId]),
-    );
-    let mut ids: HashMap<i64, i64> = HashMap::new();
-    for row in db.query_all(&insert).await? {
-        ids.insert(row.try_get("", "user_id")?, row.try_get("", "id")?);
-    }
+        .map(|(preferences, draft, held)| bulk::NewNotification {
+            user_id: preferences.user_id,
+            draft,
+            held: *held,
+        })
+        .collect();
+    let ids = bulk::insert_notifications(db, &new, now).await?;
     // The browsers of the users who have Web Push on, one statement for
     // the batch.
     let push_users: Vec<i64> = items
@@ -231,38 +206,9 @@ pub async fn write_many(
     if delivery_rows.is_empty() {
         return Ok(written);
     }
-    let mut delivery_ids: HashMap<(i64, DeliveryChannel, Option<i64>), i64> = HashMap::new();
+    let mut delivery_ids = HashMap::with_capacity(delivery_rows.len());
     for chunk in delivery_rows.chunks(DELIVERY_BATCH) {
-        let mut insert =
-            delivery::Entity::insert_many(chunk.iter().map(|d| delivery::ActiveModel {
-                notification_id: Set(d.notification_id),
-                channel: Set(d.channel),
-                web_push_subscription_id: Set(d.web_push_subscription_id),
-                status: Set(d.status),
-                attempts: Set(d.attempts),
-                last_error: Set(None),
-                next_attempt_at: Set(None),
-                delivered_at: Set(d.delivered_at),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            }))
-            .into_query();
-        insert.returning(Query::returning().columns([
-            delivery::Column::Id,
-            delivery::Column::NotificationId,
-            delivery::Column::Channel,
-            delivery::Column::WebPushSubscriptionId,
-        ]));
-        for row in db.query_all(&insert).await? {
-            let notification_id: i64 = row.try_get("", "notification_id")?;
-            let channel: DeliveryChannel = row.try_get("", "channel")?;
-            let subscription: Option<i64> = row.try_get("", "web_push_subscription_id")?;
-            delivery_ids.insert(
-                (notification_id, channel, subscription),
-                row.try_get("", "id")?,
-            );
-        }
+        delivery_ids.extend(bulk::insert_deliveries(db, chunk, now).await?);
     }
     let mut by_notification: HashMap<i64, Vec<delivery::Model>> = HashMap::new();
     for mut d in delivery_rows {

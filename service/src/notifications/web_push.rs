@@ -388,7 +388,11 @@ pub async fn ids_of_users(db: &impl ConnectionTrait, user_ids: &[i64]) -> Result
         .select_only()
         .column(subscription::Column::UserId)
         .column(subscription::Column::Id)
-        .filter(subscription::Column::UserId.is_in(user_ids.iter().copied()))
+        .filter(crate::db::is_one_of(
+            db.get_database_backend(),
+            subscription::Column::UserId,
+            user_ids,
+        ))
         .order_by_asc(subscription::Column::Id)
         .into_tuple()
         .all(db)
