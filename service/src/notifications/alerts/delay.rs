@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 use entity::{DeliveryChannel, DeliveryStatus, delivery};
 use sea_orm::sea_query::{Expr, ExprTrait as _};
-use sea_orm::{ColumnTrait as _, ConnectionTrait, EntityTrait as _, QueryFilter as _};
+use sea_orm::{ConnectionTrait, EntityTrait as _, QueryFilter as _};
 
 use crate::Result;
 use crate::accounts::preferences::StreamDelay;
@@ -68,7 +68,11 @@ pub async fn hold(
                     .finally(Expr::col(delivery::Column::DeliveredAt))
                     .into(),
             )
-            .filter(delivery::Column::Id.is_in(ids))
+            .filter(crate::db::is_one_of(
+                db.get_database_backend(),
+                delivery::Column::Id,
+                &ids,
+            ))
             .exec(db)
             .await?;
         for i in indices {
