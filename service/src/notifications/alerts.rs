@@ -19,7 +19,6 @@ use super::audience::{self, Follower};
 use super::schedule::Schedule;
 use super::{Draft, Written};
 use crate::Result;
-use crate::accounts::preferences::StreamDelay;
 use crate::outbox::Score;
 
 /// Where alerts go as they are written: each batch of followers, once
@@ -286,21 +285,15 @@ async fn write_batch(
     if items.is_empty() {
         return Ok(0);
     }
-    // The fans of this batch with a stream delay: usually none, and then
-    // the batch costs what it always did.
-    let delays: HashMap<i64, StreamDelay> = match held_from {
-        Some(_) => items
-            .iter()
-            .map(|(p, _, _)| (p.user_id, StreamDelay::stored(p.stream_delay_seconds)))
-            .filter(|(_, delay)| !delay.is_off())
-            .collect(),
+    // The fans of this batch with a stream delay, whose deliveries are
+    // written held back: usually none, and then the batch costs what it
+    // always did.
+    let releases = match held_from {
+        Some(occurred_at) => delay::releases(items.iter().map(|(p, _, _)| *p), occurred_at, now),
         None => HashMap::new(),
     };
     let txn = db.begin().await?;
-    let mut written = super::write_many(&txn, items, now).await?;
-    if let Some(occurred_at) = held_from {
-        delay::hold(&txn, &mut written, &delays, occurred_at, now).await?;
-    }
+    let written = super::write_many(&txn, items, &releases, now).await?;
     txn.commit().await?;
     let count = written.len();
     if !written.is_empty() && told.send(written).await.is_err() {

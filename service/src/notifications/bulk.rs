@@ -57,7 +57,9 @@ pub async fn insert_notifications(
 pub type Target = (i64, DeliveryChannel, Option<i64>);
 
 /// Inserts the deliveries (`id` is ignored) and returns each one's id by
-/// its target.
+/// its target. A row's `next_attempt_at`, and an in-app row's
+/// `delivered_at` when it is not `now`, go in as they are: a fan's stream
+/// delay holds their rows back from the start.
 pub async fn insert_deliveries(
     db: &impl ConnectionTrait,
     rows: &[delivery::Model],
@@ -160,10 +162,19 @@ fn notifications_as_values(
     insert
 }
 
+/// When a delivery row is due, if not at once: the release of a fan's
+/// stream delay, which is when an in-app delivery is delivered and when
+/// one that sends is first tried.
+fn due_later(d: &delivery::Model, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    d.next_attempt_at.or(d.delivered_at).filter(|at| *at != now)
+}
+
 /// The PostgreSQL insert of deliveries: one array per column. A delivery
-/// with no browser carries 0, which no subscription id is.
+/// with no browser carries 0, which no subscription id is. Only a batch
+/// with a row held back (by a stream delay) sends the column of when each
+/// row is due; the others go in as they always did, `now` for all.
 fn deliveries_from_arrays(rows: &[delivery::Model], now: DateTime<Utc>) -> Statement {
-    let values = vec![
+    let mut values = vec![
         array(rows, |d| d.notification_id),
         array(rows, |d| d.channel.to_value()),
         array(rows, |d| d.web_push_subscription_id.unwrap_or(0)),
@@ -172,8 +183,19 @@ fn deliveries_from_arrays(rows: &[delivery::Model], now: DateTime<Utc>) -> State
         array(rows, |d| d.delivered_at.is_some()),
         Value::from(now),
     ];
-    Statement::from_sql_and_values(
-        DatabaseBackend::Postgres,
+    let sql = if rows.iter().any(|d| due_later(d, now).is_some()) {
+        values.push(array(rows, |d| due_later(d, now).unwrap_or(now)));
+        "INSERT INTO deliveries \
+           (notification_id, channel, web_push_subscription_id, status, attempts, \
+            next_attempt_at, delivered_at, created_at, updated_at) \
+         SELECT notification_id, channel, NULLIF(subscription, 0), status, attempts, \
+           CASE WHEN NOT delivered AND due > $7 THEN due END, \
+           CASE WHEN delivered THEN due END, $7, $7 \
+         FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::int[], $6::bool[], \
+                     $8::timestamptz[]) \
+           AS d (notification_id, channel, subscription, status, attempts, delivered, due) \
+         RETURNING id, notification_id, channel, web_push_subscription_id"
+    } else {
         "INSERT INTO deliveries \
            (notification_id, channel, web_push_subscription_id, status, attempts, \
             delivered_at, created_at, updated_at) \
@@ -181,9 +203,9 @@ fn deliveries_from_arrays(rows: &[delivery::Model], now: DateTime<Utc>) -> State
            CASE WHEN delivered THEN $7 END, $7, $7 \
          FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::int[], $6::bool[]) \
            AS d (notification_id, channel, subscription, status, attempts, delivered) \
-         RETURNING id, notification_id, channel, web_push_subscription_id",
-        values,
-    )
+         RETURNING id, notification_id, channel, web_push_subscription_id"
+    };
+    Statement::from_sql_and_values(DatabaseBackend::Postgres, sql, values)
 }
 
 fn deliveries_as_values(
@@ -197,7 +219,7 @@ fn deliveries_as_values(
         status: Set(d.status),
         attempts: Set(d.attempts),
         last_error: Set(None),
-        next_attempt_at: Set(None),
+        next_attempt_at: Set(d.next_attempt_at),
         delivered_at: Set(d.delivered_at),
         created_at: Set(now),
         updated_at: Set(now),

@@ -196,7 +196,7 @@ pub async fn run_batch(
         let draft = render(kind, fan.schedule.tz, &fan.occurrence, &content);
         items.push((fan.preferences, draft, false));
     }
-    let written = super::write_many(&txn, items, now).await?;
+    let written = super::write_many(&txn, items, &HashMap::new(), now).await?;
     if !written.is_empty() {
         // Each run points at its digest, found by the digest's dedupe key.
         let link = format!(

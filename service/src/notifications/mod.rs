@@ -96,7 +96,8 @@ pub async fn write(
     held: bool,
     now: DateTime<Utc>,
 ) -> Result<Option<Written>> {
-    let mut written = write_many(db, vec![(preferences, draft, held)], now).await?;
+    let mut written =
+        write_many(db, vec![(preferences, draft, held)], &HashMap::new(), now).await?;
     Ok(written.pop())
 }
 
@@ -114,9 +115,16 @@ const DELIVERY_BATCH: usize = 2000;
 /// notifications and one of their deliveries, whatever the number of
 /// users (up to `WRITE_BATCH`). Users who already have a notification
 /// with their draft's dedupe key are left out of the result.
+///
+/// A user in `held_until` (a stream delay's release, later than `now`)
+/// has their deliveries written held back from the start: those that
+/// send are not due before then (`next_attempt_at`, which a claim
+/// respects), and the in-app one is delivered then, which is when the
+/// notification joins the inbox. Most batches hold nobody back.
 pub async fn write_many(
     db: &impl ConnectionTrait,
     items: Vec<(&prefs::Model, Draft, bool)>,
+    held_until: &HashMap<i64, DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Result<Vec<Written>> {
     if items.is_empty() {
@@ -163,6 +171,7 @@ pub async fn write_many(
             read_at: None,
         };
         if !held {
+            let release = held_until.get(&preferences.user_id).copied();
             let targets = channels(preferences).into_iter().flat_map(
                 |channel| -> Vec<(DeliveryChannel, Option<i64>)> {
                     if channel == DeliveryChannel::WebPush {
@@ -191,8 +200,8 @@ pub async fn write_many(
                     },
                     attempts: i32::from(in_app),
                     last_error: None,
-                    next_attempt_at: None,
-                    delivered_at: in_app.then_some(now),
+                    next_attempt_at: if in_app { None } else { release },
+                    delivered_at: in_app.then(|| release.unwrap_or(now)),
                     created_at: now,
                     updated_at: now,
                 });

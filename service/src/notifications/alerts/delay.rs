@@ -6,86 +6,36 @@
 //! delivered then (`delivered_at`), which is when the notification joins
 //! the inbox and `notificationReceived` (`accounts::inbox::shown_by`).
 //!
-//! Alerts are written for a crowd in set-based batches (`write_many`);
-//! the delay is applied afterwards, in the same transaction, to the few
-//! fans of a batch who have one, one statement per distinct release time.
-//! A batch with no delayed fan costs nothing more.
+//! Alerts are written for a crowd in set-based batches (`write_many`),
+//! and a delayed fan's deliveries are written held back in the same
+//! insert as everyone else's (`releases` says until when), so a batch
+//! with no delayed fan costs nothing more and one with some costs no
+//! second statement.
 
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
-use entity::{DeliveryChannel, DeliveryStatus, delivery};
-use sea_orm::sea_query::{Expr, ExprTrait as _};
-use sea_orm::{ConnectionTrait, EntityTrait as _, QueryFilter as _};
+use entity::{DeliveryChannel, DeliveryStatus, notification_preference as prefs};
 
-use crate::Result;
 use crate::accounts::preferences::StreamDelay;
 use crate::notifications::Written;
 
-/// Holds back the notifications among `written` whose user has a stream
-/// delay, until `occurred_at` plus that delay; one that would be due by
-/// `now` anyway (the worker came late) goes out at once. `delays` has the
-/// delay of each user who has one. The models in `written` are brought up
-/// to date.
-pub async fn hold(
-    db: &impl ConnectionTrait,
-    written: &mut [Written],
-    delays: &HashMap<i64, StreamDelay>,
+/// When the alert of each fan among `fans` who has a stream delay is
+/// released: their delay after `occurred_at`, when the event happened.
+/// A fan whose release is already past at `now` (the worker came late)
+/// is left out: theirs goes out at once. Empty for most batches.
+pub fn releases<'a>(
+    fans: impl IntoIterator<Item = &'a prefs::Model>,
     occurred_at: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> Result<()> {
-    if delays.is_empty() {
-        return Ok(());
-    }
-    let mut by_release: BTreeMap<DateTime<Utc>, Vec<usize>> = BTreeMap::new();
-    for (i, w) in written.iter().enumerate() {
-        let Some(delay) = delays.get(&w.notification.user_id) else {
-            continue;
-        };
-        let release = occurred_at + delay.duration();
-        if release > now && !w.deliveries.is_empty() {
-            by_release.entry(release).or_default().push(i);
-        }
-    }
-    for (release, indices) in by_release {
-        let ids: Vec<i64> = indices
-            .iter()
-            .flat_map(|&i| written[i].deliveries.iter().map(|d| d.id))
-            .collect();
-        // One statement: the channels that send wait for the release; the
-        // in-app one, which is the row itself, is delivered then.
-        let in_app = Expr::col(delivery::Column::Channel).eq(DeliveryChannel::InApp);
-        delivery::Entity::update_many()
-            .col_expr(
-                delivery::Column::NextAttemptAt,
-                Expr::case(in_app.clone(), Expr::col(delivery::Column::NextAttemptAt))
-                    .finally(Expr::value(release))
-                    .into(),
-            )
-            .col_expr(
-                delivery::Column::DeliveredAt,
-                Expr::case(in_app, Expr::value(release))
-                    .finally(Expr::col(delivery::Column::DeliveredAt))
-                    .into(),
-            )
-            .filter(crate::db::is_one_of(
-                db.get_database_backend(),
-                delivery::Column::Id,
-                &ids,
-            ))
-            .exec(db)
-            .await?;
-        for i in indices {
-            for d in &mut written[i].deliveries {
-                if d.channel == DeliveryChannel::InApp {
-                    d.delivered_at = Some(release);
-                } else {
-                    d.next_attempt_at = Some(release);
-                }
-            }
-        }
-    }
-    Ok(())
+) -> HashMap<i64, DateTime<Utc>> {
+    fans.into_iter()
+        .filter_map(|fan| {
+            let delay = StreamDelay::stored(fan.stream_delay_seconds);
+            let release = occurred_at + delay.duration();
+            (!delay.is_off() && release > now).then_some((fan.user_id, release))
+        })
+        .collect()
 }
 
 /// When a notification as written is released: `None` when it is not
