@@ -24,6 +24,58 @@ async fn subscribe_events(socket: &mut Socket, match_id: &str, after_seq: i32) {
     .await;
 }
 
+/// A live match between Arsenal and Chelsea, and a fan with a stream
+/// delay of `DELAY`.
+struct Delayed {
+    feed: String,
+    arsenal: i64,
+    chelsea: i64,
+    match_id: String,
+    /// The fan's `connection_init` payload: a socket signed in with it is
+    /// delayed.
+    signed_in: Value,
+}
+
+impl Delayed {
+    async fn set_up(app: &TestApp) -> Self {
+        let feed = accounts::create(&app.db, "feed@example.com", UserRole::Feed)
+            .await
+            .token;
+        let season = seed::season(&app.db).await;
+        let arsenal = seed::team(&app.db, "Arsenal FC", "arsenal-fc").await;
+        let chelsea = seed::team(&app.db, "Chelsea FC", "chelsea-fc").await;
+        let match_id = app
+            .schedule_match(
+                &feed,
+                season.id,
+                (arsenal.id, chelsea.id),
+                chrono::Utc::now() + chrono::Duration::hours(1),
+            )
+            .await;
+        app.start_match(&feed, &match_id).await;
+        Self {
+            feed,
+            arsenal: arsenal.id,
+            chelsea: chelsea.id,
+            match_id,
+            signed_in: delayed_fan(app).await,
+        }
+    }
+}
+
+/// Signs a fan up with a stream delay of `DELAY`; returns the
+/// `connection_init` payload of a socket signed in as them.
+async fn delayed_fan(app: &TestApp) -> Value {
+    let fan = accounts::user(&app.db, "fan@example.com").await;
+    app.ok(
+        &fan.token,
+        "mutation($s: Int!) { updateNotificationPreferences(input: { streamDelaySeconds: $s }) { preferences { streamDelaySeconds } } }",
+        json!({ "s": DELAY.as_secs() }),
+    )
+    .await;
+    json!({ "authorization": format!("Bearer {}", fan.token) })
+}
+
 /// The next event a socket is sent, as `(seq, player)`.
 async fn next_event(socket: &mut Socket) -> (i64, Value) {
     let message = next_json(socket).await;
@@ -68,39 +120,22 @@ async fn a_fan_sets_a_stream_delay_of_up_to_120_seconds_and_reads_it_back() {
 #[tokio::test]
 async fn a_delayed_fan_sees_each_live_event_the_delay_after_it_and_resumes_without_gap_or_repeat() {
     let app = TestApp::spawn().await;
-    let feed = accounts::create(&app.db, "feed@example.com", UserRole::Feed)
-        .await
-        .token;
-    let season = seed::season(&app.db).await;
-    let arsenal = seed::team(&app.db, "Arsenal FC", "arsenal-fc").await;
-    let chelsea = seed::team(&app.db, "Chelsea FC", "chelsea-fc").await;
-    let match_id = app
-        .schedule_match(
-            &feed,
-            season.id,
-            (arsenal.id, chelsea.id),
-            chrono::Utc::now() + chrono::Duration::hours(1),
-        )
-        .await;
-    app.start_match(&feed, &match_id).await;
-    let fan = accounts::user(&app.db, "fan@example.com").await;
-    app.ok(
-        &fan.token,
-        "mutation { updateNotificationPreferences(input: { streamDelaySeconds: 2 }) { preferences { streamDelaySeconds } } }",
-        json!({}),
-    )
-    .await;
+    let Delayed {
+        feed,
+        arsenal,
+        chelsea,
+        match_id,
+        signed_in,
+    } = Delayed::set_up(&app).await;
 
     let mut anonymous = open(&app, json!({})).await;
-    let signed_in = json!({ "authorization": format!("Bearer {}", fan.token) });
     let mut delayed = open(&app, signed_in.clone()).await;
     subscribe_events(&mut anonymous, &match_id, 1).await;
     subscribe_events(&mut delayed, &match_id, 1).await;
     wait_for_open_subscriptions(&app, "2").await;
 
     let recorded = Instant::now();
-    app.record_goal(&feed, &match_id, arsenal.id, 23, "Saka")
-        .await;
+    app.record_goal(&feed, &match_id, arsenal, 23, "Saka").await;
     assert_eq!(next_event(&mut anonymous).await, (2, json!("Saka")));
     let anonymous_after = recorded.elapsed();
     assert_eq!(next_event(&mut delayed).await, (2, json!("Saka")));
@@ -118,11 +153,11 @@ async fn a_delayed_fan_sees_each_live_event_the_delay_after_it_and_resumes_witho
 
     // A reconnect with the last seq seen: the next goal, once, held back too.
     drop(delayed);
-    let mut resumed = open(&app, signed_in).await;
+    let mut resumed = open(&app, signed_in.clone()).await;
     subscribe_events(&mut resumed, &match_id, 2).await;
     wait_for_open_subscriptions(&app, "2").await;
     let recorded = Instant::now();
-    app.record_goal(&feed, &match_id, chelsea.id, 60, "Palmer")
+    app.record_goal(&feed, &match_id, chelsea, 60, "Palmer")
         .await;
     assert_eq!(next_event(&mut anonymous).await, (3, json!("Palmer")));
     assert_eq!(next_event(&mut resumed).await, (3, json!("Palmer")));
@@ -130,17 +165,12 @@ async fn a_delayed_fan_sees_each_live_event_the_delay_after_it_and_resumes_witho
 
     // From the start: what is older than the delay at once, in order,
     // each once, then the next live one in its turn.
-    let mut replay = open(
-        &app,
-        json!({ "authorization": format!("Bearer {}", fan.token) }),
-    )
-    .await;
+    let mut replay = open(&app, signed_in).await;
     subscribe_events(&mut replay, &match_id, 0).await;
     assert_eq!(next_event(&mut replay).await.0, 1);
     assert_eq!(next_event(&mut replay).await.0, 2);
     assert_eq!(next_event(&mut replay).await.0, 3);
-    app.record_goal(&feed, &match_id, arsenal.id, 70, "Rice")
-        .await;
+    app.record_goal(&feed, &match_id, arsenal, 70, "Rice").await;
     assert_eq!(next_event(&mut replay).await, (4, json!("Rice")));
     assert_eq!(next_event(&mut resumed).await, (4, json!("Rice")));
     app.stop().await;
@@ -149,35 +179,16 @@ async fn a_delayed_fan_sees_each_live_event_the_delay_after_it_and_resumes_witho
 #[tokio::test]
 async fn a_delayed_fan_s_match_updates_show_a_goal_only_the_delay_after_it() {
     let app = TestApp::spawn().await;
-    let feed = accounts::create(&app.db, "feed@example.com", UserRole::Feed)
-        .await
-        .token;
-    let season = seed::season(&app.db).await;
-    let arsenal = seed::team(&app.db, "Arsenal FC", "arsenal-fc").await;
-    let chelsea = seed::team(&app.db, "Chelsea FC", "chelsea-fc").await;
-    let match_id = app
-        .schedule_match(
-            &feed,
-            season.id,
-            (arsenal.id, chelsea.id),
-            chrono::Utc::now() + chrono::Duration::hours(1),
-        )
-        .await;
-    app.start_match(&feed, &match_id).await;
-    let fan = accounts::user(&app.db, "fan@example.com").await;
-    app.ok(
-        &fan.token,
-        "mutation { updateNotificationPreferences(input: { streamDelaySeconds: 2 }) { preferences { streamDelaySeconds } } }",
-        json!({}),
-    )
-    .await;
+    let Delayed {
+        feed,
+        arsenal,
+        match_id,
+        signed_in,
+        ..
+    } = Delayed::set_up(&app).await;
     // Long enough after the kick-off that the match as it stands is not news.
     tokio::time::sleep(DELAY).await;
-    let mut delayed = open(
-        &app,
-        json!({ "authorization": format!("Bearer {}", fan.token) }),
-    )
-    .await;
+    let mut delayed = open(&app, signed_in).await;
     send(
         &mut delayed,
         json!({ "id": "1", "type": "subscribe",
@@ -192,12 +203,10 @@ async fn a_delayed_fan_s_match_updates_show_a_goal_only_the_delay_after_it() {
         "{first}"
     );
     let recorded = Instant::now();
-    app.record_goal(&feed, &match_id, arsenal.id, 23, "Saka")
-        .await;
+    app.record_goal(&feed, &match_id, arsenal, 23, "Saka").await;
     // A second goal right after: the first update, sent after the delay,
     // tells the first goal alone, its events included.
-    app.record_goal(&feed, &match_id, arsenal.id, 24, "Rice")
-        .await;
+    app.record_goal(&feed, &match_id, arsenal, 24, "Rice").await;
     let update = next_json(&mut delayed).await;
     assert!(recorded.elapsed() >= DELAY - Duration::from_millis(50));
     assert_eq!(

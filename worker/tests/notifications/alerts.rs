@@ -4,21 +4,9 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _};
 use serde_json::json;
 
-use super::{World, fan, wait_for_outbox, world};
+use super::{World, fan, notifications_socket, wait_for_outbox, world};
 use test_support::TestApp;
 use test_support::notify::wait_for;
-
-/// A match that kicks off in two hours, scheduled and started by the feed.
-async fn live_match(app: &TestApp, world: &World) -> String {
-    let teams = (world.home.id, world.away.id);
-    let kickoff = Utc::now() + Duration::hours(2);
-    let feed = &world.feed.token;
-    let match_id = app
-        .schedule_match(feed, world.season.id, teams, kickoff)
-        .await;
-    app.start_match(feed, &match_id).await;
-    match_id
-}
 
 async fn goal(app: &TestApp, world: &World, match_id: &str) -> String {
     app.record_goal(&world.feed.token, match_id, world.home.id, 23, "Saka")
@@ -52,7 +40,7 @@ async fn a_goal_alerts_the_followers_who_asked_for_goals_and_a_correction_follow
     let stranger = test_support::accounts::user(&app.db, "stranger@example.com").await;
     test_support::notify::set_preferences(&app, &stranger.token, live).await;
 
-    let match_id = live_match(&app, &world).await;
+    let match_id = world.live_match(&app).await;
     let event_id = goal(&app, &world, &match_id).await;
     let alert = wait_for(30, "the goal alert", || async {
         app.inbox(&goals_fan.token).await.into_iter().next()
@@ -112,7 +100,7 @@ async fn two_goals_read_in_one_poll_of_the_outbox_alert_with_the_score_each_made
         json!({ "liveAlerts": { "enabled": true, "kinds": ["GOAL"] } }),
     )
     .await;
-    let match_id = live_match(&app, &world).await;
+    let match_id = world.live_match(&app).await;
     let feed = &world.feed.token;
     app.record_goal(feed, &match_id, world.home.id, 23, "Saka")
         .await;
@@ -165,7 +153,7 @@ async fn quiet_hours_hold_a_goal_alert_back_and_the_next_digest_carries_it() {
         }),
     )
     .await;
-    let match_id = live_match(&app, &world).await;
+    let match_id = world.live_match(&app).await;
     goal(&app, &world, &match_id).await;
 
     let held = wait_for(30, "the held alert", || async {
@@ -211,7 +199,7 @@ async fn quiet_hours_hold_a_goal_alert_back_and_the_next_digest_carries_it() {
 
 #[tokio::test]
 async fn a_goal_alert_is_pushed_to_the_fans_notification_subscription() {
-    use test_support::ws::{next_json, open, send, wait_for_open_subscriptions};
+    use test_support::ws::{next_json, wait_for_open_subscriptions};
 
     let app = TestApp::spawn_worker(&[]).await;
     let world = world(&app).await;
@@ -222,19 +210,10 @@ async fn a_goal_alert_is_pushed_to_the_fans_notification_subscription() {
         json!({ "liveAlerts": { "enabled": true, "kinds": ["GOAL"] } }),
     )
     .await;
-    let mut socket = open(
-        &app,
-        json!({ "authorization": format!("Bearer {}", fan.token) }),
-    )
-    .await;
-    send(
-        &mut socket,
-        json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { notificationReceived { kind title } }" } }),
-    )
-    .await;
+    let mut socket = notifications_socket(&app, &fan, "kind title").await;
     wait_for_open_subscriptions(&app, "1").await;
 
-    let match_id = live_match(&app, &world).await;
+    let match_id = world.live_match(&app).await;
     goal(&app, &world, &match_id).await;
     assert_eq!(
         next_json(&mut socket).await,

@@ -84,6 +84,19 @@ impl World {
             .clone()
     }
 
+    /// A match between the home and away teams that kicks off in two
+    /// hours, scheduled and started by the feed; returns its id.
+    pub async fn live_match(&self, app: &TestApp) -> String {
+        let teams = (self.home.id, self.away.id);
+        let kickoff = Utc::now() + chrono::Duration::hours(2);
+        let feed = &self.feed.token;
+        let match_id = app
+            .schedule_match(feed, self.season.id, teams, kickoff)
+            .await;
+        app.start_match(feed, &match_id).await;
+        match_id
+    }
+
     /// Deliveries as an admin sees them, newest first.
     pub async fn deliveries(&self, app: &TestApp, status: Option<&str>) -> Vec<Value> {
         app.ok(&self.admin.token,
@@ -112,6 +125,28 @@ pub async fn fan(
     let payload = test_support::notify::set_preferences(app, &fan.token, preferences).await;
     test_support::notify::follow(app, &fan.token, world.home.id).await;
     (fan, payload)
+}
+
+/// A websocket signed in as `fan` with `notificationReceived { selection }`
+/// open on it (as id `1`).
+pub async fn notifications_socket(
+    app: &TestApp,
+    fan: &Account,
+    selection: &str,
+) -> test_support::ws::Socket {
+    use test_support::ws::{open, send};
+    let mut socket = open(
+        app,
+        json!({ "authorization": format!("Bearer {}", fan.token) }),
+    )
+    .await;
+    send(
+        &mut socket,
+        json!({ "id": "1", "type": "subscribe",
+                "payload": { "query": format!("subscription {{ notificationReceived {{ {selection} }} }}") } }),
+    )
+    .await;
+    socket
 }
 
 pub fn at(rfc3339: &str) -> DateTime<Utc> {

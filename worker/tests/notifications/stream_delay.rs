@@ -10,23 +10,12 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _};
 use serde_json::json;
 
-use super::{World, fan, world};
+use super::{fan, notifications_socket, world};
 use test_support::TestApp;
 use test_support::notify::{Answer, WebhookReceiver, wait_for};
-use test_support::ws::{next_json, open, send, wait_for_open_subscriptions};
+use test_support::ws::{next_json, wait_for_open_subscriptions};
 
 const DELAY: Duration = Duration::from_secs(3);
-
-async fn live_match(app: &TestApp, world: &World) -> String {
-    let teams = (world.home.id, world.away.id);
-    let kickoff = Utc::now() + chrono::Duration::hours(2);
-    let feed = &world.feed.token;
-    let match_id = app
-        .schedule_match(feed, world.season.id, teams, kickoff)
-        .await;
-    app.start_match(feed, &match_id).await;
-    match_id
-}
 
 #[tokio::test]
 async fn a_delayed_fan_hears_of_a_goal_by_webhook_inbox_and_subscription_only_the_delay_after_it() {
@@ -55,19 +44,10 @@ async fn a_delayed_fan_hears_of_a_goal_by_webhook_inbox_and_subscription_only_th
     )
     .await;
 
-    let mut socket = open(
-        &app,
-        json!({ "authorization": format!("Bearer {}", delayed.token) }),
-    )
-    .await;
-    send(
-        &mut socket,
-        json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { notificationReceived { kind title } }" } }),
-    )
-    .await;
+    let mut socket = notifications_socket(&app, &delayed, "kind title").await;
     wait_for_open_subscriptions(&app, "1").await;
 
-    let match_id = live_match(&app, &world).await;
+    let match_id = world.live_match(&app).await;
     let recorded = Instant::now();
     let event_id = app
         .record_goal(&world.feed.token, &match_id, world.home.id, 23, "Saka")
@@ -160,7 +140,7 @@ async fn a_delayed_fan_s_inbox_shows_a_goal_only_once_the_delay_has_passed() {
         json!({ "liveAlerts": goals }),
     )
     .await;
-    let match_id = live_match(&app, &world).await;
+    let match_id = world.live_match(&app).await;
     app.record_goal(&world.feed.token, &match_id, world.home.id, 23, "Saka")
         .await;
     wait_for(30, "the prompt fan's alert", || async {
@@ -195,16 +175,7 @@ async fn a_delayed_fan_s_inbox_shows_a_goal_only_once_the_delay_has_passed() {
         .exec(&app.db)
         .await
         .unwrap();
-    let mut socket = open(
-        &app,
-        json!({ "authorization": format!("Bearer {}", delayed.token) }),
-    )
-    .await;
-    send(
-        &mut socket,
-        json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { notificationReceived { title } }" } }),
-    )
-    .await;
+    let mut socket = notifications_socket(&app, &delayed, "title").await;
     assert_eq!(
         next_json(&mut socket).await["payload"]["data"]["notificationReceived"]["title"],
         "Goal 23' (Saka)"
