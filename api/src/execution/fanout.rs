@@ -366,14 +366,27 @@ impl Executor for SharedExecutor {
         request: Request,
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, Response> {
+        use crate::graphql::StreamDelayed;
+        let delayed = session_data
+            .as_deref()
+            .and_then(|data| data.get(&std::any::TypeId::of::<StreamDelayed>()))
+            .and_then(|value| value.downcast_ref::<StreamDelayed>())
+            .map(|StreamDelayed(delay)| *delay)
+            .filter(|delay| !delay.is_off());
+        if let Some(delay) = delayed {
+            // Its own execution, each response held back by the delay.
+            let happened = crate::graphql::Happened::default();
+            let prepared = self.pipeline.prepare(request.data(happened.clone()));
+            let responses = self.pipeline.run_stream(prepared, session_data);
+            return crate::graphql::hold_responses(delay, happened, responses);
+        }
         let prepared = self.pipeline.prepare(request);
         // A shared execution runs without any viewer; one who keeps
-        // results away, or has them held back by a stream delay, runs
-        // their own, where the resolvers see them.
+        // results away runs their own, where the resolvers see them.
         let own = session_data.as_ref().is_some_and(|data| {
             data.contains_key(&std::any::TypeId::of::<
                 crate::graphql::spoilers::SpoilerShield,
-            >()) || data.contains_key(&std::any::TypeId::of::<crate::graphql::StreamDelayed>())
+            >())
         });
         // Only a socket that splices shared payloads in can read them.
         let splice = Splice::of(session_data.as_ref());

@@ -18,7 +18,9 @@ use sea_orm::DatabaseConnection;
 
 pub use mutation::{AccountSettings, MutationRoot};
 pub use query::QueryRoot;
-pub use subscription::{OpenSubscriptions, StreamDelayed, SubscriptionRoot};
+pub use subscription::{
+    Happened, OpenSubscriptions, StreamDelayed, SubscriptionRoot, hold_responses,
+};
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 

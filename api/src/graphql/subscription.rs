@@ -2,11 +2,15 @@
 //! served over both websocket protocols on `/graphql`. Each stream comes
 //! from `service::live::stream`, which refills from the database on any gap.
 //! A socket signed in with a stream delay (`StreamDelayed`) runs its own
-//! executions, each item held back until that long after it happened.
+//! executions, each item held back until that long after it happened: the
+//! item is resolved as it arrives and its response is what waits
+//! (`hold_responses`), so it shows the match as it was then.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use async_graphql::{Context, ID, Subscription};
+use chrono::{DateTime, Utc};
 use futures::stream::BoxStream;
 use futures::{Stream, StreamExt};
 use prometheus_client::metrics::gauge::Gauge;
@@ -59,23 +63,86 @@ impl OpenSubscriptions {
 #[derive(Clone, Copy, Debug)]
 pub struct StreamDelayed(pub service::accounts::preferences::StreamDelay);
 
-/// `inner` as this viewer gets it: held back by their stream delay, if
-/// they have one, from when each item happened (`happened`).
+/// In a delayed socket's operation: when the item each of its root fields
+/// last yielded happened, by response key. The resolver stamps each item
+/// as it passes; the executor takes the stamp off the item's response,
+/// which async-graphql resolves before that field's stream is read again.
+/// A response with no stamp is not an item's (an error before the stream
+/// began, a query) and goes at once.
+#[derive(Clone, Debug, Default)]
+pub struct Happened(Arc<Mutex<HashMap<String, Option<DateTime<Utc>>>>>);
+
+impl Happened {
+    fn stamp(&self, field: &str, at: Option<DateTime<Utc>>) {
+        let mut stamps = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        match stamps.get_mut(field) {
+            Some(stamp) => *stamp = at,
+            None => {
+                stamps.insert(field.to_owned(), at);
+            }
+        }
+    }
+
+    /// The stamp of the item `response` is made of.
+    fn take(&self, response: &async_graphql::Response) -> Option<Option<DateTime<Utc>>> {
+        let async_graphql::Value::Object(data) = &response.data else {
+            return None;
+        };
+        let mut stamps = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        data.keys().find_map(|field| stamps.remove(field.as_str()))
+    }
+}
+
+/// A delayed socket's operation as it is sent: each response waits until
+/// its item happened plus the delay (an item of unknown time: the delay
+/// after it came), in order. Each is resolved as its item arrives, not
+/// when sent, so everything it says (the tie, an event's correction, the
+/// table) is as of its moment. The operation must be run with `happened`
+/// in its data.
+pub fn hold_responses(
+    delay: service::accounts::preferences::StreamDelay,
+    happened: Happened,
+    responses: BoxStream<'static, async_graphql::Response>,
+) -> BoxStream<'static, async_graphql::Response> {
+    let delay = delay.duration();
+    stream::released(responses, move |response| {
+        let now = Utc::now();
+        match happened.take(response) {
+            Some(at) => at.map_or(now, |at| at.min(now)) + delay,
+            None => now,
+        }
+    })
+    .boxed()
+}
+
+/// `inner` as this viewer gets it: with a stream delay, each item is
+/// stamped with when it happened (`happened`), and its response held back
+/// (`hold_responses`).
 fn held<T: Send + 'static>(
     ctx: &Context<'_>,
     inner: impl Stream<Item = service::Result<T>> + Send + 'static,
-    happened: fn(&T) -> Option<chrono::DateTime<chrono::Utc>>,
+    happened: fn(&T) -> Option<DateTime<Utc>>,
 ) -> BoxStream<'static, service::Result<T>> {
-    match ctx.data_opt::<StreamDelayed>() {
-        Some(StreamDelayed(delay)) if !delay.is_off() => {
-            stream::delayed(inner, delay.duration(), happened).boxed()
-        }
+    match (ctx.data_opt::<StreamDelayed>(), ctx.data_opt::<Happened>()) {
+        (Some(StreamDelayed(delay)), stamps) if !delay.is_off() => match stamps.cloned() {
+            Some(stamps) => {
+                let field = ctx.item.node.response_key().node.to_string();
+                inner
+                    .inspect(move |item| {
+                        stamps.stamp(&field, item.as_ref().ok().and_then(happened));
+                    })
+                    .boxed()
+            }
+            // Run without the executor that holds responses: held here,
+            // and resolved when released.
+            None => stream::delayed(inner, delay.duration(), happened).boxed(),
+        },
         _ => inner.boxed(),
     }
 }
 
 /// A match a live stream read, as this viewer gets it: held back by a
-/// stream delay, it is resolved later, as it was when read.
+/// stream delay, it shows only the events it had when read.
 fn match_of(
     ctx: &Context<'_>,
 ) -> fn(service::Result<entity::football_match::Model>) -> async_graphql::Result<Match> {

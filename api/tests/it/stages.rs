@@ -396,7 +396,7 @@ async fn a_league_season_has_one_table_stage_and_no_bracket() {
 }
 
 /// Schedules a knockout match through the feed; returns its id.
-async fn knockout_match(
+pub(crate) async fn knockout_match(
     app: &TestApp,
     feed: &str,
     season: i64,

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use crate::common::ws::{Socket, next_json, open, send, wait_for_open_subscriptions};
 use crate::common::{TestApp, accounts, seed};
+use crate::stages::knockout_match;
 
 const DELAY: Duration = Duration::from_secs(2);
 
@@ -221,5 +222,112 @@ async fn a_delayed_fan_s_match_updates_show_a_goal_only_the_delay_after_it() {
         json!({ "home": 2, "away": 0 }),
         "{update}"
     );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_delayed_fan_s_update_shows_the_match_and_its_tie_as_they_were_when_it_happened() {
+    let app = TestApp::spawn().await;
+    let feed = accounts::create(&app.db, "feed@example.com", UserRole::Feed)
+        .await
+        .token;
+    let season = seed::season(&app.db).await;
+    let arsenal = seed::team(&app.db, "Arsenal FC", "arsenal-fc").await;
+    let psg = seed::team(&app.db, "Paris Saint-Germain FC", "psg").await;
+    let first = knockout_match(&app, &feed, season.id, arsenal.id, psg.id, 29).await;
+    let second = knockout_match(&app, &feed, season.id, psg.id, arsenal.id, 30).await;
+    app.start_match(&feed, &first).await;
+    app.record_goal(&feed, &first, psg.id, 4, "Dembélé").await;
+    app.ok(
+        &feed,
+        "mutation($m: ID!) { endMatch(matchId: $m) { event { id } } }",
+        json!({ "m": first }),
+    )
+    .await;
+    app.start_match(&feed, &second).await;
+    let signed_in = delayed_fan(&app).await;
+    // Long enough after the kick-off that the match as it stands is not news.
+    tokio::time::sleep(DELAY).await;
+
+    let selection = "status score { home away } events { player cancelled }
+                     tie { status aggregate { teamA teamB } winner { name } matches { status score { home away } } }";
+    let mut delayed = open(&app, signed_in).await;
+    send(
+        &mut delayed,
+        json!({ "id": "updated", "type": "subscribe", "payload": {
+            "query": format!("subscription($m: ID!) {{ matchUpdated(matchId: $m) {{ {selection} }} }}"),
+            "variables": { "m": second } } }),
+    )
+    .await;
+    send(
+        &mut delayed,
+        json!({ "id": "scores", "type": "subscribe", "payload": {
+            "query": format!("subscription {{ liveScores {{ {selection} }} }}") } }),
+    )
+    .await;
+    let mut now = Vec::new();
+    for _ in 0..2 {
+        let message = next_json(&mut delayed).await;
+        assert_eq!(message["type"], "next", "{message}");
+        now.push(message["id"].clone());
+    }
+    now.sort_by_key(|id| id.to_string());
+    assert_eq!(now, [json!("scores"), json!("updated")]);
+
+    // Within the delay: Arsenal score in Paris, the goal is ruled out,
+    // then the match is called off.
+    let recorded = Instant::now();
+    let goal = app
+        .record_goal(&feed, &second, arsenal.id, 27, "Saka")
+        .await;
+    app.ok(
+        &feed,
+        "mutation($e: ID!) { cancelMatchEvent(eventId: $e, reason: \"Offside\") { event { id } } }",
+        json!({ "e": goal }),
+    )
+    .await;
+    app.ok(
+        &feed,
+        "mutation($m: ID!) { cancelMatch(matchId: $m) { status } }",
+        json!({ "m": second }),
+    )
+    .await;
+
+    // The goal's update, sent after the delay, shows the match as the goal
+    // left it: live, level on aggregate, the goal standing.
+    let as_it_was = json!({
+        "status": "LIVE",
+        "score": { "home": 0, "away": 1 },
+        "events": [
+            { "player": null, "cancelled": false },
+            { "player": "Saka", "cancelled": false }
+        ],
+        "tie": {
+            "status": "IN_PROGRESS",
+            "aggregate": { "teamA": 1, "teamB": 1 },
+            "winner": null,
+            "matches": [
+                { "status": "FINISHED", "score": { "home": 0, "away": 1 } },
+                { "status": "LIVE", "score": { "home": 0, "away": 1 } }
+            ]
+        }
+    });
+    let mut goal_updates = serde_json::Map::new();
+    while goal_updates.len() < 2 {
+        let message = next_json(&mut delayed).await;
+        assert_eq!(message["type"], "next", "{message}");
+        let id = message["id"].as_str().expect("an id").to_owned();
+        let field = if id == "updated" {
+            "matchUpdated"
+        } else {
+            "liveScores"
+        };
+        goal_updates
+            .entry(id)
+            .or_insert_with(|| message["payload"]["data"][field].clone());
+    }
+    assert!(recorded.elapsed() >= DELAY - Duration::from_millis(50));
+    assert_eq!(goal_updates["updated"], as_it_was, "matchUpdated");
+    assert_eq!(goal_updates["scores"], as_it_was, "liveScores");
     app.stop().await;
 }

@@ -373,10 +373,27 @@ pub fn delayed<T: Send + 'static>(
     delay: chrono::Duration,
     happened: impl Fn(&T) -> Option<chrono::DateTime<chrono::Utc>> + Send + 'static,
 ) -> impl Stream<Item = Result<T>> + Send + 'static {
+    released(inner, move |item| {
+        let now = chrono::Utc::now();
+        let at = match item {
+            Ok(value) => happened(value).map_or(now, |at| at.min(now)),
+            Err(_) => now,
+        };
+        at + delay
+    })
+}
+
+/// `inner`, each item held until the time `release_at` gives it as it
+/// arrives, and never sent before one that came earlier: the hold of a
+/// stream delay. At most `DELAY_HOLDS_AT_MOST` items are held.
+pub fn released<T: Send + 'static>(
+    inner: impl Stream<Item = T> + Send + 'static,
+    release_at: impl Fn(&T) -> chrono::DateTime<chrono::Utc> + Send + 'static,
+) -> impl Stream<Item = T> + Send + 'static {
     use futures::StreamExt as _;
     async_stream::stream! {
         let mut inner = std::pin::pin!(inner);
-        let mut held: std::collections::VecDeque<(chrono::DateTime<chrono::Utc>, Result<T>)> =
+        let mut held: std::collections::VecDeque<(chrono::DateTime<chrono::Utc>, T)> =
             std::collections::VecDeque::new();
         let mut ended = false;
         loop {
@@ -393,11 +410,7 @@ pub fn delayed<T: Send + 'static>(
             tokio::select! {
                 item = inner.next(), if room => match item {
                     Some(item) => {
-                        let now = chrono::Utc::now();
-                        let at = match &item {
-                            Ok(value) => happened(value).map_or(now, |at| at.min(now)),
-                            Err(_) => now,
-                        } + delay;
+                        let at = release_at(&item);
                         // Never before what came earlier.
                         let at = held.back().map_or(at, |(last, _)| at.max(*last));
                         held.push_back((at, item));

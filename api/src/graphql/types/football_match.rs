@@ -55,7 +55,7 @@ pub struct Match {
     pub model: football_match::Model,
     /// The page this match was listed in, when it was.
     page: Option<Arc<PageBatch>>,
-    /// Resolved later than it was read: its events stop at its own last.
+    /// Sent later than it was read: its events are as of its own last.
     snapshot: bool,
 }
 
@@ -68,9 +68,9 @@ impl Match {
         }
     }
 
-    /// The match as a live update read it, resolved when the update is
-    /// sent, which for a viewer with a stream delay is later: its events
-    /// are those it had then.
+    /// The match as a live update read it, for a viewer with a stream
+    /// delay, who is sent it later: its events are those it had then, as
+    /// they were then (a goal ruled out afterwards still stands).
     pub fn snapshot(model: football_match::Model) -> Self {
         Self {
             snapshot: true,
@@ -220,9 +220,22 @@ impl Match {
             None => load_group::<EventsOfMatch>(ctx, self.model.id).await?,
         };
         // An update sent later (to a viewer with a stream delay) tells no
-        // event newer than the match it carries.
+        // event newer than the match it carries, nor a correction newer
+        // than it of an event it has.
         if self.snapshot {
-            events.retain(|e| e.seq <= self.model.last_event_seq);
+            let last = self.model.last_event_seq;
+            let corrected_later: std::collections::HashSet<i64> = events
+                .iter()
+                .filter(|e| e.seq > last)
+                .filter_map(|e| e.corrects_event_id)
+                .collect();
+            events.retain(|e| e.seq <= last);
+            for e in &mut events {
+                if corrected_later.contains(&e.id) {
+                    e.cancelled = false;
+                    e.cancelled_reason = None;
+                }
+            }
         }
         if crate::graphql::spoilers::hides(ctx, &self.model).await? {
             events.retain(|e| {
