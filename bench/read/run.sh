@@ -15,6 +15,7 @@ SCENARIOS=${SCENARIOS:-"season_page match_events standings typename"}
 API_PORT=${API_PORT:-$((20000 + RANDOM % 20000))}
 PEER_PORT=${PEER_PORT:-$((API_PORT + 1))}
 UNCACHED_PORT=${UNCACHED_PORT:-$((API_PORT + 2))}
+BEFORE_PORT=${BEFORE_PORT:-$((API_PORT + 3))}
 target_dir=${CARGO_TARGET_DIR:-$root/target}
 API_BIN=${API_BIN:-$target_dir/release/api}
 results="$here/results"
@@ -81,6 +82,14 @@ start_api() { # port log [env...]
 }
 start_api "$API_PORT" "$results/api.log"
 start_api "$UNCACHED_PORT" "$results/api-uncached.log" RESPONSE_CACHE_MS=0
+if [ -n "${BEFORE_BIN:-}" ]; then
+  # An earlier build, also without its cache, measured in the same run.
+  env DATABASE_URL="$DB_URL" HOST=127.0.0.1 PORT="$BEFORE_PORT" RUST_LOG=warn \
+    EMBEDDED_WORKER=false REQUESTS_PER_IP_PER_MINUTE=0 RESPONSE_CACHE_MS=0 \
+    "$BEFORE_BIN" >"$results/api-before.log" 2>&1 &
+  pids+=($!)
+  BEFORE_URL="http://127.0.0.1:$BEFORE_PORT/graphql"
+fi
 (cd "$here" && exec node_modules/.bin/postgraphile \
   -P postgraphile/presets/amber -c "$DB_URL" -s public -p "$PEER_PORT" -n 127.0.0.1 \
   >"$results/postgraphile.log" 2>&1) &
@@ -88,7 +97,7 @@ pids+=($!)
 peer_pid=$!
 export API_URL="http://127.0.0.1:$API_PORT/graphql" PEER_URL="http://127.0.0.1:$PEER_PORT/graphql"
 UNCACHED_URL="http://127.0.0.1:$UNCACHED_PORT/graphql"
-for url in "$API_URL" "$UNCACHED_URL" "$PEER_URL"; do
+for url in "$API_URL" "$UNCACHED_URL" "$PEER_URL" ${BEFORE_URL:+"$BEFORE_URL"}; do
   for _ in $(seq 1 60); do
     curl -sf -o /dev/null -H 'content-type: application/json' -d '{"query":"{ __typename }"}' "$url" && break
     sleep 1
@@ -110,6 +119,11 @@ step "load: $THREADS wrk threads, ${DURATION}s per run after ${WARMUP}s of warm-
 summary="$results/summary.txt"
 row() { printf '%-14s %5s  %9s %7s %7s  %9s %7s %7s  %9s %7s %7s  %6s %6s\n' "$@" >>"$summary"; }
 : >"$summary"
+before_summary="$results/before.txt"
+if [ -n "${BEFORE_URL:-}" ]; then
+  printf '%-14s %5s  %9s %7s %7s  %9s %7s %7s  %6s\n' scenario conns uncached 'p50 ms' 'p99 ms' \
+    'before' 'p50 ms' 'p99 ms' ratio >"$before_summary"
+fi
 row scenario conns 'api req/s' 'p50 ms' 'p99 ms' 'uncached' 'p50 ms' 'p99 ms' \
   'peer req/s' 'p50 ms' 'p99 ms' ratio 'ratio*'
 numbers() { echo "$(field "$1" rps) $(field "$1" p50_ms) $(field "$1" p99_ms)"; }
@@ -122,6 +136,13 @@ for scenario in $SCENARIOS; do
     # request costs when it runs.
     run_load "uncached-$scenario" "$UNCACHED_URL" "$results/api-$scenario.json" "$c"
     uncached="$results/uncached-$scenario-$c.txt"
+    if [ -n "${BEFORE_URL:-}" ]; then
+      run_load "before-$scenario" "$BEFORE_URL" "$results/api-$scenario.json" "$c"
+      before="$results/before-$scenario-$c.txt"
+      # shellcheck disable=SC2046
+      printf '%-14s %5s  %9s %7s %7s  %9s %7s %7s  %6s\n' "$scenario" "$c" \
+        $(numbers "$uncached") $(numbers "$before") "$(ratio "$uncached" "$before")" >>"$before_summary"
+    fi
     if [ -f "$results/peer-$scenario.json" ]; then
       run_load "peer-$scenario" "$PEER_URL" "$results/peer-$scenario.json" "$c"
       theirs="$results/peer-$scenario-$c.txt"
@@ -132,17 +153,21 @@ for scenario in $SCENARIOS; do
       # shellcheck disable=SC2046
       row "$scenario" "$c" $(numbers "$ours") $(numbers "$uncached") - - - - -
     fi
-    for f in "$ours" "$uncached" ${theirs:+"$theirs"}; do
+    for f in "$ours" "$uncached" ${theirs:+"$theirs"} ${before:+"$before"}; do
       if [ "$(field "$f" failed)" != 0 ] || [ "$(field "$f" socket_errors)" != 0 ]; then
         echo "errors under load in $f" >&2
         grep -E '^(RESULT|FAILED_SAMPLE)' "$f" >&2
         exit 1
       fi
     done
-    unset theirs
+    unset theirs before
   done
 done
 echo "ratio: api / PostGraphile; ratio*: the api without its response cache / PostGraphile" >>"$summary"
 
 step "results (also in $summary)"
 cat "$summary"
+if [ -n "${BEFORE_URL:-}" ]; then
+  echo "ratio: this build without its cache / BEFORE_BIN without its cache" >>"$before_summary"
+  cat "$before_summary"
+fi

@@ -106,7 +106,9 @@ pub fn encode_cursor<K: Serialize>(key: &K) -> String {
     URL_SAFE_NO_PAD.encode(json)
 }
 
-fn decode_cursor<K: DeserializeOwned>(field: &str, cursor: &str) -> Result<K> {
+/// The key an `encode_cursor` cursor holds; `field` names the argument
+/// in the error a foreign or garbled cursor gets.
+pub fn decode_cursor<K: DeserializeOwned>(field: &str, cursor: &str) -> Result<K> {
     URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()

@@ -151,6 +151,15 @@ impl TestApp {
                 bus_prefix.clone(),
             ]);
         }
+        if !extra.contains(&"--database-acquire-timeout-ms") {
+            // Dozens of test apps, each with its own SQLite writer and
+            // often an embedded worker, share two cores: a connection can
+            // take longer than the 2 s an operator's default allows.
+            args.extend([
+                "--database-acquire-timeout-ms".to_owned(),
+                "10000".to_owned(),
+            ]);
+        }
         if !extra.contains(&"--allow-private-webhooks") {
             // Test receivers listen on 127.0.0.1.
             args.extend(["--allow-private-webhooks".to_owned(), "true".to_owned()]);

@@ -1,9 +1,26 @@
 //! Relay connections built from service pages.
 
 use async_graphql::OutputType;
-use async_graphql::connection::{Connection, Edge};
+use async_graphql::connection::{Connection, CursorType, Edge};
 use serde::Serialize;
-use service::pagination::{Page, encode_cursor};
+use serde::de::DeserializeOwned;
+use service::pagination::{Page, decode_cursor, encode_cursor};
+
+/// A row's sort key, encoded as an opaque cursor only when a client asks
+/// for one: most lists are read by their nodes alone.
+pub struct Cursor<Key>(Key);
+
+impl<Key: Serialize + DeserializeOwned> CursorType for Cursor<Key> {
+    type Error = service::Error;
+
+    fn decode_cursor(s: &str) -> Result<Self, Self::Error> {
+        decode_cursor("cursor", s).map(Cursor)
+    }
+
+    fn encode_cursor(&self) -> String {
+        encode_cursor(&self.0)
+    }
+}
 
 /// Wraps a page of rows as a connection whose cursors are the rows' sort keys.
 pub fn from_page<Row, Key, Node, Fields>(
@@ -11,9 +28,9 @@ pub fn from_page<Row, Key, Node, Fields>(
     key: impl Fn(&Row) -> Key,
     node: impl Fn(Row) -> Node,
     fields: Fields,
-) -> Connection<String, Node, Fields>
+) -> Connection<Cursor<Key>, Node, Fields>
 where
-    Key: Serialize,
+    Key: Serialize + DeserializeOwned + Send + Sync,
     Node: OutputType,
     Fields: async_graphql::ObjectType,
 {
@@ -22,7 +39,7 @@ where
     connection.edges.extend(
         page.rows
             .into_iter()
-            .map(|row| Edge::new(encode_cursor(&key(&row)), node(row))),
+            .map(|row| Edge::new(Cursor(key(&row)), node(row))),
     );
     connection
 }

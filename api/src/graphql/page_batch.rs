@@ -1,5 +1,5 @@
 //! Related rows for a whole page of matches, loaded on first use with one
-//! query per relation. Unlike a time-windowed DataLoader, the batch is the
+//! query per relation (or, for teams, read with the page itself). Unlike a time-windowed DataLoader, the batch is the
 //! page itself, so the statement count never depends on timing.
 
 use std::collections::HashMap;
@@ -18,18 +18,29 @@ pub struct PageBatch {
 }
 
 impl PageBatch {
-    pub fn new(db: DatabaseConnection, matches: &[football_match::Model]) -> Arc<Self> {
-        let mut team_ids: Vec<i64> = matches
-            .iter()
-            .flat_map(|m| [m.home_team_id, m.away_team_id])
-            .collect();
-        team_ids.sort_unstable();
-        team_ids.dedup();
+    /// `teams`: the page's teams when they were read with it.
+    pub fn new(
+        db: DatabaseConnection,
+        matches: &[football_match::Model],
+        teams: Option<HashMap<i64, Arc<team::Model>>>,
+    ) -> Arc<Self> {
+        let team_ids = match teams {
+            Some(_) => Vec::new(),
+            None => {
+                let mut ids: Vec<i64> = matches
+                    .iter()
+                    .flat_map(|m| [m.home_team_id, m.away_team_id])
+                    .collect();
+                ids.sort_unstable();
+                ids.dedup();
+                ids
+            }
+        };
         Arc::new(Self {
             db,
             match_ids: matches.iter().map(|m| m.id).collect(),
             team_ids,
-            teams: OnceCell::new(),
+            teams: OnceCell::new_with(teams),
             events: OnceCell::new(),
         })
     }

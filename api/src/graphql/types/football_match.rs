@@ -78,9 +78,14 @@ impl Match {
         }
     }
 
-    /// The matches of one page, sharing the loading of related rows.
-    pub fn page(db: &DatabaseConnection, models: Vec<football_match::Model>) -> Vec<Self> {
-        let batch = PageBatch::new(db.clone(), &models);
+    /// The matches of one page, sharing the loading of related rows; its
+    /// teams, when they were read with the page, are not read again.
+    pub fn page(
+        db: &DatabaseConnection,
+        models: Vec<football_match::Model>,
+        teams: Option<std::collections::HashMap<i64, Arc<entity::team::Model>>>,
+    ) -> Vec<Self> {
+        let batch = PageBatch::new(db.clone(), &models, teams);
         models
             .into_iter()
             .map(|model| Self {

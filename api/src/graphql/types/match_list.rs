@@ -9,7 +9,7 @@ use service::matches::{KickoffOrder, MatchKey};
 use service::pagination::PageRequest;
 
 use super::{Match, MatchStatus};
-use crate::graphql::connection::from_page;
+use crate::graphql::connection::{Cursor, from_page};
 use crate::graphql::error::GqlResultExt as _;
 use crate::graphql::scalars::parse_id;
 
@@ -85,7 +85,7 @@ impl MatchTotal {
     }
 }
 
-pub type MatchConnection = Connection<String, Match, MatchTotal>;
+pub type MatchConnection = Connection<Cursor<MatchKey>, Match, MatchTotal>;
 
 /// Runs a filtered, paginated match query as a connection.
 pub async fn match_connection(
@@ -104,13 +104,25 @@ pub async fn match_connection(
         MatchOrder::KickoffAsc => KickoffOrder::Ascending,
         MatchOrder::KickoffDesc => KickoffOrder::Descending,
     };
-    let page = service::matches::page(db, &filter, order, &request)
-        .await
-        .gql()?;
-    // Related rows load once for the whole page, so pair each match with its key first.
+    // Teams asked for are read in the page's own statement; other related
+    // rows load once for the whole page, on first use.
+    let (page, teams) = if selects_teams(ctx) {
+        let read = service::matches::page_with_teams(db, &filter, order, &request)
+            .await
+            .gql()?;
+        (read.page, Some(read.teams))
+    } else {
+        let page = service::matches::page(db, &filter, order, &request)
+            .await
+            .gql()?;
+        (page, None)
+    };
     let keys: Vec<MatchKey> = page.rows.iter().map(service::matches::key).collect();
     let page = service::pagination::Page {
-        rows: keys.into_iter().zip(Match::page(db, page.rows)).collect(),
+        rows: keys
+            .into_iter()
+            .zip(Match::page(db, page.rows, teams))
+            .collect(),
         has_previous_page: page.has_previous_page,
         has_next_page: page.has_next_page,
     };
@@ -120,4 +132,12 @@ pub async fn match_connection(
         |(_, m)| m,
         MatchTotal { filter },
     ))
+}
+
+/// Whether the list's selection asks for either team of its matches.
+fn selects_teams(ctx: &Context<'_>) -> bool {
+    let list = ctx.look_ahead();
+    [list.field("nodes"), list.field("edges").field("node")]
+        .iter()
+        .any(|node| node.field("homeTeam").exists() || node.field("awayTeam").exists())
 }

@@ -6,6 +6,7 @@ use entity::team;
 use sea_orm::DatabaseConnection;
 
 use super::{Match, MatchConnection, MatchFilter, MatchOrder, match_connection};
+use crate::graphql::connection::Cursor;
 use crate::graphql::error::GqlResultExt as _;
 
 /// A club or national team. Shared, not copied, by every match that
@@ -107,4 +108,4 @@ impl TeamTotal {
     }
 }
 
-pub type TeamConnection = Connection<String, Team, TeamTotal>;
+pub type TeamConnection = Connection<Cursor<service::teams::TeamKey>, Team, TeamTotal>;

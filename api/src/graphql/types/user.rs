@@ -251,7 +251,7 @@ pub async fn match_follows(
 ) -> async_graphql::Result<Vec<MatchFollow>> {
     let ids: Vec<i64> = follows.iter().map(|f| f.match_id).collect();
     let models = service::matches::by_ids(db, &ids).await.gql()?;
-    let mut games: std::collections::HashMap<i64, Match> = Match::page(db, models)
+    let mut games: std::collections::HashMap<i64, Match> = Match::page(db, models, None)
         .into_iter()
         .map(|m| (m.model.id, m))
         .collect();
