@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{MatchStatus, football_match, points_adjustment, team};
+use entity::{CompetitionKind, MatchStatus, football_match, points_adjustment, team};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
     QuerySelect,
@@ -71,11 +71,112 @@ pub struct Row {
     pub form: Vec<Outcome>,
     /// A match in play counts at its current score (live tables only).
     pub provisional: bool,
+    /// Goals scored in away matches.
+    pub away_goals_for: i32,
+    pub away_won: u32,
+    /// The points, goal difference and goals scored of the opponents
+    /// played, added up (an opponent met twice counts twice).
+    pub opponents_points: i32,
+    pub opponents_goal_difference: i32,
+    pub opponents_goals_for: i32,
 }
 
 impl Row {
     pub fn goal_difference(&self) -> i32 {
         self.goals_for - self.goals_against
+    }
+}
+
+/// One thing a table is ranked by; the higher value ranks first, except
+/// for the name, which ranks in alphabetical order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Criterion {
+    Points,
+    GoalDifference,
+    GoalsFor,
+    AwayGoalsFor,
+    Wins,
+    AwayWins,
+    OpponentsPoints,
+    OpponentsGoalDifference,
+    OpponentsGoalsFor,
+    Name,
+}
+
+impl Criterion {
+    /// `a` before `b` is `Less`.
+    fn compare(self, a: &Row, b: &Row) -> std::cmp::Ordering {
+        match self {
+            Criterion::Points => b.points.cmp(&a.points),
+            Criterion::GoalDifference => b.goal_difference().cmp(&a.goal_difference()),
+            Criterion::GoalsFor => b.goals_for.cmp(&a.goals_for),
+            Criterion::AwayGoalsFor => b.away_goals_for.cmp(&a.away_goals_for),
+            Criterion::Wins => b.won.cmp(&a.won),
+            Criterion::AwayWins => b.away_won.cmp(&a.away_won),
+            Criterion::OpponentsPoints => b.opponents_points.cmp(&a.opponents_points),
+            Criterion::OpponentsGoalDifference => b
+                .opponents_goal_difference
+                .cmp(&a.opponents_goal_difference),
+            Criterion::OpponentsGoalsFor => b.opponents_goals_for.cmp(&a.opponents_goals_for),
+            Criterion::Name => a.team.name.cmp(&b.team.name),
+        }
+    }
+}
+
+/// The rules a table is ranked by, chosen by its stage
+/// (`Ranking::for_table`). Each compares the whole table at once, never a
+/// mini-table of the teams level.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Ranking {
+    /// A league's table, and each group's: points, goal difference, goals
+    /// scored, then name.
+    #[default]
+    League,
+    /// A UEFA league phase (the Champions League's from 2024/25): points,
+    /// goal difference, goals scored, away goals scored, wins, away wins,
+    /// then the opponents' points, goal difference and goals scored. The
+    /// criteria UEFA lists after those (disciplinary points, the club
+    /// coefficient) are not in the results, so the name decides after.
+    UefaLeaguePhase,
+}
+
+impl Ranking {
+    /// The league phase of a cup competition (its table stage without
+    /// groups) is ranked by UEFA's rules; every other table, a league's
+    /// above all, by `League`.
+    pub fn for_table(competition: CompetitionKind, group: Option<&str>) -> Self {
+        match (competition, group) {
+            (CompetitionKind::Cup, None) => Ranking::UefaLeaguePhase,
+            _ => Ranking::League,
+        }
+    }
+
+    /// The criteria in the order they apply.
+    pub fn criteria(self) -> &'static [Criterion] {
+        use Criterion::*;
+        match self {
+            Ranking::League => &[Points, GoalDifference, GoalsFor, Name],
+            Ranking::UefaLeaguePhase => &[
+                Points,
+                GoalDifference,
+                GoalsFor,
+                AwayGoalsFor,
+                Wins,
+                AwayWins,
+                OpponentsPoints,
+                OpponentsGoalDifference,
+                OpponentsGoalsFor,
+                Name,
+            ],
+        }
+    }
+
+    fn compare(self, a: &Row, b: &Row) -> std::cmp::Ordering {
+        self.criteria()
+            .iter()
+            .fold(std::cmp::Ordering::Equal, |order, criterion| {
+                order.then_with(|| criterion.compare(a, b))
+            })
     }
 }
 
@@ -86,12 +187,15 @@ pub struct StageTable {
     pub stage: Option<String>,
     /// The group, in a stage with groups.
     pub group: Option<String>,
+    /// How its rows are ranked.
+    pub ranking: Ranking,
     pub rows: Vec<Row>,
 }
 
 /// The season's table: every team with a match in its table stages,
-/// ranked by points, then goal difference, then goals scored, then name,
-/// counting the results `counting` says. Knockout matches never count.
+/// ranked as each table's `Ranking` says (a league's by points, then goal
+/// difference, then goals scored, then name), counting the results
+/// `counting` says. Knockout matches never count.
 /// A season with several tables (groups) gives each one's rows in turn,
 /// each ranked within its own table.
 pub async fn table(
@@ -226,10 +330,12 @@ pub async fn tables_shown(
                 .filter(|a| members.contains(&a.team_id))
                 .cloned()
                 .collect();
+            let ranking = Ranking::for_table(competition, group.as_deref());
             StageTable {
+                rows: compute(table_teams, &results, &table_adjustments, counting, ranking),
                 stage,
                 group,
-                rows: compute(table_teams, &results, &table_adjustments, counting),
+                ranking,
             }
         })
         .collect())
@@ -271,6 +377,7 @@ pub fn compute(
     matches: &[MatchResult],
     adjustments: &[points_adjustment::Model],
     counting: Counting,
+    ranking: Ranking,
 ) -> Vec<Row> {
     let as_of = match counting {
         Counting::AsOf(at) => Some(at),
@@ -293,6 +400,11 @@ pub fn compute(
                 points_adjustment: 0,
                 form: Vec::new(),
                 provisional: false,
+                away_goals_for: 0,
+                away_won: 0,
+                opponents_points: 0,
+                opponents_goal_difference: 0,
+                opponents_goals_for: 0,
             };
             (row.team.id, row)
         })
@@ -305,15 +417,24 @@ pub fn compute(
         .collect();
     // Newest first, so form fills in the right order.
     results.sort_by_key(|m| std::cmp::Reverse((m.kickoff_at, m.id)));
+    // Each team's opponents, once per match counted.
+    let mut opponents: HashMap<i64, Vec<i64>> = HashMap::new();
     for m in results {
         let (home_goals, away_goals) = (m.home_score, m.away_score);
-        for (team_id, scored, conceded) in [
-            (m.home_team_id, home_goals, away_goals),
-            (m.away_team_id, away_goals, home_goals),
+        for (team_id, opponent_id, away, scored, conceded) in [
+            (
+                m.home_team_id,
+                m.away_team_id,
+                false,
+                home_goals,
+                away_goals,
+            ),
+            (m.away_team_id, m.home_team_id, true, away_goals, home_goals),
         ] {
             let Some(row) = rows.get_mut(&team_id) else {
                 continue;
             };
+            opponents.entry(team_id).or_default().push(opponent_id);
             let outcome = match scored.cmp(&conceded) {
                 std::cmp::Ordering::Greater => Outcome::Won,
                 std::cmp::Ordering::Equal => Outcome::Drawn,
@@ -323,9 +444,13 @@ pub fn compute(
             row.provisional |= in_play(m);
             row.goals_for += scored;
             row.goals_against += conceded;
+            if away {
+                row.away_goals_for += scored;
+            }
             match outcome {
                 Outcome::Won => {
                     row.won += 1;
+                    row.away_won += u32::from(away);
                     row.points += 3;
                 }
                 Outcome::Drawn => {
@@ -349,14 +474,25 @@ pub fn compute(
         }
     }
 
+    let standing: HashMap<i64, (i32, i32, i32)> = rows
+        .iter()
+        .map(|(id, r)| (*id, (r.points, r.goal_difference(), r.goals_for)))
+        .collect();
+    for (team_id, played) in &opponents {
+        let Some(row) = rows.get_mut(team_id) else {
+            continue;
+        };
+        for (points, goal_difference, goals_for) in
+            played.iter().filter_map(|opponent| standing.get(opponent))
+        {
+            row.opponents_points += points;
+            row.opponents_goal_difference += goal_difference;
+            row.opponents_goals_for += goals_for;
+        }
+    }
+
     let mut table: Vec<Row> = rows.into_values().collect();
-    table.sort_by(|a, b| {
-        b.points
-            .cmp(&a.points)
-            .then(b.goal_difference().cmp(&a.goal_difference()))
-            .then(b.goals_for.cmp(&a.goals_for))
-            .then_with(|| a.team.name.cmp(&b.team.name))
-    });
+    table.sort_by(|a, b| ranking.compare(a, b));
     for (index, row) in table.iter_mut().enumerate() {
         row.position = u32::try_from(index + 1).unwrap_or(u32::MAX);
     }
@@ -497,7 +633,7 @@ mod tests {
             finished(2, 1, 2, 3, (2, 0)), // Ants +2, 2 scored
             finished(3, 2, 3, 4, (0, 0)),
         ];
-        let table = compute(teams, &matches, &[], Counting::Final);
+        let table = compute(teams, &matches, &[], Counting::Final, Ranking::League);
         // Cats and Dogs both -2; Dogs scored one.
         assert_eq!(names(&table), ["Bees", "Ants", "Dogs", "Cats"]);
         assert_eq!(table[0].position, 1);
@@ -507,8 +643,137 @@ mod tests {
     #[test]
     fn equal_on_everything_falls_back_to_the_name() {
         let teams = vec![team(1, "Zebras"), team(2, "Yaks")];
-        let table = compute(teams, &[finished(1, 1, 1, 2, (1, 1))], &[], Counting::Final);
+        let table = compute(
+            teams,
+            &[finished(1, 1, 1, 2, (1, 1))],
+            &[],
+            Counting::Final,
+            Ranking::League,
+        );
         assert_eq!(names(&table), ["Yaks", "Zebras"]);
+    }
+
+    #[test]
+    fn a_league_phase_ranks_level_teams_by_away_goals_where_a_league_ranks_by_name() {
+        let teams = vec![
+            team(1, "Alpha"),
+            team(2, "Bravo"),
+            team(3, "Charlie"),
+            team(4, "Delta"),
+        ];
+        let matches = [
+            finished(1, 1, 1, 3, (2, 1)), // Alpha win at home
+            finished(2, 1, 4, 2, (1, 2)), // Bravo win away
+        ];
+        let league = compute(
+            teams.clone(),
+            &matches,
+            &[],
+            Counting::Final,
+            Ranking::League,
+        );
+        assert_eq!(names(&league), ["Alpha", "Bravo", "Charlie", "Delta"]);
+        let phase = compute(
+            teams,
+            &matches,
+            &[],
+            Counting::Final,
+            Ranking::UefaLeaguePhase,
+        );
+        // Bravo's two goals and Charlie's one were scored away.
+        assert_eq!(names(&phase), ["Bravo", "Alpha", "Charlie", "Delta"]);
+        let bravo = &phase[0];
+        assert_eq!((bravo.away_goals_for, bravo.away_won), (2, 1));
+        assert_eq!(
+            (
+                bravo.opponents_points,
+                bravo.opponents_goal_difference,
+                bravo.opponents_goals_for
+            ),
+            (0, -1, 1),
+            "Delta's"
+        );
+    }
+
+    #[test]
+    fn a_league_phase_then_ranks_by_away_wins_and_then_by_the_opponents_points() {
+        // Level on points, goals and away goals: Yankee won away, Xray at home.
+        let teams = vec![
+            team(1, "Yankee"),
+            team(2, "Xray"),
+            team(3, "Oscar"),
+            team(4, "Papa"),
+        ];
+        let matches = [
+            finished(1, 1, 3, 1, (0, 1)),
+            finished(2, 2, 1, 4, (1, 2)),
+            finished(3, 1, 2, 3, (1, 0)),
+            finished(4, 2, 4, 2, (2, 1)),
+        ];
+        let league = compute(
+            teams.clone(),
+            &matches,
+            &[],
+            Counting::Final,
+            Ranking::League,
+        );
+        assert_eq!(names(&league)[..3], ["Papa", "Xray", "Yankee"]);
+        let phase = compute(
+            teams,
+            &matches,
+            &[],
+            Counting::Final,
+            Ranking::UefaLeaguePhase,
+        );
+        assert_eq!(names(&phase)[..3], ["Papa", "Yankee", "Xray"]);
+
+        // Level on all of that too: the stronger opponents rank higher.
+        let teams = vec![
+            team(1, "Kilo"),
+            team(2, "Juliet"),
+            team(3, "Weak"),
+            team(4, "Strong"),
+            team(5, "Other"),
+        ];
+        let matches = [
+            finished(1, 1, 1, 4, (1, 0)), // Kilo beat Strong
+            finished(2, 1, 2, 3, (1, 0)), // Juliet beat Weak
+            finished(3, 2, 4, 5, (3, 0)), // Strong beat Other
+        ];
+        let phase = compute(
+            teams,
+            &matches,
+            &[],
+            Counting::Final,
+            Ranking::UefaLeaguePhase,
+        );
+        assert_eq!(names(&phase)[..2], ["Strong", "Kilo"]);
+        assert_eq!(names(&phase)[2], "Juliet");
+    }
+
+    #[test]
+    fn the_league_phase_of_a_cup_is_ranked_by_uefa_rules_and_every_other_table_as_a_league() {
+        assert_eq!(
+            Ranking::for_table(CompetitionKind::Cup, None),
+            Ranking::UefaLeaguePhase
+        );
+        assert_eq!(
+            Ranking::for_table(CompetitionKind::Cup, Some("Group A")),
+            Ranking::League
+        );
+        assert_eq!(
+            Ranking::for_table(CompetitionKind::League, None),
+            Ranking::League
+        );
+        assert_eq!(
+            Ranking::League.criteria(),
+            [
+                Criterion::Points,
+                Criterion::GoalDifference,
+                Criterion::GoalsFor,
+                Criterion::Name
+            ]
+        );
     }
 
     #[test]
@@ -519,7 +784,7 @@ mod tests {
             .enumerate()
             .map(|(i, s)| finished(i as i64 + 1, i as u32 + 1, 1, 2, s))
             .collect();
-        let table = compute(teams, &matches, &[], Counting::Final);
+        let table = compute(teams, &matches, &[], Counting::Final, Ranking::League);
         let a = table.iter().find(|r| r.team.id == 1).unwrap();
         use Outcome::*;
         assert_eq!(a.form, vec![Lost, Won, Won, Drawn, Lost]);
@@ -533,9 +798,21 @@ mod tests {
         let deduction = [adjustment(1, -4, 10)];
         let before = Utc.with_ymd_and_hms(2024, 1, 9, 0, 0, 0).unwrap();
         let after = Utc.with_ymd_and_hms(2024, 1, 11, 0, 0, 0).unwrap();
-        let early = compute(teams.clone(), &matches, &deduction, Counting::AsOf(before));
+        let early = compute(
+            teams.clone(),
+            &matches,
+            &deduction,
+            Counting::AsOf(before),
+            Ranking::League,
+        );
         assert_eq!(names(&early), ["A", "B"]);
-        let late = compute(teams, &matches, &deduction, Counting::AsOf(after));
+        let late = compute(
+            teams,
+            &matches,
+            &deduction,
+            Counting::AsOf(after),
+            Ranking::League,
+        );
         assert_eq!(names(&late), ["B", "A"]);
         let a = late.iter().find(|r| r.team.id == 1).unwrap();
         assert_eq!((a.points, a.points_adjustment), (-1, -4));
@@ -546,7 +823,13 @@ mod tests {
         let teams = vec![team(1, "A"), team(2, "B")];
         let matches = [finished(1, 1, 1, 2, (1, 0))];
         let during = Utc.with_ymd_and_hms(2024, 1, 1, 16, 0, 0).unwrap();
-        let table = compute(teams, &matches, &[], Counting::AsOf(during));
+        let table = compute(
+            teams,
+            &matches,
+            &[],
+            Counting::AsOf(during),
+            Ranking::League,
+        );
         assert!(table.iter().all(|r| r.played == 0));
     }
 
@@ -557,12 +840,18 @@ mod tests {
         playing.status = MatchStatus::HalfTime;
         let matches = [finished(1, 1, 1, 3, (1, 0)), playing];
 
-        let final_table = compute(teams.clone(), &matches, &[], Counting::Final);
+        let final_table = compute(
+            teams.clone(),
+            &matches,
+            &[],
+            Counting::Final,
+            Ranking::League,
+        );
         assert_eq!(names(&final_table), ["A", "B", "C"]);
         assert!(final_table.iter().all(|r| !r.provisional));
         assert_eq!(final_table[1].played, 0, "the match in play does not count");
 
-        let live = compute(teams, &matches, &[], Counting::Live);
+        let live = compute(teams, &matches, &[], Counting::Live, Ranking::League);
         assert_eq!(names(&live), ["B", "A", "C"]);
         let provisional: Vec<bool> = live.iter().map(|r| r.provisional).collect();
         assert_eq!(provisional, [true, true, false]);

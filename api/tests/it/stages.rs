@@ -108,6 +108,121 @@ async fn the_champions_league_table_is_its_league_phase_as_published() {
     );
 }
 
+/// The Champions League 2024/25 league phase as UEFA published it, with
+/// each club's points.
+const LEAGUE_PHASE_2024_25: [(&str, i64); 36] = [
+    ("Liverpool FC", 21),
+    ("FC Barcelona", 19),
+    ("Arsenal FC", 19),
+    ("FC Internazionale Milano", 19),
+    ("Club Atlético de Madrid", 18),
+    ("Bayer 04 Leverkusen", 16),
+    ("Lille OSC", 16),
+    ("Aston Villa FC", 16),
+    ("Atalanta BC", 15),
+    ("Borussia Dortmund", 15),
+    ("Real Madrid CF", 15),
+    ("FC Bayern München", 15),
+    ("AC Milan", 15),
+    ("PSV", 14),
+    ("Paris Saint-Germain FC", 13),
+    ("Sport Lisboa e Benfica", 13),
+    ("AS Monaco FC", 13),
+    ("Stade Brestois 29", 13),
+    ("Feyenoord Rotterdam", 13),
+    ("Juventus FC", 12),
+    ("Celtic FC", 12),
+    ("Manchester City FC", 11),
+    ("Sporting Clube de Portugal", 11),
+    ("Club Brugge KV", 11),
+    ("GNK Dinamo Zagreb", 11),
+    ("VfB Stuttgart", 10),
+    ("FK Shakhtar Donetsk", 7),
+    ("Bologna FC 1909", 6),
+    ("FK Crvena Zvezda", 6),
+    ("SK Sturm Graz", 6),
+    ("AC Sparta Praha", 4),
+    ("RB Leipzig", 3),
+    ("Girona FC", 3),
+    ("FC Red Bull Salzburg", 3),
+    ("ŠK Slovan Bratislava", 0),
+    ("BSC Young Boys", 0),
+];
+
+#[tokio::test]
+async fn the_league_phase_is_ranked_by_uefa_tie_breakers_as_published() {
+    let app = TestApp::spawn().await;
+    let season = import(&app, "CL", CL_2024_25).await;
+
+    let body = data(
+        &app,
+        "query($s: ID!) {
+           standings(seasonId: $s) { position team { name } points goalDifference goalsFor
+             awayGoalsFor won awayWon }
+           season(id: $s) { tables { stage group ranking rows { team { name } } } } }",
+        json!({ "s": season }),
+    )
+    .await;
+    let rows = body["standings"].as_array().unwrap();
+    let table: Vec<(i64, &str, i64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["position"].as_i64().unwrap(),
+                r["team"]["name"].as_str().unwrap(),
+                r["points"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let published: Vec<(i64, &str, i64)> = (1..)
+        .zip(LEAGUE_PHASE_2024_25)
+        .map(|(position, (name, points))| (position, name, points))
+        .collect();
+    assert_eq!(table, published);
+
+    // Level on points, goal difference, goals scored, away goals and wins:
+    // Real Madrid won two away, Bayern one.
+    let line = |r: &Value| {
+        json!([
+            r["team"]["name"],
+            r["points"],
+            r["goalDifference"],
+            r["goalsFor"],
+            r["awayGoalsFor"],
+            r["won"],
+            r["awayWon"]
+        ])
+    };
+    assert_eq!(
+        line(&rows[10]),
+        json!(["Real Madrid CF", 15, 8, 20, 6, 5, 2])
+    );
+    assert_eq!(
+        line(&rows[11]),
+        json!(["FC Bayern München", 15, 8, 20, 6, 5, 1])
+    );
+
+    let tables = &body["season"]["tables"];
+    assert_eq!(tables.as_array().unwrap().len(), 1);
+    assert_eq!(tables[0]["stage"], "League");
+    assert_eq!(
+        tables[0]["ranking"],
+        json!([
+            "POINTS",
+            "GOAL_DIFFERENCE",
+            "GOALS_FOR",
+            "AWAY_GOALS_FOR",
+            "WINS",
+            "AWAY_WINS",
+            "OPPONENTS_POINTS",
+            "OPPONENTS_GOAL_DIFFERENCE",
+            "OPPONENTS_GOALS_FOR",
+            "NAME"
+        ])
+    );
+    assert_eq!(tables[0]["rows"][10]["team"]["name"], "Real Madrid CF");
+}
+
 /// The teams of each tie, its winner and how it was decided.
 fn ties(round: &Value) -> Vec<Value> {
     round["ties"].as_array().unwrap().clone()
@@ -378,7 +493,7 @@ async fn a_league_season_has_one_table_stage_and_no_bracket() {
     let body = data(
         &app,
         "query($s: ID!) { season(id: $s) { stages { name kind rounds } bracket { name }
-           standings { team { name } points } } }",
+           tables { ranking } standings { team { name } points } } }",
         json!({ "s": season.id.to_string() }),
     )
     .await;
@@ -387,6 +502,7 @@ async fn a_league_season_has_one_table_stage_and_no_bracket() {
         json!({
             "stages": [{ "name": null, "kind": "TABLE", "rounds": ["Matchday 1"] }],
             "bracket": [],
+            "tables": [{ "ranking": ["POINTS", "GOAL_DIFFERENCE", "GOALS_FOR", "NAME"] }],
             "standings": [
                 { "team": { "name": "Arsenal FC" }, "points": 3 },
                 { "team": { "name": "Chelsea FC" }, "points": 0 }

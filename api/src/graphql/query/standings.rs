@@ -12,14 +12,19 @@ pub struct StandingsQuery;
 #[Object]
 impl StandingsQuery {
     /// The season's league table, with points adjustments, ranked by points,
-    /// goal difference, goals scored, then name. Only the matches of a table
-    /// stage count (a league or group phase, see `Season.stages`), never a
-    /// knockout match. A season with several tables (groups, or more than one
-    /// table stage) needs `stage` and `group` to name one; `Season.tables`
-    /// gives them all. With `asOf`, the table as it stood at that instant:
-    /// results count two hours after kick-off, and adjustments from when they
-    /// took effect. With `live: true`, matches in play count at their current
-    /// score, and their teams' rows are `provisional` (see also
+    /// goal difference, goals scored, then name; the league phase of a cup
+    /// (a table stage without groups, as the Champions League's from
+    /// 2024/25) as UEFA ranks it, by away goals scored, wins and away wins
+    /// after goals scored, then the opponents' points, goal difference and
+    /// goals scored, then name (see `StageTable.ranking`). Only the matches
+    /// of a table stage count (a league or group phase, see
+    /// `Season.stages`), never a knockout match. A season with several
+    /// tables (groups, or more than one table stage) needs `stage` and
+    /// `group` to name one; `Season.tables` gives them all. With `asOf`, the
+    /// table as it stood at that instant: results count two hours after
+    /// kick-off, and adjustments from when they took effect. With
+    /// `live: true`, matches in play count at their current score, and
+    /// their teams' rows are `provisional` (see also
     /// `Subscription.standingsChanged`).
     async fn standings(
         &self,

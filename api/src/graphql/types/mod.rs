@@ -33,7 +33,8 @@ pub use stages::{
     bracket as knockout_bracket, season_bracket,
 };
 pub use standings::{
-    Outcome, StandingRow, TableChoice, table as standings_table, tables as standings_tables,
+    Outcome, RankingCriterion, StandingRow, TableChoice, table as standings_table,
+    tables as standings_tables,
 };
 pub use team::{Team, TeamConnection, TeamTotal};
 pub use user::{

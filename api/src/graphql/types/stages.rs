@@ -6,7 +6,7 @@ use async_graphql::{Context, Enum, Object, SimpleObject};
 use service::stages::SeasonMatches;
 use service::stages::ties::{self, Decision};
 
-use super::{Match, StandingRow, Team};
+use super::{Match, RankingCriterion, StandingRow, Team};
 use crate::graphql::loaders::{Teams, load_one};
 
 /// How a stage is played.
@@ -52,6 +52,23 @@ impl StageTable {
     }
     async fn group(&self) -> Option<&str> {
         self.0.group.as_deref()
+    }
+    /// What the rows are ranked by, in order. A league's table and each
+    /// group's: points, goal difference, goals scored, name. The league
+    /// phase of a cup (its table stage without groups, as the Champions
+    /// League's from 2024/25) as UEFA ranks it: points, goal difference,
+    /// goals scored, away goals scored, wins, away wins, then the
+    /// opponents' points, goal difference and goals scored, then name
+    /// (UEFA's disciplinary points and club coefficient are not in the
+    /// results).
+    async fn ranking(&self) -> Vec<RankingCriterion> {
+        self.0
+            .ranking
+            .criteria()
+            .iter()
+            .copied()
+            .map(Into::into)
+            .collect()
     }
     async fn rows(&self) -> Vec<StandingRow> {
         self.0.rows.iter().cloned().map(StandingRow).collect()

@@ -16,6 +16,28 @@ pub enum Outcome {
     Lost,
 }
 
+/// What a table ranks teams by, in `StageTable.ranking`'s order: the
+/// higher value first, but `NAME` alphabetically.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+#[graphql(remote = "service::standings::Criterion")]
+pub enum RankingCriterion {
+    Points,
+    GoalDifference,
+    GoalsFor,
+    /// Goals scored in away matches.
+    AwayGoalsFor,
+    Wins,
+    AwayWins,
+    /// The points of the opponents played, added up.
+    OpponentsPoints,
+    /// The goal difference of the opponents played, added up.
+    OpponentsGoalDifference,
+    /// The goals scored by the opponents played, added up.
+    OpponentsGoalsFor,
+    /// The team's name, alphabetically: what decides when nothing else does.
+    Name,
+}
+
 /// One team's line in a league table.
 pub struct StandingRow(pub service::standings::Row);
 
@@ -47,6 +69,14 @@ impl StandingRow {
     }
     async fn goal_difference(&self) -> i32 {
         self.0.goal_difference()
+    }
+    /// Goals scored in away matches (a tie-breaker in a UEFA league phase).
+    async fn away_goals_for(&self) -> i32 {
+        self.0.away_goals_for
+    }
+    /// Away matches won (a tie-breaker in a UEFA league phase).
+    async fn away_won(&self) -> u32 {
+        self.0.away_won
     }
     /// Points from results plus `pointsAdjustment`.
     async fn points(&self) -> i32 {
