@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -246,7 +246,7 @@ impl PushSlot {
         match status.as_u16() {
             404 | 410 => Err(PushError::gone(message)),
             429 | 500..=599 => Err(PushError {
-                retry_after: retry_after(response.headers()),
+                retry_after: retry_after(response.headers(), SystemTime::now()),
                 ..PushError::retry(message)
             }),
             _ => Err(PushError::retry(message)),
@@ -320,16 +320,23 @@ fn cut(text: &str, max: usize) -> String {
     format!("{}…", &text[..end])
 }
 
-/// A `Retry-After` in seconds (push services send seconds), capped.
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let secs: u64 = headers
+/// A `Retry-After` (RFC 9110): seconds to wait, or the HTTP-date to wait
+/// until (a date already past asks for no wait), capped. Push services
+/// mostly send seconds.
+fn retry_after(headers: &reqwest::header::HeaderMap, now: SystemTime) -> Option<Duration> {
+    let value = headers
         .get(reqwest::header::RETRY_AFTER)?
         .to_str()
         .ok()?
-        .trim()
-        .parse()
-        .ok()?;
-    Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER))
+        .trim();
+    let wait = match value.parse::<u64>() {
+        Ok(secs) => Duration::from_secs(secs),
+        Err(_) => httpdate::parse_http_date(value)
+            .ok()?
+            .duration_since(now)
+            .unwrap_or(Duration::ZERO),
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
 }
 
 #[cfg(test)]
@@ -344,13 +351,58 @@ mod tests {
         assert_eq!(super::cut("short", 10), "short");
     }
 
+    fn with_retry_after(value: &str) -> reqwest::header::HeaderMap {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(reqwest::header::RETRY_AFTER, value.parse().unwrap());
+        headers
+    }
+
     #[test]
     fn retry_after_is_read_in_seconds_and_capped() {
-        let mut headers = reqwest::header::HeaderMap::new();
-        assert_eq!(retry_after(&headers), None);
-        headers.insert(reqwest::header::RETRY_AFTER, "7".parse().unwrap());
-        assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
-        headers.insert(reqwest::header::RETRY_AFTER, "999999".parse().unwrap());
-        assert_eq!(retry_after(&headers), Some(MAX_RETRY_AFTER));
+        let now = SystemTime::now();
+        let headers = reqwest::header::HeaderMap::new();
+        assert_eq!(retry_after(&headers, now), None);
+        assert_eq!(
+            retry_after(&with_retry_after("7"), now),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(
+            retry_after(&with_retry_after("999999"), now),
+            Some(MAX_RETRY_AFTER)
+        );
+        assert_eq!(retry_after(&with_retry_after("soon"), now), None);
+        assert_eq!(retry_after(&with_retry_after("-5"), now), None);
+    }
+
+    #[test]
+    fn retry_after_as_an_http_date_is_the_wait_until_then_capped() {
+        // Sun, 06 Nov 1994 08:49:37 GMT, RFC 9110's example.
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777);
+        assert_eq!(
+            retry_after(&with_retry_after("Sun, 06 Nov 1994 08:50:07 GMT"), now),
+            Some(Duration::from_secs(30))
+        );
+        // The obsolete forms RFC 9110 still asks recipients to read.
+        assert_eq!(
+            retry_after(&with_retry_after("Sunday, 06-Nov-94 08:51:37 GMT"), now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            retry_after(&with_retry_after("Sun Nov  6 08:49:47 1994"), now),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(
+            retry_after(&with_retry_after("Sun, 06 Nov 1994 08:00:00 GMT"), now),
+            Some(Duration::ZERO),
+            "a date already past"
+        );
+        assert_eq!(
+            retry_after(&with_retry_after("Mon, 07 Nov 1994 08:49:37 GMT"), now),
+            Some(MAX_RETRY_AFTER)
+        );
+        assert_eq!(
+            retry_after(&with_retry_after("Sun, 06 Nov 1994 25:00:00 GMT"), now),
+            None
+        );
     }
 }
