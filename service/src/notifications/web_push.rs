@@ -14,11 +14,12 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
-use entity::web_push_subscription as subscription;
-use sea_orm::sea_query::OnConflict;
+use entity::{user, web_push_subscription as subscription};
+use sea_orm::sea_query::{Expr, LockType, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, EntityTrait as _, PaginatorTrait as _,
-    QueryFilter as _, QueryOrder as _, TransactionSession as _, TransactionTrait,
+    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseBackend, EntityTrait as _,
+    PaginatorTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _,
+    TransactionSession as _, TransactionTrait,
 };
 use web_push_native::p256;
 use web_push_native::p256::elliptic_curve::sec1::ToEncodedPoint as _;
@@ -305,6 +306,7 @@ pub async fn subscribe(
         )));
     };
     let txn = db.begin().await?;
+    one_subscribe_at_a_time(&txn, user_id).await?;
     let existing = subscription::Entity::find()
         .filter(subscription::Column::Endpoint.eq(endpoint.as_str()))
         .one(&txn)
@@ -353,6 +355,36 @@ pub async fn subscribe(
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("a stored subscription was not found")))?;
     txn.commit().await?;
     Ok(stored)
+}
+
+/// Makes the user's subscribes wait for each other until `txn` ends, so
+/// that counting their browsers and adding one are one step and two at
+/// once never pass the limit together. On PostgreSQL the user's row is
+/// locked. SQLite has one writer at a time, but a transaction that reads
+/// first and writes second would fail rather than wait when another
+/// wrote in between, so there the transaction writes first: an update
+/// that changes nothing (not of the key, which children reference), and
+/// takes the write lock before the count.
+async fn one_subscribe_at_a_time(txn: &impl ConnectionTrait, user_id: i64) -> Result<()> {
+    match txn.get_database_backend() {
+        DatabaseBackend::Postgres => {
+            user::Entity::find_by_id(user_id)
+                .select_only()
+                .column(user::Column::Id)
+                .lock(LockType::Update)
+                .into_tuple::<i64>()
+                .one(txn)
+                .await?;
+        }
+        _ => {
+            user::Entity::update_many()
+                .col_expr(user::Column::CreatedAt, Expr::col(user::Column::CreatedAt))
+                .filter(user::Column::Id.eq(user_id))
+                .exec(txn)
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 /// Removes the user's subscription with this endpoint. `false`: they had

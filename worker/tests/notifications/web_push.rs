@@ -353,3 +353,34 @@ async fn subscribing_checks_the_endpoint_and_keys_and_bounds_the_browsers_per_fa
         .await;
     assert_eq!(prefs["me"]["preferences"]["channels"]["webPush"], true);
 }
+
+#[tokio::test]
+async fn twenty_browsers_subscribing_at_once_store_ten_and_the_rest_are_refused_on_endpoint() {
+    let push = PushService::start().await;
+    let app = TestApp::spawn().await;
+    let world = world(&app).await;
+    let (fan, _) = fan(&app, &world, "many-browsers@example.com", json!({})).await;
+
+    let browsers_at_once: Vec<Subscriber> = (0..20).map(|_| push.subscriber()).collect();
+    let answers = futures::future::join_all(browsers_at_once.iter().map(|browser| {
+        subscribe(
+            &app,
+            &fan.token,
+            &browser.endpoint,
+            &browser.p256dh,
+            &browser.auth,
+        )
+    }))
+    .await;
+
+    let stored = answers.iter().filter(|b| b["errors"].is_null()).count();
+    assert_eq!(stored, 10, "{answers:?}");
+    for refused in answers.iter().filter(|b| !b["errors"].is_null()) {
+        assert_eq!(error_code(refused), Some("BAD_USER_INPUT"), "{refused}");
+        assert_eq!(
+            field_errors(refused, "endpoint"),
+            ["at most 10 browsers can be subscribed; unsubscribe one first"]
+        );
+    }
+    assert_eq!(browsers(&app, &fan.token).await.len(), 10);
+}
