@@ -8,7 +8,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { API_BIN, createDatabase, eventually, gql, run, startServer } from './harness.mjs';
+import {
+  API_BIN,
+  Feed,
+  createDatabase,
+  createFeedUser,
+  eventually,
+  gql,
+  run,
+  startServer,
+} from './harness.mjs';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const readme = await readFile(path.join(ROOT, 'README.md'), 'utf8');
@@ -161,6 +170,35 @@ describe("the README's commands and examples", () => {
     assert.deepEqual(me.webPushSubscriptions, [{ endpoint: data.subscribeWebPush.endpoint }]);
   });
 
+  test('the penalty and VAR example records its events, and the match reads them back', async () => {
+    await createFeedUser(database.url);
+    const feed = await Feed.login(server);
+    const game = await feed.createMatch();
+    await game.start();
+    const graphql = blocks('graphql');
+    const record = graphql.find((b) => b.includes('kind: PENALTY_AWARDED'));
+    const recorded = await feed.request(record, { match: game.matchId, team: game.home.id });
+    assert.deepEqual(
+      [recorded.award.event, recorded.check.event, recorded.decision.event],
+      [
+        { seq: 2, kind: 'PENALTY_AWARDED' },
+        { seq: 3, kind: 'VAR_CHECK' },
+        { seq: 4, kind: 'VAR_DECISION' },
+      ],
+    );
+    assert.equal(recorded.decision.match.lastEventSeq, 4);
+    const again = await feed.request(record, { match: game.matchId, team: game.home.id });
+    assert.equal(again.decision.match.lastEventSeq, 4, 'the externalIds make a repeat a no-op');
+    const read = graphql.find((b) => b.includes('match(id: $match) { events'));
+    const { match } = await gql(server.url, read, { match: game.matchId });
+    assert.deepEqual(match.events, [
+      { seq: 1, kind: 'KICK_OFF', minute: null, team: null, detail: null },
+      { seq: 2, kind: 'PENALTY_AWARDED', minute: 20, team: { name: game.home.name }, detail: 'Saka brought down' },
+      { seq: 3, kind: 'VAR_CHECK', minute: 21, team: null, detail: 'Possible offside in the build-up' },
+      { seq: 4, kind: 'VAR_DECISION', minute: 22, team: null, detail: 'Penalty stands' },
+    ]);
+  });
+
   test('the stream delay example sets the delay, and one past 120 s is refused on its field', async () => {
     const graphql = blocks('graphql');
     const register = graphql
@@ -200,6 +238,11 @@ describe("the README's commands and examples", () => {
       played: 8,
       points: 21,
     });
+    // Level with Bayern up to wins; UEFA's next tie-breaker, away wins, puts Real Madrid 11th.
+    assert.deepEqual(
+      season.standings.slice(10, 12).map((row) => [row.position, row.team.name]),
+      [[11, 'Real Madrid CF'], [12, 'FC Bayern München']],
+    );
     const { competition } = await gql(server.url, '{ competition(code: "CL") { seasons { id } } }');
     const id = competition.seasons[0].id;
     const bracket = graphql.find((b) => b.includes('bracket(seasonId: $season)'));
