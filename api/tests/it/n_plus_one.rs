@@ -1,5 +1,6 @@
 //! A page of matches with their teams and events costs a fixed number of
-//! SQL statements, whatever its size; its teams come with the page itself.
+//! SQL statements, whatever its size; on PostgreSQL its teams come with the
+//! page itself.
 
 use entity::MatchEventKind;
 use serde_json::json;
@@ -42,6 +43,15 @@ async fn seed_matches(app: &TestApp) -> Vec<(String, String)> {
     pairs
 }
 
+/// PostgreSQL reads a page's teams with the page; SQLite, where a
+/// statement is no round trip, reads them in one more.
+fn team_statements(app: &TestApp) -> u64 {
+    match app.db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => 0,
+        _ => 1,
+    }
+}
+
 #[tokio::test]
 async fn the_statement_count_of_a_match_page_does_not_grow_with_its_size() {
     let app = TestApp::spawn().await;
@@ -54,13 +64,14 @@ async fn the_statement_count_of_a_match_page_does_not_grow_with_its_size() {
         small, large,
         "10 matches took {small} statements, 100 took {large}"
     );
-    // The page with its teams, then its events (one batch).
-    assert_eq!(large, 2, "{large} statements for one page");
+    // The page with its teams (on SQLite, its teams in a batch of their
+    // own), then its events (one batch).
+    assert_eq!(large, 1 + team_statements(&app) + 1, "{large} statements");
     app.stop().await;
 }
 
 #[tokio::test]
-async fn a_page_of_matches_and_their_teams_is_one_statement_page_after_page() {
+async fn a_page_of_matches_and_their_teams_is_one_statement_page_after_page_on_postgres() {
     let app = TestApp::spawn().await;
     let pairs = seed_matches(&app).await;
     let query = "query($after: String) { matches(first: 30, after: $after) { \
@@ -72,7 +83,11 @@ async fn a_page_of_matches_and_their_teams_is_one_statement_page_after_page() {
     loop {
         let before = app.statements.get();
         let body = app.graphql(query, json!({ "after": after })).await;
-        assert_eq!(app.statements.get() - before, 1, "{body}");
+        assert_eq!(
+            app.statements.get() - before,
+            1 + team_statements(&app),
+            "{body}"
+        );
         let page = &body["data"]["matches"];
         let edges = page["edges"].as_array().unwrap_or_else(|| panic!("{body}"));
         for edge in edges {
