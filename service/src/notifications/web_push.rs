@@ -360,7 +360,7 @@ pub async fn subscribe(
 /// Makes the user's subscribes wait for each other until `txn` ends, so
 /// that counting their browsers and adding one are one step and two at
 /// once never pass the limit together. On PostgreSQL the user's row is
-/// locked. SQLite has one writer at a time, but a transaction that reads
+/// locked (`FOR NO KEY UPDATE`). SQLite has one writer at a time, but a transaction that reads
 /// first and writes second would fail rather than wait when another
 /// wrote in between, so there the transaction writes first: an update
 /// that changes nothing (not of the key, which children reference), and
@@ -371,7 +371,9 @@ async fn one_subscribe_at_a_time(txn: &impl ConnectionTrait, user_id: i64) -> Re
             user::Entity::find_by_id(user_id)
                 .select_only()
                 .column(user::Column::Id)
-                .lock(LockType::Update)
+                // NO KEY: rows that reference the user (their
+                // notifications, written by alerts meanwhile) need not wait.
+                .lock(LockType::NoKeyUpdate)
                 .into_tuple::<i64>()
                 .one(txn)
                 .await?;
