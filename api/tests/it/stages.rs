@@ -535,17 +535,26 @@ pub(crate) async fn knockout_match(
     data["scheduleMatch"]["id"].as_str().unwrap().to_owned()
 }
 
-#[tokio::test]
-async fn a_goal_in_a_second_leg_moves_the_aggregate_for_subscribers() {
-    let app = TestApp::spawn().await;
+/// Arsenal against Paris Saint-Germain over two legs, in a knockout round
+/// of a season: PSG won the first leg 1-0 and the second has kicked off.
+pub(crate) struct SecondLeg {
+    /// A feeder's token.
+    pub feed: String,
+    pub season: entity::season::Model,
+    pub arsenal: entity::team::Model,
+    /// The second leg's id.
+    pub second: String,
+}
+
+pub(crate) async fn second_leg_under_way(app: &TestApp) -> SecondLeg {
     let feed = accounts::create(&app.db, "feed@example.com", UserRole::Feed)
         .await
         .token;
     let season = seed::season(&app.db).await;
     let arsenal = seed::team(&app.db, "Arsenal FC", "arsenal-fc").await;
     let psg = seed::team(&app.db, "Paris Saint-Germain FC", "psg").await;
-    let first = knockout_match(&app, &feed, season.id, arsenal.id, psg.id, 29).await;
-    let second = knockout_match(&app, &feed, season.id, psg.id, arsenal.id, 30).await;
+    let first = knockout_match(app, &feed, season.id, arsenal.id, psg.id, 29).await;
+    let second = knockout_match(app, &feed, season.id, psg.id, arsenal.id, 30).await;
     app.start_match(&feed, &first).await;
     app.record_goal(&feed, &first, psg.id, 4, "Dembélé").await;
     app.ok(
@@ -555,6 +564,24 @@ async fn a_goal_in_a_second_leg_moves_the_aggregate_for_subscribers() {
     )
     .await;
     app.start_match(&feed, &second).await;
+    SecondLeg {
+        feed,
+        season,
+        arsenal,
+        second,
+    }
+}
+
+#[tokio::test]
+async fn a_goal_in_a_second_leg_moves_the_aggregate_for_subscribers() {
+    let app = TestApp::spawn().await;
+    let SecondLeg {
+        feed,
+        season,
+        arsenal,
+        second,
+        ..
+    } = second_leg_under_way(&app).await;
 
     let mut socket = open(&app, json!({})).await;
     send(

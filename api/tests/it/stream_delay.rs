@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::common::ws::{Socket, next_json, open, send, wait_for_open_subscriptions};
 use crate::common::{TestApp, accounts, seed};
-use crate::stages::knockout_match;
+use crate::stages::{SecondLeg, second_leg_under_way};
 
 const DELAY: Duration = Duration::from_secs(2);
 
@@ -228,23 +228,12 @@ async fn a_delayed_fan_s_match_updates_show_a_goal_only_the_delay_after_it() {
 #[tokio::test]
 async fn a_delayed_fan_s_update_shows_the_match_and_its_tie_as_they_were_when_it_happened() {
     let app = TestApp::spawn().await;
-    let feed = accounts::create(&app.db, "feed@example.com", UserRole::Feed)
-        .await
-        .token;
-    let season = seed::season(&app.db).await;
-    let arsenal = seed::team(&app.db, "Arsenal FC", "arsenal-fc").await;
-    let psg = seed::team(&app.db, "Paris Saint-Germain FC", "psg").await;
-    let first = knockout_match(&app, &feed, season.id, arsenal.id, psg.id, 29).await;
-    let second = knockout_match(&app, &feed, season.id, psg.id, arsenal.id, 30).await;
-    app.start_match(&feed, &first).await;
-    app.record_goal(&feed, &first, psg.id, 4, "Dembélé").await;
-    app.ok(
-        &feed,
-        "mutation($m: ID!) { endMatch(matchId: $m) { event { id } } }",
-        json!({ "m": first }),
-    )
-    .await;
-    app.start_match(&feed, &second).await;
+    let SecondLeg {
+        feed,
+        arsenal,
+        second,
+        ..
+    } = second_leg_under_way(&app).await;
     let signed_in = delayed_fan(&app).await;
     // Long enough after the kick-off that the match as it stands is not news.
     tokio::time::sleep(DELAY).await;
