@@ -1,7 +1,7 @@
 //! Follows of a whole competition or a single match, each with its own
 //! alert kinds: who hears of what, once, and what the digests tell.
 
-use chrono::{Duration, Utc};
+use chrono::Utc;
 use entity::{CompetitionKind, competition, season};
 use sea_orm::{ActiveModelTrait as _, ActiveValue::Set};
 use serde_json::{Value, json};
@@ -36,17 +36,6 @@ async fn end_match(app: &TestApp, world: &World, match_id: &str) {
         json!({ "m": match_id }),
     )
     .await;
-}
-
-/// A match of the world's league between `teams`, kicked off by the feed.
-async fn live_match(app: &TestApp, world: &World, teams: (i64, i64)) -> String {
-    let kickoff = Utc::now() + Duration::hours(2);
-    let feed = &world.feed.token;
-    let match_id = app
-        .schedule_match(feed, world.season.id, teams, kickoff)
-        .await;
-    app.start_match(feed, &match_id).await;
-    match_id
 }
 
 /// A fan who follows nothing yet, with these preferences.
@@ -103,8 +92,10 @@ async fn a_fan_hears_every_goal_of_their_team_but_only_the_final_result_of_the_l
     )
     .await;
 
-    let ours = live_match(&app, &world, (world.home.id, world.away.id)).await;
-    let other = live_match(&app, &world, (spurs.id, villa.id)).await;
+    let ours = world
+        .live_match_between(&app, (world.home.id, world.away.id))
+        .await;
+    let other = world.live_match_between(&app, (spurs.id, villa.id)).await;
     let feed = &world.feed.token;
     app.record_goal(feed, &ours, world.home.id, 23, "Saka")
         .await;
@@ -150,8 +141,12 @@ async fn a_fan_who_follows_one_match_hears_of_it_alone_until_they_unfollow_it() 
         json!({ "liveAlerts": { "enabled": true, "kinds": [] } }),
     )
     .await;
-    let followed = live_match(&app, &world, (world.home.id, world.away.id)).await;
-    let other = live_match(&app, &world, (spurs.id, world.away.id)).await;
+    let followed = world
+        .live_match_between(&app, (world.home.id, world.away.id))
+        .await;
+    let other = world
+        .live_match_between(&app, (spurs.id, world.away.id))
+        .await;
     follow_match(&app, &fan.token, &followed, json!(["GOAL"])).await;
 
     let feed = &world.feed.token;

@@ -87,7 +87,13 @@ impl World {
     /// A match between the home and away teams that kicks off in two
     /// hours, scheduled and started by the feed; returns its id.
     pub async fn live_match(&self, app: &TestApp) -> String {
-        let teams = (self.home.id, self.away.id);
+        self.live_match_between(app, (self.home.id, self.away.id))
+            .await
+    }
+
+    /// A match of the world's league between `teams` (home, away), kicked
+    /// off by the feed; returns its id.
+    pub async fn live_match_between(&self, app: &TestApp, teams: (i64, i64)) -> String {
         let kickoff = Utc::now() + chrono::Duration::hours(2);
         let feed = &self.feed.token;
         let match_id = app
