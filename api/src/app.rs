@@ -224,6 +224,8 @@ pub struct AppState {
     pub capacity: Arc<crate::http::capacity::Capacity>,
     /// Anonymous query results, kept until a write is announced.
     pub response_cache: Arc<crate::http::response_cache::ResponseCache>,
+    /// Bearer tokens checked lately, kept until their user's sessions change.
+    pub verified_tokens: Arc<crate::http::verified_tokens::VerifiedTokens>,
     /// Where operations queue work for the worker, and how the worker's
     /// loops in this process are doing.
     pub jobs: service::jobs::Jobs,
@@ -325,6 +327,17 @@ impl App {
             "Queries that could have been answered from the response cache but ran",
             response_cache.misses(),
         );
+        let verified_tokens = Arc::new(crate::http::verified_tokens::VerifiedTokens::default());
+        metrics.register(
+            "verified_tokens_hits",
+            "Requests whose bearer token this process knew from a moment ago, without the database",
+            verified_tokens.hits(),
+        );
+        metrics.register(
+            "verified_tokens_misses",
+            "Requests whose bearer token was checked in the database",
+            verified_tokens.misses(),
+        );
         let rate_limits = RateLimits::from_config(&config);
         let rate_limits = Arc::new(match &redis {
             Some(client) => rate_limits.shared_in(client.clone(), &config.bus_channel_prefix),
@@ -408,6 +421,7 @@ impl App {
             rate_limits,
             capacity,
             response_cache,
+            verified_tokens,
             bus,
             open_subscriptions,
             ws_keepalive: (options.ws_keepalive_secs > 0).then(|| {

@@ -1,6 +1,7 @@
 //! Who is calling: the client's address and bearer token, checked once per
 //! request (or once per websocket, at `connection_init`) before anything
-//! executes. A token that does not work is refused outright rather than
+//! executes; over HTTP, a token that worked a moment ago is known without
+//! the database for as long as nothing changed it (`verified_tokens`). A token that does not work is refused outright rather than
 //! treated as anonymous, so a client never mistakes an expired session for
 //! an empty inbox.
 
@@ -175,27 +176,55 @@ pub async fn admit(state: &AppState, caller: &Caller) -> Result<Option<Viewer>, 
         slot.set(verdict.standing);
     }
     verdict.result().map_err(Refusal::RateLimited)?;
-    match token {
-        None => Ok(None),
-        Some(token) => authenticate(&state.db, &state.rate_limits, caller.ip, token)
-            .await
-            .map(Some),
+    let Some(token) = token else {
+        return Ok(None);
+    };
+    let key = service::accounts::token::digest(token);
+    // Taken before anything is read, so that a change to anyone's sessions
+    // from here on keeps what is read below from being remembered.
+    let mark = state.bus.sessions_mark();
+    match mark {
+        Some(_) => {
+            let bus = &state.bus;
+            if let Some(viewer) = state
+                .verified_tokens
+                .get(&key, |stamp| bus.sessions_current(stamp))
+            {
+                return Ok(Some(viewer));
+            }
+        }
+        // The bus may be missing changes made elsewhere: nothing
+        // remembered can be trusted until it vouches again.
+        None => state.verified_tokens.distrusted(),
     }
+    let (viewer, expires_at) =
+        authenticate(&state.db, &state.rate_limits, caller.ip, token).await?;
+    if let Some(stamp) = mark.and_then(|mark| state.bus.sessions_stamp(mark, viewer.user.id)) {
+        state
+            .verified_tokens
+            .put(key, viewer.clone(), stamp, expires_at);
+    }
+    Ok(Some(viewer))
 }
 
+/// The viewer behind a token, checked in the database, and when the token
+/// expires; a token that does not work counts as a failed sign-in.
 async fn authenticate(
     db: &DatabaseConnection,
     limits: &RateLimits,
     ip: IpAddr,
     token: &str,
-) -> Result<Viewer, Refusal> {
+) -> Result<(Viewer, chrono::DateTime<chrono::Utc>), Refusal> {
     match service::accounts::authenticate(db, token).await {
-        Ok(Some(found)) => Ok(Viewer {
-            user: found.user,
-            token_id: found.token_id,
-            spoiler_free: found.spoiler_free,
-            stream_delay: found.stream_delay,
-        }),
+        Ok(Some(found)) => Ok((
+            Viewer {
+                user: found.user,
+                token_id: found.token_id,
+                spoiler_free: found.spoiler_free,
+                stream_delay: found.stream_delay,
+            },
+            found.expires_at,
+        )),
         Ok(None) => {
             refuse_failed_token(limits, ip).await?;
             Err(Refusal::Unauthenticated(BAD_TOKEN))
@@ -305,7 +334,9 @@ pub async fn on_connection_init(
     };
     let token = value.as_str().ok_or(BAD_HEADER).and_then(bearer);
     let result = match token {
-        Ok(token) => authenticate(&db, &limits, ip, token).await,
+        Ok(token) => authenticate(&db, &limits, ip, token)
+            .await
+            .map(|(viewer, _)| viewer),
         Err(message) => refuse_failed_token(&limits, ip)
             .await
             .and(Err(Refusal::Unauthenticated(message))),

@@ -15,6 +15,7 @@ mod probes;
 pub mod response_cache;
 pub mod server;
 pub mod timing;
+pub mod verified_tokens;
 pub mod ws_limits;
 
 use std::time::Duration;

@@ -34,6 +34,7 @@ mod redis_tls;
 mod response_cache;
 mod schema;
 mod scorers;
+mod sessions;
 mod spoilers;
 mod stages;
 mod stream_delay;

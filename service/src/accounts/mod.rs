@@ -60,6 +60,8 @@ pub struct SignedIn {
 pub struct Authenticated {
     pub user: user::Model,
     pub token_id: i64,
+    /// When the token stops working, whatever else happens.
+    pub expires_at: chrono::DateTime<Utc>,
     /// Whether the user keeps results away (`spoilers`), read with the
     /// token: it decides, before anything runs, whether they see what an
     /// anonymous reader sees.
@@ -272,6 +274,7 @@ pub async fn authenticate(db: &impl ConnectionTrait, token: &str) -> Result<Opti
     Ok(Some(Authenticated {
         user,
         token_id: token.id,
+        expires_at: token.expires_at,
         spoiler_free: preferences.as_ref().is_some_and(|p| p.spoiler_free),
         stream_delay: preferences.map_or_else(Default::default, |p| {
             preferences::StreamDelay::stored(p.stream_delay_seconds)
@@ -291,6 +294,11 @@ pub async fn token_is_active(db: &impl ConnectionTrait, token_id: i64) -> Result
 }
 
 /// Revokes one token. Revoking twice is harmless.
+///
+/// This, `delete_account`, `set_role` and `preferences::update` change what
+/// a bearer token stands for; once they have committed, the caller tells
+/// every process through `Bus::sessions_changed`, so that none goes on
+/// using what it remembers of the user's tokens.
 #[tracing::instrument(skip_all, fields(token_id = token_id), err)]
 pub async fn logout(db: &impl ConnectionTrait, token_id: i64) -> Result<()> {
     api_token::Entity::update_many()

@@ -35,8 +35,13 @@ pub fn generate() -> Result<NewToken> {
 /// bits of entropy, so a fast unsalted hash is enough: there is nothing
 /// to guess.
 pub fn hash(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    digest(token).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The token's SHA-256 as bytes: what a process keeps in memory to know a
+/// token again without keeping the token.
+pub fn digest(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
 }
 
 /// `bytes` random bytes, base64url without padding.

@@ -83,6 +83,10 @@ pub enum BusMessage {
     /// Something public changed that no topic carries (a team renamed, a
     /// season imported): only what remembers reads must hear it.
     Changed,
+    /// What this user's bearer tokens stand for changed: one was revoked,
+    /// the account was deleted, or its role or preferences changed. Every
+    /// process forgets what it remembers of their tokens (see `Sessions`).
+    Sessions { user_id: i64 },
 }
 
 /// What a local subscriber receives.
@@ -99,6 +103,102 @@ pub trait Transport: Send + Sync + 'static {
     fn publish<'a>(&'a self, message: &'a BusMessage) -> BoxFuture<'a, anyhow::Result<()>>;
 }
 
+/// How many counters the users' session changes are spread over. A
+/// change to one user also moves the counter of the others who share it,
+/// which costs each of them one more token check, never a stale answer.
+const SESSION_COUNTERS: i64 = 4096;
+
+/// What this process knows of changes to signed-in sessions, for whatever
+/// remembers verified tokens (the api's `VerifiedTokens`): counters that
+/// move on every change, one per group of users and one for everyone, and
+/// whether every change made elsewhere reaches this process at all.
+///
+/// Whoever changes a user's sessions moves `any` first and then the
+/// user's counter; a reader takes the user's counter first and then
+/// `any`. So a change that a read may have missed moves either `any`
+/// during the read or the user's counter after it (`Bus::sessions_stamp`).
+struct Sessions {
+    /// Even while the transport is known to carry every message to this
+    /// process; odd while it may be dropping some (a Redis subscriber
+    /// that lost its connection and has not subscribed again). Moves on
+    /// each turn.
+    trust: AtomicU64,
+    /// Moves on every change to anyone's sessions and on each turn of `trust`.
+    any: AtomicU64,
+    users: Box<[AtomicU64]>,
+}
+
+impl Default for Sessions {
+    fn default() -> Self {
+        Self {
+            trust: AtomicU64::new(0),
+            any: AtomicU64::new(0),
+            users: (0..SESSION_COUNTERS).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+}
+
+impl Sessions {
+    fn counter(&self, user_id: i64) -> &AtomicU64 {
+        // Ids are positive; `rem_euclid` keeps any i64 in range all the same.
+        let index = usize::try_from(user_id.rem_euclid(SESSION_COUNTERS)).unwrap_or(0);
+        &self.users[index]
+    }
+
+    fn changed(&self, user_id: i64) {
+        self.any.fetch_add(1, Ordering::SeqCst);
+        self.counter(user_id).fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// From now on, changes made elsewhere may not reach this process.
+    fn distrust(&self) {
+        if self
+            .trust
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |t| {
+                t.is_multiple_of(2).then_some(t + 1)
+            })
+            .is_ok()
+        {
+            self.any.fetch_add(1, Ordering::SeqCst);
+            tracing::warn!(
+                "the bus may miss session changes: bearer tokens are checked in the database \
+                 until it has subscribed again"
+            );
+        }
+    }
+
+    /// From now on, every change made elsewhere reaches this process
+    /// again (what was remembered before stays forgotten).
+    fn trust(&self) {
+        if self
+            .trust
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |t| {
+                (!t.is_multiple_of(2)).then_some(t + 1)
+            })
+            .is_ok()
+        {
+            self.any.fetch_add(1, Ordering::SeqCst);
+            tracing::info!("the bus carries session changes again");
+        }
+    }
+}
+
+/// Taken before a token is read from the database: see `Bus::sessions_mark`.
+#[derive(Clone, Copy, Debug)]
+pub struct SessionsMark {
+    trust: u64,
+    any: u64,
+}
+
+/// What a verified token was read under: the answer stands while
+/// `Bus::sessions_current` says so.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionsStamp {
+    trust: u64,
+    user_id: i64,
+    user: u64,
+}
+
 /// This process's subscriptions by topic: one broadcast channel per topic
 /// that someone listens to, made on the first subscription and dropped
 /// with the last.
@@ -108,6 +208,7 @@ struct Router {
     /// Moves on every public change this process hears of, and whenever
     /// it may have missed some.
     revision: AtomicU64,
+    sessions: Sessions,
 }
 
 impl Router {
@@ -152,6 +253,10 @@ impl Router {
             }
             BusMessage::Changed => {
                 self.revision.fetch_add(1, Ordering::AcqRel);
+                return;
+            }
+            BusMessage::Sessions { user_id } => {
+                self.sessions.changed(*user_id);
                 return;
             }
         };
@@ -211,6 +316,8 @@ pub struct Bus {
     outgoing: mpsc::Sender<Outgoing>,
     router: Arc<Router>,
     lag: BusLag,
+    /// For the few messages whose sender waits until they are out.
+    transport: Arc<dyn Transport>,
 }
 
 /// How far behind the publishing is, for Prometheus.
@@ -234,6 +341,7 @@ impl Bus {
         let (outgoing, mut queue) = mpsc::channel::<Outgoing>(OUTGOING_CAPACITY);
         let lag = BusLag::default();
         let (waited, backlog) = (lag.seconds.clone(), lag.backlog.clone());
+        let publisher = transport.clone();
         // Ends when the last clone of the bus is dropped.
         tokio::spawn(async move {
             while let Some((handed_over, message)) = queue.recv().await {
@@ -262,6 +370,7 @@ impl Bus {
             outgoing,
             router,
             lag,
+            transport: publisher,
         }
     }
 
@@ -291,7 +400,6 @@ impl Bus {
             .subscribe(channel.clone())
             .await
             .map_err(|e| anyhow::anyhow!("{}: cannot subscribe to {channel}: {e}", url.var()))?;
-        subscriber.manage_subscriptions();
 
         let mut messages = subscriber.message_rx();
         let forward = router.clone();
@@ -313,22 +421,75 @@ impl Bus {
                 }
             }
         });
-        let mut reconnects = subscriber.reconnect_rx();
-        let resync = router.clone();
-        tokio::spawn(async move {
-            while reconnects.recv().await.is_ok() {
-                tracing::info!(
-                    "bus subscriber reconnected; subscriptions refill from the database"
-                );
-                resync.resync();
-            }
-        });
+        tokio::spawn(watch_subscriber(
+            subscriber.clone(),
+            channel.clone(),
+            router.clone(),
+        ));
         let transport = RedisTransport {
             client: publisher,
             channel,
             _subscriber: subscriber,
         };
         Ok(Self::with_transport(Arc::new(transport), router))
+    }
+
+    /// Tells every process that what `user_id`'s bearer tokens stand for
+    /// changed (a token revoked, the account deleted, its role or
+    /// preferences changed), once committed: this process forgets what it
+    /// remembers of them at once, and the message is with the transport
+    /// (Redis has it) before this returns, so that the other replicas
+    /// forget them before the writer's client hears back, give or take
+    /// their reading it off the socket. A publish that fails is logged; the
+    /// others then forget within their entries' lifetime.
+    pub async fn sessions_changed(&self, user_id: i64) {
+        self.router.sessions.changed(user_id);
+        let message = BusMessage::Sessions { user_id };
+        match tokio::time::timeout(PUBLISH_TIMEOUT, self.transport.publish(&message)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => tracing::warn!(
+                error = format!("{err:#}"),
+                user_id,
+                "publishing a session change on the bus failed"
+            ),
+            Err(_) => tracing::warn!(user_id, "publishing a session change on the bus timed out"),
+        }
+    }
+
+    /// Taken before reading a bearer token from the database: what
+    /// `sessions_stamp` compares with afterwards. `None` while the bus may
+    /// miss changes made by other processes (its Redis subscriber is
+    /// reconnecting): then nothing remembered about a token may be used.
+    pub fn sessions_mark(&self) -> Option<SessionsMark> {
+        let sessions = &self.router.sessions;
+        let trust = sessions.trust.load(Ordering::SeqCst);
+        let any = sessions.any.load(Ordering::SeqCst);
+        trust
+            .is_multiple_of(2)
+            .then_some(SessionsMark { trust, any })
+    }
+
+    /// After a token of `user_id` was read, begun at `mark`: what the
+    /// answer may be remembered under, or `None` if a change to anyone's
+    /// sessions (or to the bus's trust) came meanwhile and it must not be.
+    pub fn sessions_stamp(&self, mark: SessionsMark, user_id: i64) -> Option<SessionsStamp> {
+        let sessions = &self.router.sessions;
+        let user = sessions.counter(user_id).load(Ordering::SeqCst);
+        let unchanged = sessions.any.load(Ordering::SeqCst) == mark.any
+            && sessions.trust.load(Ordering::SeqCst) == mark.trust;
+        unchanged.then_some(SessionsStamp {
+            trust: mark.trust,
+            user_id,
+            user,
+        })
+    }
+
+    /// Whether an answer remembered under `stamp` still stands: nothing
+    /// changed the user's sessions since, and the bus was trusted all along.
+    pub fn sessions_current(&self, stamp: &SessionsStamp) -> bool {
+        let sessions = &self.router.sessions;
+        sessions.trust.load(Ordering::SeqCst) == stamp.trust
+            && sessions.counter(stamp.user_id).load(Ordering::SeqCst) == stamp.user
     }
 
     /// Hands a committed change over for publishing and returns at once.
@@ -414,6 +575,94 @@ impl Bus {
     }
 }
 
+/// How long to wait between attempts to subscribe again.
+const RESUBSCRIBE_PAUSE: Duration = Duration::from_millis(250);
+
+/// Follows the Redis subscriber's connection: on an error or a reconnect,
+/// the bus stops vouching for session changes from other processes, then
+/// subscribes again (fred would, but this says when it is done) and
+/// vouches again, and every subscription refills from the database, since
+/// messages may have been dropped meanwhile.
+async fn watch_subscriber(subscriber: SubscriberClient, channel: String, router: Arc<Router>) {
+    let mut events = ConnectionEvents {
+        errors: subscriber.error_rx(),
+        reconnects: subscriber.reconnect_rx(),
+        unresponsive: subscriber.unresponsive_rx(),
+    };
+    loop {
+        let Some(mut reconnected) = events.next().await else {
+            return;
+        };
+        router.sessions.distrust();
+        loop {
+            // What happened before this attempt, this attempt covers; what
+            // happens after it starts waits for the next round.
+            match events.drain() {
+                Some(again) => reconnected |= again,
+                None => return,
+            }
+            if subscriber.is_connected() {
+                let subscribed =
+                    tokio::time::timeout(PUBLISH_TIMEOUT, subscriber.subscribe(channel.clone()))
+                        .await;
+                if matches!(subscribed, Ok(Ok(()))) {
+                    break;
+                }
+            }
+            tokio::time::sleep(RESUBSCRIBE_PAUSE).await;
+        }
+        router.sessions.trust();
+        if reconnected {
+            tracing::info!("bus subscriber reconnected; subscriptions refill from the database");
+        }
+        router.resync();
+    }
+}
+
+/// What fred says about a connection.
+struct ConnectionEvents {
+    errors: broadcast::Receiver<(fred::error::Error, Option<fred::types::config::Server>)>,
+    reconnects: broadcast::Receiver<fred::types::config::Server>,
+    unresponsive: broadcast::Receiver<fred::types::config::Server>,
+}
+
+impl ConnectionEvents {
+    /// The next event: `Some(true)` for a reconnect; `None` once the client is gone.
+    async fn next(&mut self) -> Option<bool> {
+        use broadcast::error::RecvError::Closed;
+        let (closed, reconnected) = tokio::select! {
+            e = self.errors.recv() => {
+                if let Ok((err, _)) = &e {
+                    tracing::warn!(error = %err, "the bus subscriber's connection failed");
+                }
+                (matches!(e, Err(Closed)), false)
+            }
+            r = self.reconnects.recv() => (matches!(r, Err(Closed)), true),
+            u = self.unresponsive.recv() => (matches!(u, Err(Closed)), false),
+        };
+        (!closed).then_some(reconnected)
+    }
+
+    /// Takes the events already waiting: `Some(true)` if one was a
+    /// reconnect; `None` once the client is gone.
+    fn drain(&mut self) -> Option<bool> {
+        use broadcast::error::TryRecvError;
+        fn drain<T: Clone>(rx: &mut broadcast::Receiver<T>) -> Option<bool> {
+            let mut any = false;
+            loop {
+                match rx.try_recv() {
+                    Ok(_) | Err(TryRecvError::Lagged(_)) => any = true,
+                    Err(TryRecvError::Empty) => return Some(any),
+                    Err(TryRecvError::Closed) => return None,
+                }
+            }
+        }
+        drain(&mut self.errors)?;
+        drain(&mut self.unresponsive)?;
+        drain(&mut self.reconnects)
+    }
+}
+
 struct InProcess(Arc<Router>);
 
 impl Transport for InProcess {
@@ -487,7 +736,8 @@ mod tests {
                 BusMessage::Match { football_match, .. } => Some(football_match.id),
                 BusMessage::Notification { .. }
                 | BusMessage::Notifications { .. }
-                | BusMessage::Changed => None,
+                | BusMessage::Changed
+                | BusMessage::Sessions { .. } => None,
             },
             Delivery::Resync => None,
         }
@@ -534,6 +784,32 @@ mod tests {
         bus.publish(match_changed(1));
         one.recv().await.unwrap();
         assert!(bus.revision() > after_changed, "a match change moves it");
+    }
+
+    #[tokio::test]
+    async fn a_session_stamp_stands_until_its_user_changes_or_the_bus_may_miss_changes() {
+        let bus = Bus::in_process();
+        let stamp = bus.sessions_stamp(bus.sessions_mark().unwrap(), 1).unwrap();
+        assert!(bus.sessions_current(&stamp));
+        bus.sessions_changed(2).await;
+        assert!(bus.sessions_current(&stamp), "another user's change");
+
+        bus.router.sessions.distrust();
+        assert!(bus.sessions_mark().is_none());
+        assert!(!bus.sessions_current(&stamp));
+        bus.router.sessions.trust();
+        assert!(
+            !bus.sessions_current(&stamp),
+            "what was read before stays forgotten"
+        );
+
+        let mark = bus.sessions_mark().unwrap();
+        let fresh = bus.sessions_stamp(mark, 1).unwrap();
+        assert!(bus.sessions_current(&fresh));
+        bus.sessions_changed(1).await;
+        assert!(!bus.sessions_current(&fresh));
+        // Read while something changed: not to be remembered at all.
+        assert!(bus.sessions_stamp(mark, 1).is_none());
     }
 
     #[tokio::test]

@@ -2,6 +2,7 @@ use std::sync::Arc;
 
 use async_graphql::{Context, ID, InputObject, Object};
 use sea_orm::DatabaseConnection;
+use service::live::bus::Bus;
 use service::notifications::webhook_targets::WebhookTargets;
 
 use crate::graphql::error::{GqlResultExt as _, rate_limited};
@@ -116,9 +117,11 @@ impl AccountMutation {
     #[graphql(guard = "AuthGuard")]
     async fn logout(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
         let db = ctx.data_unchecked::<DatabaseConnection>();
-        service::accounts::logout(db, viewer(ctx)?.token_id)
-            .await
-            .gql()?;
+        let viewer = viewer(ctx)?;
+        service::accounts::logout(db, viewer.token_id).await.gql()?;
+        ctx.data_unchecked::<Bus>()
+            .sessions_changed(viewer.user.id)
+            .await;
         Ok(true)
     }
 
@@ -137,6 +140,9 @@ impl AccountMutation {
         service::accounts::delete_account(db, viewer.user.id, &password)
             .await
             .gql()?;
+        ctx.data_unchecked::<Bus>()
+            .sessions_changed(viewer.user.id)
+            .await;
         Ok(true)
     }
 
@@ -154,6 +160,7 @@ impl AccountMutation {
         let user = service::accounts::set_role(db, user_id, role.into())
             .await
             .gql()?;
+        ctx.data_unchecked::<Bus>().sessions_changed(user.id).await;
         Ok(user.into())
     }
 }

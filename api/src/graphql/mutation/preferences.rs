@@ -1,5 +1,6 @@
 use async_graphql::{Context, Object};
 use sea_orm::DatabaseConnection;
+use service::live::bus::Bus;
 
 use crate::graphql::AccountSettings;
 use crate::graphql::error::GqlResultExt as _;
@@ -24,10 +25,13 @@ impl PreferencesMutation {
     ) -> async_graphql::Result<UpdateNotificationPreferencesPayload> {
         let db = ctx.data_unchecked::<DatabaseConnection>();
         let targets = ctx.data_unchecked::<AccountSettings>().webhook_targets;
-        let updated =
-            service::accounts::preferences::update(db, viewer(ctx)?.user.id, input.into(), targets)
-                .await
-                .gql()?;
+        let user_id = viewer(ctx)?.user.id;
+        let updated = service::accounts::preferences::update(db, user_id, input.into(), targets)
+            .await
+            .gql()?;
+        // What a token stands for includes the spoiler-free mode, the
+        // stream delay and the time zone: every replica reads it again.
+        ctx.data_unchecked::<Bus>().sessions_changed(user_id).await;
         Ok(UpdateNotificationPreferencesPayload {
             preferences: NotificationPreferences(updated.preferences),
             webhook_secret: updated.new_webhook_secret,
