@@ -1,4 +1,5 @@
--- POSTs one GraphQL request (the JSON in $BODY_FILE) over and over, and
+-- POSTs one GraphQL request (the JSON in $BODY_FILE) over and over, with
+-- `Authorization: Bearer $BEARER` when that is set, and
 -- counts the answers that were not a clean success: a status other than
 -- 200, or a body with "errors" (GraphQL errors come back with status 200).
 local file = assert(io.open(os.getenv("BODY_FILE"), "r"))
@@ -7,6 +8,11 @@ wrk.body = file:read("*a")
 file:close()
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Accept"] = "application/json"
+-- A signed-in reader sends its token with every request.
+local bearer = os.getenv("BEARER")
+if bearer and bearer ~= "" then
+  wrk.headers["Authorization"] = "Bearer " .. bearer
+end
 
 local threads = {}
 

@@ -16,6 +16,10 @@ API_PORT=${API_PORT:-$((20000 + RANDOM % 20000))}
 PEER_PORT=${PEER_PORT:-$((API_PORT + 1))}
 UNCACHED_PORT=${UNCACHED_PORT:-$((API_PORT + 2))}
 BEFORE_PORT=${BEFORE_PORT:-$((API_PORT + 3))}
+BEFORE_CACHED_PORT=${BEFORE_CACHED_PORT:-$((API_PORT + 4))}
+# The season page read by a signed-in reader against an anonymous one,
+# both with the response cache on (0 skips it).
+SIGNED_IN=${SIGNED_IN:-1}
 target_dir=${CARGO_TARGET_DIR:-$root/target}
 API_BIN=${API_BIN:-$target_dir/release/api}
 results="$here/results"
@@ -76,7 +80,7 @@ start_api() { # port log [env...]
   local port=$1 log=$2
   shift 2
   env DATABASE_URL="$DB_URL" HOST=127.0.0.1 PORT="$port" RUST_LOG=warn \
-    EMBEDDED_WORKER=false REQUESTS_PER_IP_PER_MINUTE=0 "$@" \
+    EMBEDDED_WORKER=false REQUESTS_PER_IP_PER_MINUTE=0 REQUESTS_PER_TOKEN_PER_MINUTE=0 "$@" \
     "$API_BIN" >"$log" 2>&1 &
   pids+=($!)
 }
@@ -85,10 +89,18 @@ start_api "$UNCACHED_PORT" "$results/api-uncached.log" RESPONSE_CACHE_MS=0
 if [ -n "${BEFORE_BIN:-}" ]; then
   # An earlier build, also without its cache, measured in the same run.
   env DATABASE_URL="$DB_URL" HOST=127.0.0.1 PORT="$BEFORE_PORT" RUST_LOG=warn \
-    EMBEDDED_WORKER=false REQUESTS_PER_IP_PER_MINUTE=0 RESPONSE_CACHE_MS=0 \
-    "$BEFORE_BIN" >"$results/api-before.log" 2>&1 &
+    EMBEDDED_WORKER=false REQUESTS_PER_IP_PER_MINUTE=0 REQUESTS_PER_TOKEN_PER_MINUTE=0 \
+    RESPONSE_CACHE_MS=0 "$BEFORE_BIN" >"$results/api-before.log" 2>&1 &
   pids+=($!)
   BEFORE_URL="http://127.0.0.1:$BEFORE_PORT/graphql"
+  if [ "$SIGNED_IN" = 1 ]; then
+    # And as it shipped, cache on, for the signed-in comparison.
+    env DATABASE_URL="$DB_URL" HOST=127.0.0.1 PORT="$BEFORE_CACHED_PORT" RUST_LOG=warn \
+      EMBEDDED_WORKER=false REQUESTS_PER_IP_PER_MINUTE=0 REQUESTS_PER_TOKEN_PER_MINUTE=0 \
+      "$BEFORE_BIN" >"$results/api-before-cached.log" 2>&1 &
+    pids+=($!)
+    BEFORE_CACHED_URL="http://127.0.0.1:$BEFORE_CACHED_PORT/graphql"
+  fi
 fi
 (cd "$here" && exec node_modules/.bin/postgraphile \
   -P postgraphile/presets/amber -c "$DB_URL" -s public -p "$PEER_PORT" -n 127.0.0.1 \
@@ -97,7 +109,8 @@ pids+=($!)
 peer_pid=$!
 export API_URL="http://127.0.0.1:$API_PORT/graphql" PEER_URL="http://127.0.0.1:$PEER_PORT/graphql"
 UNCACHED_URL="http://127.0.0.1:$UNCACHED_PORT/graphql"
-for url in "$API_URL" "$UNCACHED_URL" "$PEER_URL" ${BEFORE_URL:+"$BEFORE_URL"}; do
+for url in "$API_URL" "$UNCACHED_URL" "$PEER_URL" ${BEFORE_URL:+"$BEFORE_URL"} \
+  ${BEFORE_CACHED_URL:+"$BEFORE_CACHED_URL"}; do
   for _ in $(seq 1 60); do
     curl -sf -o /dev/null -H 'content-type: application/json' -d '{"query":"{ __typename }"}' "$url" && break
     sleep 1
@@ -107,7 +120,7 @@ done
 step "both servers answer the same content"
 node "$here/compare.mjs" "$results"
 
-run_load() { # name url body_file connections
+run_load() { # name url body_file connections (BEARER: sign in with that token)
   BODY_FILE="$3" wrk -t"$THREADS" -c"$4" --timeout 10s -d"${WARMUP}s" -s "$here/load.lua" "$2" >/dev/null
   BODY_FILE="$3" wrk -t"$THREADS" -c"$4" --timeout 10s -d"${DURATION}s" -s "$here/load.lua" "$2" \
     | tee "$results/$1-$4.txt" | grep -E '^(RESULT|FAILED_SAMPLE)' \
@@ -165,9 +178,47 @@ for scenario in $SCENARIOS; do
 done
 echo "ratio: api / PostGraphile; ratio*: the api without its response cache / PostGraphile" >>"$summary"
 
+if [ "$SIGNED_IN" = 1 ]; then
+  step "the season page signed in against anonymous, response cache on"
+  # A reader who is not in spoiler-free mode and selects nothing of their
+  # own shares the anonymous cache; what is left is their token's check.
+  register='{"query":"mutation { register(input: { email: \"bench@example.com\", password: \"bench password 1\", displayName: \"Bench\" }) { token } }"}'
+  login='{"query":"mutation { login(email: \"bench@example.com\", password: \"bench password 1\") { token } }"}'
+  answer=$(curl -s -H 'content-type: application/json' -d "$register" "$API_URL")
+  case "$answer" in *itg_*) ;; *) answer=$(curl -s -H 'content-type: application/json' -d "$login" "$API_URL") ;; esac
+  BEARER=$(printf '%s' "$answer" | grep -o 'itg_[A-Za-z0-9_-]*' | head -n1)
+  [ -n "$BEARER" ] || { echo "could not sign in: $answer" >&2; exit 1; }
+  signed_summary="$results/signed_in.txt"
+  printf '%-8s %5s  %9s %7s  %9s %7s  %6s\n' build conns anonymous 'p99 ms' 'signed in' 'p99 ms' ratio >"$signed_summary"
+  for c in $CONNECTIONS; do
+    for build in api ${BEFORE_CACHED_URL:+before}; do
+      url=$API_URL
+      [ "$build" = before ] && url=$BEFORE_CACHED_URL
+      run_load "$build-anonymous" "$url" "$results/api-season_page.json" "$c"
+      BEARER=$BEARER run_load "$build-signed_in" "$url" "$results/api-season_page.json" "$c"
+      anonymous="$results/$build-anonymous-$c.txt"
+      signed="$results/$build-signed_in-$c.txt"
+      for f in "$anonymous" "$signed"; do
+        if [ "$(field "$f" failed)" != 0 ] || [ "$(field "$f" socket_errors)" != 0 ]; then
+          echo "errors under load in $f" >&2
+          grep -E '^(RESULT|FAILED_SAMPLE)' "$f" >&2
+          exit 1
+        fi
+      done
+      printf '%-8s %5s  %9s %7s  %9s %7s  %6s\n' "$build" "$c" \
+        "$(field "$anonymous" rps)" "$(field "$anonymous" p99_ms)" \
+        "$(field "$signed" rps)" "$(field "$signed" p99_ms)" "$(ratio "$signed" "$anonymous")" >>"$signed_summary"
+    done
+  done
+  echo "ratio: signed in / anonymous (same build, response cache on)" >>"$signed_summary"
+fi
+
 step "results (also in $summary)"
 cat "$summary"
 if [ -n "${BEFORE_URL:-}" ]; then
   echo "ratio: this build without its cache / BEFORE_BIN without its cache" >>"$before_summary"
   cat "$before_summary"
+fi
+if [ "$SIGNED_IN" = 1 ]; then
+  cat "$signed_summary"
 fi
