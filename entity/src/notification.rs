@@ -26,6 +26,13 @@ pub struct Model {
     pub folded_into_id: Option<i64>,
     pub created_at: DateTimeUtc,
     pub read_at: Option<DateTimeUtc>,
+    /// When it joins its user's inbox and `notificationReceived`: when it
+    /// was written, or for a live alert held back by the user's stream
+    /// delay, its release. `None` for one the inbox never lists: held back
+    /// by quiet hours, or written while the in-app channel was off. The
+    /// in-app channel is this column, not a delivery row: it cannot fail,
+    /// and a crowd's alert then writes one row per fan, not two.
+    pub shown_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -23,6 +23,7 @@ mod m20261207_000032_outbox_trace_context;
 mod m20261207_000041_follow_competitions_and_matches;
 mod m20261207_000051_web_push;
 mod m20261207_000061_stream_delay;
+mod m20261207_000071_inbox_shown_at;
 
 pub struct Migrator;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000041_follow_competitions_and_matches::Migration),
             Box::new(m20261207_000051_web_push::Migration),
             Box::new(m20261207_000061_stream_delay::Migration),
+            Box::new(m20261207_000071_inbox_shown_at::Migration),
         ]
     }
 }

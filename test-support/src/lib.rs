@@ -561,11 +561,11 @@ pub mod accounts {
 
 pub mod seed_notifications {
     use chrono::Utc;
-    use entity::{delivery, notification};
+    use entity::notification;
     use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 
-    /// A notification in `user_id`'s inbox (delivered in-app), or held
-    /// back for quiet hours (no delivery yet).
+    /// A notification in `user_id`'s inbox (shown now), or held back for
+    /// quiet hours (never shown: it waits for the next digest).
     pub async fn notification(
         db: &DatabaseConnection,
         user_id: i64,
@@ -574,7 +574,7 @@ pub mod seed_notifications {
         held: bool,
     ) -> notification::Model {
         let now = Utc::now();
-        let row = notification::ActiveModel {
+        notification::ActiveModel {
             user_id: Set(user_id),
             kind: Set(entity::NotificationKind::LiveEvent),
             dedupe_key: Set(format!("test:{title}")),
@@ -584,26 +584,11 @@ pub mod seed_notifications {
             held: Set(held),
             created_at: Set(now),
             read_at: Set(read.then_some(now)),
+            shown_at: Set((!held).then_some(now)),
             ..Default::default()
         }
         .insert(db)
         .await
-        .expect("insert notification");
-        if !held {
-            delivery::ActiveModel {
-                notification_id: Set(row.id),
-                channel: Set(entity::DeliveryChannel::InApp),
-                status: Set(entity::DeliveryStatus::Delivered),
-                attempts: Set(1),
-                delivered_at: Set(Some(now)),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            }
-            .insert(db)
-            .await
-            .expect("insert delivery");
-        }
-        row
+        .expect("insert notification")
     }
 }

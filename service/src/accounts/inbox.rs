@@ -9,9 +9,9 @@
 //! digest rather than released one by one, so the inbox does not list them.
 //! Nor does it list those written while the user had the in-app channel
 //! off: they exist only as the record behind an email or webhook. A
-//! live alert held back by the user's stream delay joins the inbox at its
-//! release, when its in-app delivery is delivered
-//! (`notifications::alerts::delay`).
+//! notification joins the inbox at its `shown_at`: when it was written,
+//! or for a live alert held back by the user's stream delay, at its
+//! release (`notifications::alerts::delay`).
 
 use chrono::{DateTime, Utc};
 use entity::notification;
@@ -29,53 +29,14 @@ pub use crate::pagination::MAX_PAGE;
 /// One page of the inbox, newest first.
 pub type Page = crate::pagination::NewestFirst<notification::Model>;
 
-/// The notifications delivered in-app: not held, and with an in-app
-/// delivery. A correlated `EXISTS`, so each row is one lookup in the
-/// deliveries' `(notification_id, channel)` unique index.
-pub fn in_app() -> sea_orm::Condition {
-    in_app_where(None)
-}
-
-/// `in_app`, shown by `now`: the in-app delivery of a live alert held back
-/// by a stream delay is delivered at its release, and the notification
-/// joins the inbox then.
+/// In the inbox by `now`: shown, and not a stream delay's still held.
 pub fn shown_by(now: DateTime<Utc>) -> sea_orm::Condition {
-    use entity::delivery;
-    use sea_orm::sea_query::ExprTrait as _;
-    in_app_where(Some(
-        Expr::col((delivery::Entity, delivery::Column::DeliveredAt)).lte(now),
-    ))
+    sea_orm::Condition::all().add(notification::Column::ShownAt.lte(now))
 }
 
-/// `in_app`, still held back by a stream delay at `now`.
+/// For the inbox but still held back by a stream delay at `now`.
 pub fn held_back_at(now: DateTime<Utc>) -> sea_orm::Condition {
-    use entity::delivery;
-    use sea_orm::sea_query::ExprTrait as _;
-    in_app_where(Some(
-        Expr::col((delivery::Entity, delivery::Column::DeliveredAt)).gt(now),
-    ))
-}
-
-fn in_app_where(delivered: Option<sea_orm::sea_query::SimpleExpr>) -> sea_orm::Condition {
-    use entity::{DeliveryChannel, delivery};
-    use sea_orm::sea_query::{ExprTrait as _, Query};
-    let mut exists = Query::select();
-    exists
-        .expr(Expr::val(1))
-        .from(delivery::Entity)
-        .and_where(
-            Expr::col((delivery::Entity, delivery::Column::NotificationId))
-                .equals((notification::Entity, notification::Column::Id)),
-        )
-        .and_where(
-            Expr::col((delivery::Entity, delivery::Column::Channel)).eq(DeliveryChannel::InApp),
-        );
-    if let Some(delivered) = delivered {
-        exists.and_where(delivered);
-    }
-    sea_orm::Condition::all()
-        .add(notification::Column::Held.eq(false))
-        .add(Expr::exists(exists.to_owned()))
+    sea_orm::Condition::all().add(notification::Column::ShownAt.gt(now))
 }
 
 fn visible(user_id: i64, unread_only: bool) -> Select<notification::Entity> {

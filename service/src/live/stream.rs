@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use entity::{DeliveryChannel, MatchStatus, delivery, football_match, match_event, notification};
+use entity::{MatchStatus, football_match, match_event, notification};
 use futures::Stream;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use tokio::sync::broadcast::error::RecvError;
@@ -311,21 +311,17 @@ pub async fn notifications(
             };
             if wanted {
                 let now = chrono::Utc::now();
-                // Each with its in-app delivery, which says when it is shown.
                 let fresh = notification::Entity::find()
-                    .find_also_related(delivery::Entity)
                     .filter(notification::Column::UserId.eq(user_id))
                     .filter(notification::Column::Id.gt(last_id))
-                    .filter(notification::Column::Held.eq(false))
-                    .filter(delivery::Column::Channel.eq(DeliveryChannel::InApp))
+                    .filter(notification::Column::ShownAt.is_not_null())
                     .order_by_asc(notification::Column::Id)
                     .all(&db)
                     .await?;
                 wake = None;
                 let mut waiting = false;
-                for (n, in_app) in fresh {
-                    let shown_at = in_app.and_then(|d| d.delivered_at);
-                    if let Some(at) = shown_at.filter(|at| *at > now) {
+                for n in fresh {
+                    if let Some(at) = n.shown_at.filter(|at| *at > now) {
                         waiting = true;
                         wake = Some(wake.map_or(at, |w| w.min(at)));
                         continue;

@@ -3,6 +3,7 @@
 //! during their quiet hours.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -12,6 +13,7 @@ use sea_orm::{
     TransactionTrait as _,
 };
 use serde_json::json;
+use tracing::Instrument as _;
 
 pub mod delay;
 
@@ -73,18 +75,28 @@ pub async fn for_event(
     // The full-time event that ends a shoot-out tells its result, to those
     // who asked for the shoot-out too.
     let shootout_result = event.kind == MatchEventKind::FullTime && game.penalties_home.is_some();
-    let asked = |f: &Follower| {
+    let corrects = corrected.is_some();
+    let asked = move |f: &Follower| {
         let p = &f.preferences;
         p.live_enabled
             && (f.asked.hears(wanted)
                 || (shootout_result && f.asked.hears(MatchEventKind::PenaltyShootout))
-                || (corrected.is_some() && f.asked.hears(MatchEventKind::Correction)))
+                || (corrects && f.asked.hears(MatchEventKind::Correction)))
             && (!tells_result || !p.spoiler_free || revealed.contains(&p.user_id))
     };
     // Each follower with a stream delay hears of it that long after it
     // was recorded, when their broadcast shows it.
     let held_from = Some(event.created_at);
-    write_all(db, &game, asked, |_| draft.clone(), held_from, now, told).await
+    write_all(
+        db,
+        &game,
+        asked,
+        move |_| draft.clone(),
+        held_from,
+        now,
+        told,
+    )
+    .await
 }
 
 /// The reminders for a match that kicks off at `kickoff_at`, unless it was
@@ -122,7 +134,7 @@ pub async fn for_kickoff(
     };
     let asked = |f: &Follower| f.preferences.live_enabled && f.follows_closely;
     Ok(Some(
-        write_all(db, &game, asked, |_| draft.clone(), None, now, told).await?,
+        write_all(db, &game, asked, move |_| draft.clone(), None, now, told).await?,
     ))
 }
 
@@ -160,8 +172,10 @@ pub async fn for_schedule_change(
     };
     let names = team_names(db, &game).await?;
     let asked = |f: &Follower| f.preferences.schedule_change_enabled && f.follows_closely;
-    let draft =
-        |schedule: &Schedule| schedule_change_draft(change_id, &game, &names, change, schedule.tz);
+    let changed = game.clone();
+    let draft = move |schedule: &Schedule| {
+        schedule_change_draft(change_id, &changed, &names, change, schedule.tz)
+    };
     write_all(db, &game, asked, draft, None, now, told).await
 }
 
@@ -236,26 +250,45 @@ fn schedule_change_draft(
 async fn write_all(
     db: &DatabaseConnection,
     game: &football_match::Model,
-    asked: impl Fn(&Follower) -> bool + Sync,
-    draft: impl Fn(&Schedule) -> Draft + Sync,
+    asked: impl Fn(&Follower) -> bool + Send + Sync + 'static,
+    draft: impl Fn(&Schedule) -> Draft + Send + Sync + 'static,
     held_from: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
     told: &Told,
 ) -> Result<usize> {
-    let coverage = audience::Coverage::of(db, game).await?;
+    let coverage = Arc::new(audience::Coverage::of(db, game).await?);
     let ids = audience::of_match(db, &coverage).await?;
+    let (asked, draft) = (Arc::new(asked), Arc::new(draft));
+    // Batches side by side, each a task of its own: one batch's round
+    // trips and commit leave the database idle that another batch's
+    // inserts can use, and the worker's share of a batch (reading the
+    // followers, building the rows) runs on every core rather than one.
+    // A batch that fails ends the others (the set aborts them, and each
+    // open transaction rolls back); a replay skips whoever was written.
+    let mut batches = ids.chunks(super::WRITE_BATCH);
+    let mut writers = tokio::task::JoinSet::new();
     let mut count = 0;
-    // Batches side by side: one batch's round trips and commit leave the
-    // database idle that another batch's inserts can use.
-    for group in ids.chunks(super::WRITE_BATCH * WRITERS) {
-        let written =
-            futures::future::try_join_all(group.chunks(super::WRITE_BATCH).map(|batch| {
-                write_batch(db, &coverage, batch, &asked, &draft, held_from, now, told)
-            }))
-            .await?;
-        count += written.into_iter().sum::<usize>();
+    loop {
+        while writers.len() < WRITERS {
+            let Some(batch) = batches.next() else { break };
+            let batch = batch.to_vec();
+            let (db, coverage, told) = (db.clone(), coverage.clone(), told.clone());
+            let (asked, draft) = (asked.clone(), draft.clone());
+            writers.spawn(
+                async move {
+                    write_batch(
+                        &db, &coverage, &batch, &*asked, &*draft, held_from, now, &told,
+                    )
+                    .await
+                }
+                .in_current_span(),
+            );
+        }
+        let Some(done) = writers.join_next().await else {
+            return Ok(count);
+        };
+        count += done.map_err(|err| crate::Error::Internal(err.into()))??;
     }
-    Ok(count)
 }
 
 /// One batch of `write_all`, in a transaction of its own.
@@ -304,7 +337,8 @@ async fn write_batch(
     Ok(count)
 }
 
-/// Batches of one alert written at once, each in its own transaction.
+/// Batches of one alert written at once, each in its own transaction and
+/// task.
 const WRITERS: usize = 4;
 
 async fn team_names(

@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use entity::{DeliveryChannel, delivery, notification};
+use entity::{DeliveryChannel, DeliveryStatus, delivery, notification};
 use sea_orm::sea_query::{OnConflict, Query};
 use sea_orm::{
     ActiveEnum as _, ActiveValue::Set, ConnectionTrait, DatabaseBackend, EntityTrait as _,
@@ -23,12 +23,13 @@ use sea_orm::{
 use super::Draft;
 use crate::Result;
 
-/// A notification to insert: whose, what it says, and whether quiet
-/// hours hold it back.
+/// A notification to insert: whose, what it says, whether quiet hours
+/// hold it back, and when it joins the inbox.
 pub struct NewNotification<'a> {
     pub user_id: i64,
     pub draft: &'a Draft,
     pub held: bool,
+    pub shown_at: Option<DateTime<Utc>>,
 }
 
 /// Inserts the notifications, skipping a user who already has one with
@@ -56,10 +57,9 @@ pub async fn insert_notifications(
 /// Push, the browser.
 pub type Target = (i64, DeliveryChannel, Option<i64>);
 
-/// Inserts the deliveries (`id` is ignored) and returns each one's id by
-/// its target. A row's `next_attempt_at`, and an in-app row's
-/// `delivered_at` when it is not `now`, go in as they are: a fan's stream
-/// delay holds their rows back from the start.
+/// Inserts new, pending deliveries (`id` is ignored) and returns each
+/// one's id by its target. A row's `next_attempt_at` goes in as it is: a
+/// fan's stream delay holds their rows back from the start.
 pub async fn insert_deliveries(
     db: &impl ConnectionTrait,
     rows: &[delivery::Model],
@@ -105,13 +105,17 @@ fn notifications_from_arrays(items: &[NewNotification<'_>], now: DateTime<Utc>) 
         Value::from(draft_of_item),
         array(items, |i| i.held),
         Value::from(now),
+        array(items, |i| i.shown_at.is_some()),
+        array(items, |i| i.shown_at.unwrap_or(now)),
     ];
     Statement::from_sql_and_values(
         DatabaseBackend::Postgres,
         "INSERT INTO notifications \
-           (user_id, kind, dedupe_key, title, body, payload, held, created_at) \
-         SELECT i.user_id, d.kind, d.dedupe_key, d.title, d.body, d.payload, i.held, $9 \
-         FROM unnest($6::bigint[], $7::bigint[], $8::bool[]) AS i (user_id, draft, held) \
+           (user_id, kind, dedupe_key, title, body, payload, held, created_at, shown_at) \
+         SELECT i.user_id, d.kind, d.dedupe_key, d.title, d.body, d.payload, i.held, $9, \
+           CASE WHEN i.shown THEN i.shown_at END \
+         FROM unnest($6::bigint[], $7::bigint[], $8::bool[], $10::bool[], $11::timestamptz[]) \
+           AS i (user_id, draft, held, shown, shown_at) \
          JOIN unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[]) \
            WITH ORDINALITY AS d (kind, dedupe_key, title, body, payload, n) \
            ON d.n = i.draft \
@@ -144,6 +148,7 @@ fn notifications_as_values(
         folded_into_id: Set(None),
         created_at: Set(now),
         read_at: Set(None),
+        shown_at: Set(item.shown_at),
         ..Default::default()
     });
     let mut insert = notification::Entity::insert_many(rows)
@@ -162,47 +167,36 @@ fn notifications_as_values(
     insert
 }
 
-/// When a delivery row is due, if not at once: the release of a fan's
-/// stream delay, which is when an in-app delivery is delivered and when
-/// one that sends is first tried.
-fn due_later(d: &delivery::Model, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    d.next_attempt_at.or(d.delivered_at).filter(|at| *at != now)
-}
-
-/// The PostgreSQL insert of deliveries: one array per column. A delivery
-/// with no browser carries 0, which no subscription id is. Only a batch
-/// with a row held back (by a stream delay) sends the column of when each
-/// row is due; the others go in as they always did, `now` for all.
+/// The PostgreSQL insert of deliveries: one array per column that
+/// varies. A delivery with no browser carries 0, which no subscription id
+/// is. Only a batch with a row held back (by a stream delay) sends the
+/// column of when each row is first due; the others go in due at once.
 fn deliveries_from_arrays(rows: &[delivery::Model], now: DateTime<Utc>) -> Statement {
+    debug_assert!(rows.iter().all(|d| d.status == DeliveryStatus::Pending));
     let mut values = vec![
         array(rows, |d| d.notification_id),
         array(rows, |d| d.channel.to_value()),
         array(rows, |d| d.web_push_subscription_id.unwrap_or(0)),
-        array(rows, |d| d.status.to_value()),
-        array(rows, |d| d.attempts),
-        array(rows, |d| d.delivered_at.is_some()),
         Value::from(now),
+        DeliveryStatus::Pending.to_value().into(),
     ];
-    let sql = if rows.iter().any(|d| due_later(d, now).is_some()) {
-        values.push(array(rows, |d| due_later(d, now).unwrap_or(now)));
+    let sql = if rows.iter().any(|d| d.next_attempt_at.is_some()) {
+        values.push(array(rows, |d| d.next_attempt_at.unwrap_or(now)));
         "INSERT INTO deliveries \
            (notification_id, channel, web_push_subscription_id, status, attempts, \
-            next_attempt_at, delivered_at, created_at, updated_at) \
-         SELECT notification_id, channel, NULLIF(subscription, 0), status, attempts, \
-           CASE WHEN NOT delivered AND due > $7 THEN due END, \
-           CASE WHEN delivered THEN due END, $7, $7 \
-         FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::int[], $6::bool[], \
-                     $8::timestamptz[]) \
-           AS d (notification_id, channel, subscription, status, attempts, delivered, due) \
+            next_attempt_at, created_at, updated_at) \
+         SELECT notification_id, channel, NULLIF(subscription, 0), $5, 0, \
+           NULLIF(due, $4), $4, $4 \
+         FROM unnest($1::bigint[], $2::text[], $3::bigint[], $6::timestamptz[]) \
+           AS d (notification_id, channel, subscription, due) \
          RETURNING id, notification_id, channel, web_push_subscription_id"
     } else {
         "INSERT INTO deliveries \
            (notification_id, channel, web_push_subscription_id, status, attempts, \
-            delivered_at, created_at, updated_at) \
-         SELECT notification_id, channel, NULLIF(subscription, 0), status, attempts, \
-           CASE WHEN delivered THEN $7 END, $7, $7 \
-         FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::int[], $6::bool[]) \
-           AS d (notification_id, channel, subscription, status, attempts, delivered) \
+            created_at, updated_at) \
+         SELECT notification_id, channel, NULLIF(subscription, 0), $5, 0, $4, $4 \
+         FROM unnest($1::bigint[], $2::text[], $3::bigint[]) \
+           AS d (notification_id, channel, subscription) \
          RETURNING id, notification_id, channel, web_push_subscription_id"
     };
     Statement::from_sql_and_values(DatabaseBackend::Postgres, sql, values)

@@ -55,22 +55,20 @@ impl Written {
             .filter(|d| d.status == DeliveryStatus::Pending)
     }
 
-    /// True when it belongs in the inbox now, so subscribers should hear of it.
+    /// True when it belongs in the inbox, now or at its release, so
+    /// subscribers should hear of it.
     pub fn is_in_app(&self) -> bool {
-        self.deliveries
-            .iter()
-            .any(|d| d.channel == DeliveryChannel::InApp)
+        self.notification.shown_at.is_some()
     }
 }
 
-/// The channels a user's preferences turn on. Web Push is one of them
-/// when it is on, whether or not the user has subscribed a browser yet:
-/// `write_many` makes one delivery per subscription, which may be none.
+/// The channels that send, as a user's preferences turn them on. Web Push
+/// is one of them when it is on, whether or not the user has subscribed a
+/// browser yet: `write_many` makes one delivery per subscription, which
+/// may be none. The in-app channel sends nothing: it is the notification's
+/// own `shown_at`.
 pub fn channels(preferences: &prefs::Model) -> Vec<DeliveryChannel> {
     let mut channels = Vec::new();
-    if preferences.in_app_enabled {
-        channels.push(DeliveryChannel::InApp);
-    }
     if preferences.email_enabled {
         channels.push(DeliveryChannel::Email);
     }
@@ -83,10 +81,10 @@ pub fn channels(preferences: &prefs::Model) -> Vec<DeliveryChannel> {
     channels
 }
 
-/// Writes `draft` for the user, with one delivery per channel they turned
-/// on; or, when `held` (quiet hours), with none: it waits for the next
-/// digest. In-app delivery is the row itself, so it is delivered at once;
-/// email and webhook deliveries start pending, for the worker.
+/// Writes `draft` for the user, shown in their inbox at once when they
+/// have the in-app channel on, with one delivery per channel that sends;
+/// or, when `held` (quiet hours), neither: it waits for the next digest.
+/// Email, webhook and Web Push deliveries start pending, for the worker.
 ///
 /// `None` when the user already has a notification with this dedupe key.
 pub async fn write(
@@ -106,7 +104,7 @@ pub async fn write(
 /// keep a statement far below its limit of 32,766 bind parameters.
 pub const WRITE_BATCH: usize = 1000;
 
-/// Most deliveries one statement inserts: a notification has up to three
+/// Most deliveries one statement inserts: a notification has up to two
 /// plus one per Web Push subscription, so a batch's deliveries go in
 /// several statements (of ten values a row on SQLite).
 const DELIVERY_BATCH: usize = 2000;
@@ -117,10 +115,10 @@ const DELIVERY_BATCH: usize = 2000;
 /// with their draft's dedupe key are left out of the result.
 ///
 /// A user in `held_until` (a stream delay's release, later than `now`)
-/// has their deliveries written held back from the start: those that
-/// send are not due before then (`next_attempt_at`, which a claim
-/// respects), and the in-app one is delivered then, which is when the
-/// notification joins the inbox. Most batches hold nobody back.
+/// has their notification written held back from the start: it joins the
+/// inbox then (`shown_at`), and its deliveries are not due before then
+/// (`next_attempt_at`, which a claim respects). Most batches hold nobody
+/// back.
 pub async fn write_many(
     db: &impl ConnectionTrait,
     items: Vec<(&prefs::Model, Draft, bool)>,
@@ -137,6 +135,7 @@ pub async fn write_many(
             user_id: preferences.user_id,
             draft,
             held: *held,
+            shown_at: shown_at(preferences, *held, held_until, now),
         })
         .collect();
     let ids = bulk::insert_notifications(db, &new, now).await?;
@@ -169,6 +168,7 @@ pub async fn write_many(
             folded_into_id: None,
             created_at: now,
             read_at: None,
+            shown_at: shown_at(preferences, held, held_until, now),
         };
         if !held {
             let release = held_until.get(&preferences.user_id).copied();
@@ -187,21 +187,16 @@ pub async fn write_many(
                 },
             );
             for (channel, web_push_subscription_id) in targets {
-                let in_app = channel == DeliveryChannel::InApp;
                 delivery_rows.push(delivery::Model {
                     id: 0,
                     notification_id: id,
                     channel,
                     web_push_subscription_id,
-                    status: if in_app {
-                        DeliveryStatus::Delivered
-                    } else {
-                        DeliveryStatus::Pending
-                    },
-                    attempts: i32::from(in_app),
+                    status: DeliveryStatus::Pending,
+                    attempts: 0,
                     last_error: None,
-                    next_attempt_at: if in_app { None } else { release },
-                    delivered_at: in_app.then(|| release.unwrap_or(now)),
+                    next_attempt_at: release,
+                    delivered_at: None,
                     created_at: now,
                     updated_at: now,
                 });
@@ -236,6 +231,19 @@ pub async fn write_many(
             .unwrap_or_default();
     }
     Ok(written)
+}
+
+/// When a notification joins its user's inbox: at once, or at the
+/// release of their stream delay; never when quiet hours hold it back or
+/// the in-app channel is off.
+fn shown_at(
+    preferences: &prefs::Model,
+    held: bool,
+    held_until: &HashMap<i64, DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    (preferences.in_app_enabled && !held)
+        .then(|| held_until.get(&preferences.user_id).copied().unwrap_or(now))
 }
 
 /// Announces new in-app notifications to their subscribers (`announce`)

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use entity::{DeliveryChannel, delivery, notification};
+use entity::notification;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _};
 use serde_json::json;
@@ -168,10 +168,9 @@ async fn a_delayed_fan_s_inbox_shows_a_goal_only_once_the_delay_has_passed() {
         .await
         .unwrap()
         .expect("the held-back alert");
-    delivery::Entity::update_many()
-        .col_expr(delivery::Column::DeliveredAt, Expr::value(release))
-        .filter(delivery::Column::NotificationId.eq(alert.id))
-        .filter(delivery::Column::Channel.eq(DeliveryChannel::InApp))
+    notification::Entity::update_many()
+        .col_expr(notification::Column::ShownAt, Expr::value(release))
+        .filter(notification::Column::Id.eq(alert.id))
         .exec(&app.db)
         .await
         .unwrap();

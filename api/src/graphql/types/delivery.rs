@@ -11,6 +11,9 @@ use crate::graphql::loaders::{Notifications, load_one};
 pub enum DeliveryChannel {
     Email,
     Webhook,
+    /// Not a delivery any more: a notification is in its user's inbox
+    /// from its `shownAt`. No delivery has this channel.
+    #[graphql(deprecation = "In-app notifications are not deliveries; see `Notification.shownAt`.")]
     InApp,
     /// To one browser subscribed with `subscribeWebPush`.
     WebPush,

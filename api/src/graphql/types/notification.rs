@@ -43,6 +43,13 @@ impl Notification {
     async fn read_at(&self) -> Option<DateTime<Utc>> {
         self.0.read_at
     }
+    /// When it joined the inbox: when it was written, or for a live alert
+    /// held back by the stream delay, its release. Null for one the inbox
+    /// does not list: held back by quiet hours for the next digest, or
+    /// written while the in-app channel was off.
+    async fn shown_at(&self) -> Option<DateTime<Utc>> {
+        self.0.shown_at
+    }
     async fn read(&self) -> bool {
         self.0.read_at.is_some()
     }

@@ -2,20 +2,20 @@
 //! runs behind the match sets `stream_delay_seconds`, and each of their
 //! alerts of a match event is released that long after the event: its
 //! email, webhook and Web Push deliveries are not due before then (their
-//! `next_attempt_at`, which a claim respects), and its in-app delivery is
-//! delivered then (`delivered_at`), which is when the notification joins
-//! the inbox and `notificationReceived` (`accounts::inbox::shown_by`).
+//! `next_attempt_at`, which a claim respects), and the notification is
+//! shown then (`shown_at`), which is when it joins the inbox and
+//! `notificationReceived` (`accounts::inbox::shown_by`).
 //!
 //! Alerts are written for a crowd in set-based batches (`write_many`),
-//! and a delayed fan's deliveries are written held back in the same
-//! insert as everyone else's (`releases` says until when), so a batch
-//! with no delayed fan costs nothing more and one with some costs no
+//! and a delayed fan's notification and deliveries are written held back in
+//! the same inserts as everyone else's (`releases` says until when), so a
+//! batch with no delayed fan costs nothing more and one with some costs no
 //! second statement.
 
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
-use entity::{DeliveryChannel, DeliveryStatus, notification_preference as prefs};
+use entity::notification_preference as prefs;
 
 use crate::accounts::preferences::StreamDelay;
 use crate::notifications::Written;
@@ -41,13 +41,9 @@ pub fn releases<'a>(
 /// When a notification as written is released: `None` when it is not
 /// held back at `now`.
 pub fn held_until(w: &Written, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    w.deliveries
-        .iter()
-        .find_map(|d| match (d.channel, d.status) {
-            (DeliveryChannel::InApp, _) => d.delivered_at,
-            (_, DeliveryStatus::Pending) => d.next_attempt_at,
-            _ => None,
-        })
+    w.notification
+        .shown_at
+        .or_else(|| w.outgoing().find_map(|d| d.next_attempt_at))
         .filter(|at| *at > now)
 }
 
