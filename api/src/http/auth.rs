@@ -1,9 +1,10 @@
 //! Who is calling: the client's address and bearer token, checked once per
 //! request (or once per websocket, at `connection_init`) before anything
 //! executes; over HTTP, a token that worked a moment ago is known without
-//! the database for as long as nothing changed it (`verified_tokens`). A token that does not work is refused outright rather than
-//! treated as anonymous, so a client never mistakes an expired session for
-//! an empty inbox.
+//! the database for as long as nothing changed it (`verified_tokens`). A
+//! token that does not work is refused outright rather than treated as
+//! anonymous, so a client never mistakes an expired session for an empty
+//! inbox.
 
 use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
