@@ -24,6 +24,8 @@ mod m20261207_000041_follow_competitions_and_matches;
 mod m20261207_000051_web_push;
 mod m20261207_000061_stream_delay;
 mod m20261207_000071_inbox_shown_at;
+mod m20261207_000081_notification_indexes;
+mod m20261207_000082_outbox_match_order;
 
 pub struct Migrator;
 
@@ -51,6 +53,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000051_web_push::Migration),
             Box::new(m20261207_000061_stream_delay::Migration),
             Box::new(m20261207_000071_inbox_shown_at::Migration),
+            Box::new(m20261207_000081_notification_indexes::Migration),
+            Box::new(m20261207_000082_outbox_match_order::Migration),
         ]
     }
 }

@@ -42,7 +42,7 @@ async fn in_app_deliveries_move_onto_their_notifications(db: &DatabaseConnection
         db.execute_unprepared(sql).await.expect(sql);
     }
 
-    Migrator::up(db, None).await.expect("up");
+    Migrator::up(db, Some(1)).await.expect("up");
     assert_eq!(
         count(
             db,

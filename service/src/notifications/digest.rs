@@ -902,7 +902,8 @@ async fn held_of(
     }
     for n in notification::Entity::find()
         .filter(notification::Column::UserId.is_in(user_ids.iter().copied()))
-        .filter(notification::Column::Held.eq(true))
+        // The bare column, as the partial index on held rows is written.
+        .filter(Expr::col(notification::Column::Held))
         .filter(notification::Column::FoldedIntoId.is_null())
         .order_by_asc(notification::Column::Id)
         .all(db)
