@@ -12,6 +12,9 @@ pub struct Model {
     pub topic: String,
     #[sea_orm(column_type = "JsonBinary")]
     pub payload: Json,
+    /// The match the row is about: workers take a match's rows one at a
+    /// time, in order. `None` only in rows relayed before it was kept.
+    pub match_id: Option<i64>,
     pub created_at: DateTimeUtc,
     #[sea_orm(indexed)]
     pub relayed_at: Option<DateTimeUtc>,

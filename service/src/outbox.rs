@@ -9,7 +9,9 @@
 
 use chrono::{DateTime, Utc};
 use entity::outbox;
-use sea_orm::sea_query::{Expr, ExprTrait as _, LockBehavior, LockType};
+use sea_orm::sea_query::{
+    Alias, Expr, ExprTrait as _, LockBehavior, LockType, Query, SelectStatement,
+};
 use sea_orm::{
     ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, Condition, ConnectionTrait,
     DatabaseBackend, EntityTrait as _, FromQueryResult as _, PaginatorTrait as _, QueryFilter as _,
@@ -81,6 +83,17 @@ impl Message {
         }))
     }
 
+    /// The match the row is about.
+    pub fn match_id(&self) -> i64 {
+        match self {
+            Self::MatchEvent { match_id, .. }
+            | Self::MatchScheduled { match_id }
+            | Self::MatchRescheduled { match_id, .. }
+            | Self::MatchPostponed { match_id, .. }
+            | Self::MatchCancelled { match_id, .. } => *match_id,
+        }
+    }
+
     /// The row's `topic` and `payload` columns.
     fn encode(&self) -> Result<(String, serde_json::Value), serde_json::Error> {
         let mut tagged = serde_json::to_value(self)?;
@@ -98,6 +111,7 @@ pub async fn write(db: &impl ConnectionTrait, message: &Message) -> Result<()> {
     outbox::ActiveModel {
         topic: Set(topic),
         payload: Set(payload),
+        match_id: Set(Some(message.match_id())),
         created_at: Set(Utc::now()),
         attempts: Set(0),
         traceparent: Set(crate::telemetry::traceparent(&tracing::Span::current())),
@@ -114,6 +128,13 @@ pub async fn write(db: &impl ConnectionTrait, message: &Message) -> Result<()> {
 /// rows instead of repeating them. On PostgreSQL the pick skips rows
 /// another worker is claiming at that moment (`FOR UPDATE SKIP LOCKED`);
 /// SQLite runs one writer at a time, and the embedded default one worker.
+///
+/// Of a match's rows only the oldest waiting one is taken: a later row
+/// waits until the earlier is relayed, dead, or waiting out a backoff.
+/// Two goals a second apart would otherwise be written side by side by
+/// two workers, and their fans told of the second goal first. The rule
+/// reads committed rows only, so it holds while another worker's claim
+/// is still uncommitted.
 pub async fn claim(
     db: &impl ConnectionTrait,
     now: DateTime<Utc>,
@@ -136,6 +157,7 @@ pub async fn claim(
                 .add(C::LockedUntil.is_null())
                 .add(C::LockedUntil.lte(now)),
         )
+        .filter(Expr::exists(earlier_waiting(now)).not())
         .order_by_asc(C::Id)
         .limit(limit);
     if db.get_database_backend() == DatabaseBackend::Postgres {
@@ -154,6 +176,27 @@ pub async fn claim(
         .collect::<std::result::Result<Vec<_>, _>>()?;
     rows.sort_by_key(|row| row.id);
     Ok(rows)
+}
+
+/// A row of the same match as the `outbox` row of the outer query, older
+/// than it, still waiting and not in a backoff at `now`.
+fn earlier_waiting(now: DateTime<Utc>) -> SelectStatement {
+    use outbox::Column as C;
+    let earlier = Alias::new("earlier");
+    let col = |column: C| Expr::col((earlier.clone(), column));
+    Query::select()
+        .expr(Expr::val(1))
+        .from_as(outbox::Entity, earlier.clone())
+        .and_where(col(C::MatchId).equals((outbox::Entity, C::MatchId)))
+        .and_where(col(C::Id).lt(Expr::col((outbox::Entity, C::Id))))
+        .and_where(col(C::RelayedAt).is_null())
+        .and_where(col(C::DeadAt).is_null())
+        .cond_where(
+            Condition::any()
+                .add(col(C::NextAttemptAt).is_null())
+                .add(col(C::NextAttemptAt).lte(now)),
+        )
+        .to_owned()
 }
 
 /// Keeps holding rows still being worked on, until `until`.
@@ -242,6 +285,7 @@ mod tests {
             id: 1,
             topic: topic.to_owned(),
             payload,
+            match_id: None,
             created_at: Utc::now(),
             relayed_at: None,
             attempts: 0,

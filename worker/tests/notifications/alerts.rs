@@ -134,6 +134,63 @@ async fn two_goals_read_in_one_poll_of_the_outbox_alert_with_the_score_each_made
 }
 
 #[tokio::test]
+async fn workers_side_by_side_take_a_matchs_rows_one_at_a_time_in_order() {
+    // No worker loops: two workers' claims are made by hand, as two
+    // workers whose polls came round while both goals waited would.
+    let app = TestApp::spawn().await;
+    let world = world(&app).await;
+    let match_id = world.live_match(&app).await;
+    let other_match = world.live_match(&app).await;
+    worker::outbox::relay(&app.worker)
+        .await
+        .expect("the schedules and kick-offs relayed");
+    let feed = &world.feed.token;
+    app.record_goal(feed, &match_id, world.home.id, 23, "Saka")
+        .await;
+    app.record_goal(feed, &match_id, world.home.id, 67, "Havertz")
+        .await;
+    app.record_goal(feed, &other_match, world.home.id, 5, "Rice")
+        .await;
+
+    let match_of = |rows: &[outbox::Model]| -> Vec<String> {
+        rows.iter()
+            .map(|row| row.payload["match_id"].to_string())
+            .collect()
+    };
+    let now = Utc::now();
+    let lease = now + Duration::seconds(30);
+    let first = service::outbox::claim(&app.db, now, lease, 1)
+        .await
+        .unwrap();
+    assert_eq!(match_of(&first), [match_id.as_str()], "the oldest row");
+    // A second worker, while the first works on the goal at 23': the
+    // goal at 67' waits for it; the other match's goal does not.
+    let second = service::outbox::claim(&app.db, now, lease, 8)
+        .await
+        .unwrap();
+    assert_eq!(match_of(&second), [other_match.as_str()]);
+    assert!(
+        service::outbox::claim(&app.db, now, lease, 8)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    service::outbox::relayed(&app.db, first[0].id, Utc::now())
+        .await
+        .unwrap();
+    let third = service::outbox::claim(&app.db, Utc::now(), lease, 8)
+        .await
+        .unwrap();
+    assert_eq!(
+        match_of(&third),
+        [match_id.as_str()],
+        "then the goal at 67'"
+    );
+    assert!(third[0].id > first[0].id);
+}
+
+#[tokio::test]
 async fn quiet_hours_hold_a_goal_alert_back_and_the_next_digest_carries_it() {
     let app = TestApp::spawn_worker(&[]).await;
     let world = world(&app).await;
