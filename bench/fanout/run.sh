@@ -7,11 +7,15 @@
 #   BIN=target/release BACKEND=sqlite|postgres REPLICAS=1|2 bench/fanout/run.sh \
 #     --subscribers 1000 --matches 1 --events 20 --rate 2
 #
+# API_BIN (default $BIN/api) runs another build of the api, to compare
+# builds with the same load client.
+#
 # BACKEND=postgres uses PG_URL (default postgres://postgres@127.0.0.1:5432)
 # with a database of its own, dropped afterwards, and REDIS_URL (default
 # redis://127.0.0.1:6379) with a channel prefix of its own.
 set -euo pipefail
 BIN=${BIN:-${CARGO_TARGET_DIR:-target}/release}
+API=${API_BIN:-$BIN/api}
 BACKEND=${BACKEND:-sqlite}
 REPLICAS=${REPLICAS:-1}
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
@@ -43,7 +47,7 @@ urls=()
 for i in $(seq 1 "$REPLICAS"); do
   demo=false
   [ "$i" = 1 ] && demo=true
-  (cd "$dir" && exec "${common[@]}" DEMO=$demo DEMO_MINUTE_MS=0 "$BIN/api" >"$dir/api-$i.log" 2>&1) &
+  (cd "$dir" && exec "${common[@]}" DEMO=$demo DEMO_MINUTE_MS=0 "$API" >"$dir/api-$i.log" 2>&1) &
   pids+=($!)
   url=""
   for _ in $(seq 1 120); do
@@ -57,7 +61,7 @@ done
 api_pids=$(for p in "${pids[@]}"; do pgrep -P "$p" -x api || echo "$p"; done | paste -sd, -)
 grep -h "descriptor budget" "$dir"/api-*.log >&2 || true
 
-"${common[@]}" "$BIN/api" create-user --email feed@bench.local --role feed \
+"${common[@]}" "$API" create-user --email feed@bench.local --role feed \
   --password "fan-out bench password" >/dev/null
 
 "$BIN/fanout" run --url "$(IFS=,; echo "${urls[*]}")" --api-pid "$api_pids" \

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
 use futures::{SinkExt as _, StreamExt as _};
+use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::io::AsyncBufReadExt as _;
 use tokio_tungstenite::tungstenite::Message;
@@ -138,7 +139,7 @@ async fn subscribe(args: SubscribeArgs) -> anyhow::Result<()> {
             (id.to_owned(), after.parse().unwrap_or(0))
         })
         .collect();
-    let (arrived, mut arrivals) = tokio::sync::mpsc::unbounded_channel::<(String, i64, u64)>();
+    let (arrived, mut arrivals) = tokio::sync::mpsc::unbounded_channel::<Arrival>();
     let (failed_tx, mut failed_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
     let interval = Duration::from_secs_f64(1.0 / f64::from(args.ramp_per_sec.max(1)));
     let mut ticker = tokio::time::interval(interval);
@@ -146,11 +147,12 @@ async fn subscribe(args: SubscribeArgs) -> anyhow::Result<()> {
         ticker.tick().await;
         let n = args.offset + i;
         let target = targets[n % targets.len()];
-        let (match_id, after) = matches[n % matches.len()].clone();
+        let which = n % matches.len();
+        let (match_id, after) = matches[which].clone();
         let source = Ipv4Addr::new(127, 0, 0, 1 + (n % usize::from(args.sources.max(1))) as u8);
         let (arrived, failed) = (arrived.clone(), failed_tx.clone());
         tokio::spawn(async move {
-            if let Err(err) = hold(target, source, match_id, after, arrived).await {
+            if let Err(err) = hold(target, source, (which, match_id), after, arrived).await {
                 let _ = failed.send(format!("{err:#}"));
             }
         });
@@ -160,22 +162,29 @@ async fn subscribe(args: SubscribeArgs) -> anyhow::Result<()> {
     eprintln!("worker: {} connections started", args.count);
     // Run until `run` closes our stdin, collecting arrivals meanwhile.
     let mut stdin = tokio::io::BufReader::new(tokio::io::stdin()).lines();
-    let mut seen: HashMap<String, Vec<u64>> = HashMap::new();
+    // Arrivals are kept by match (its index) and seq while events flow,
+    // and named only for the report: the subscribers share the machine
+    // with the api they measure, so what they cost per message is kept low.
+    let mut seen: HashMap<(usize, i64), Vec<u64>> = HashMap::new();
     let mut failures: Vec<String> = Vec::new();
     loop {
         tokio::select! {
             line = stdin.next_line() => if !matches!(line, Ok(Some(_))) { break },
-            Some((m, seq, at)) = arrivals.recv() => seen.entry(format!("{m}:{seq}")).or_default().push(at),
+            Some(a) = arrivals.recv() => seen.entry((a.match_index, a.seq)).or_default().push(a.at),
             Some(f) = failed_rx.recv() => failures.push(f),
         }
     }
-    while let Ok((m, seq, at)) = arrivals.try_recv() {
-        seen.entry(format!("{m}:{seq}")).or_default().push(at);
+    while let Ok(a) = arrivals.try_recv() {
+        seen.entry((a.match_index, a.seq)).or_default().push(a.at);
     }
     while let Ok(f) = failed_rx.try_recv() {
         failures.push(f);
     }
-    let report = json!({ "failures": failures, "arrivals": seen });
+    let arrivals: HashMap<String, Vec<u64>> = seen
+        .into_iter()
+        .map(|((m, seq), at)| (format!("{}:{seq}", matches[m].0), at))
+        .collect();
+    let report = json!({ "failures": failures, "arrivals": arrivals });
     let mut out = std::io::stdout().lock();
     serde_json::to_writer(&mut out, &report)?;
     writeln!(out)?;
@@ -183,14 +192,48 @@ async fn subscribe(args: SubscribeArgs) -> anyhow::Result<()> {
     std::process::exit(0);
 }
 
+/// An event's arrival at one subscriber.
+struct Arrival {
+    /// The match's place in `--matches`.
+    match_index: usize,
+    seq: i64,
+    /// Microseconds since the epoch.
+    at: u64,
+}
+
+/// What a subscriber reads of a graphql-transport-ws message: its type
+/// and, in a `next`, the event's seq. The rest is skipped unread.
+#[derive(Deserialize)]
+struct Incoming<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: &'a str,
+    payload: Option<Payload>,
+}
+
+#[derive(Deserialize)]
+struct Payload {
+    data: Option<Data>,
+}
+
+#[derive(Deserialize)]
+struct Data {
+    #[serde(rename = "matchEvents")]
+    match_events: Option<Event>,
+}
+
+#[derive(Deserialize)]
+struct Event {
+    seq: i64,
+}
+
 /// One subscriber: connect from `source`, handshake, subscribe, and report
 /// each event's arrival until the socket ends.
 async fn hold(
     target: SocketAddr,
     source: Ipv4Addr,
-    match_id: String,
+    (match_index, match_id): (usize, String),
     after: i64,
-    arrived: tokio::sync::mpsc::UnboundedSender<(String, i64, u64)>,
+    arrived: tokio::sync::mpsc::UnboundedSender<Arrival>,
 ) -> anyhow::Result<()> {
     let socket = tokio::net::TcpSocket::new_v4()?;
     socket.bind(SocketAddr::from((source, 0)))?;
@@ -221,18 +264,25 @@ async fn hold(
             continue;
         };
         let at = now_micros();
-        let value: Value = serde_json::from_str(&text)?;
-        match value["type"].as_str() {
-            Some("next") => {
-                let seq = value["payload"]["data"]["matchEvents"]["seq"]
-                    .as_i64()
+        let message: Incoming = serde_json::from_str(&text)?;
+        match message.kind {
+            "next" => {
+                let seq = message
+                    .payload
+                    .and_then(|p| p.data)
+                    .and_then(|d| d.match_events)
+                    .map(|e| e.seq)
                     .with_context(|| format!("unexpected payload {text}"))?;
-                let _ = arrived.send((match_id.clone(), seq, at));
+                let _ = arrived.send(Arrival {
+                    match_index,
+                    seq,
+                    at,
+                });
             }
-            Some("ping") => {
+            "ping" => {
                 ws.send(Message::Text(r#"{"type":"pong"}"#.into())).await?;
             }
-            Some("error") | Some("complete") => bail!("subscription ended: {text}"),
+            "error" | "complete" => bail!("subscription ended: {text}"),
             _ => {}
         }
     }
