@@ -1,5 +1,7 @@
 use sea_orm_migration::prelude::*;
 
+use crate::create_index;
+
 /// A crowd's alert writes a notification for every fan, so every index on
 /// `notifications` is paid 100,000 times a goal. Two of them did not earn
 /// it:
@@ -35,14 +37,14 @@ impl MigrationTrait for Migration {
             )
             .await?;
         drop_index(manager, NEWEST_BEFORE).await?;
-        create_index(manager, NEWEST, Notifications::Id).await
+        by_user(manager, NEWEST, Notifications::Id).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         drop_index(manager, NEWEST).await?;
-        create_index(manager, NEWEST_BEFORE, Notifications::CreatedAt).await?;
+        by_user(manager, NEWEST_BEFORE, Notifications::CreatedAt).await?;
         drop_index(manager, HELD).await?;
-        create_index(manager, HELD_BEFORE, Notifications::Held).await
+        by_user(manager, HELD_BEFORE, Notifications::Held).await
     }
 }
 
@@ -58,21 +60,13 @@ async fn drop_index(manager: &SchemaManager<'_>, name: &str) -> Result<(), DbErr
 }
 
 /// An index on the user's id and `second`.
-async fn create_index(
+async fn by_user(
     manager: &SchemaManager<'_>,
     name: &str,
     second: Notifications,
 ) -> Result<(), DbErr> {
-    manager
-        .create_index(
-            Index::create()
-                .name(name)
-                .table(Notifications::Table)
-                .col(Notifications::UserId)
-                .col(second)
-                .to_owned(),
-        )
-        .await
+    let columns = [Notifications::UserId, second];
+    create_index(manager, name, Notifications::Table, columns, false).await
 }
 
 #[derive(DeriveIden)]

@@ -1,5 +1,7 @@
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::create_index;
+
 /// Each outbox row names the match it is about, so that workers side by
 /// side take a match's rows one at a time, in order: a fan is told of a
 /// goal before the one after it, whichever worker is free.
@@ -31,16 +33,8 @@ impl MigrationTrait for Migration {
                 "UPDATE outbox SET match_id = {from_payload} WHERE relayed_at IS NULL"
             ))
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name(INDEX)
-                    .table(Outbox::Table)
-                    .col(Outbox::MatchId)
-                    .col(Outbox::Id)
-                    .to_owned(),
-            )
-            .await
+        let columns = [Outbox::MatchId, Outbox::Id];
+        create_index(manager, INDEX, Outbox::Table, columns, false).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
