@@ -57,19 +57,22 @@ impl TestApp {
     }
 
     /// With the worker running inside, tuned for tests: it polls every
-    /// 100 ms, beats every second, retries deliveries after 200 ms, and
-    /// runs no minute tick unless `extra` asks for one.
+    /// 100 ms unless `extra` says otherwise, beats every second, retries
+    /// deliveries after 200 ms, and runs no minute tick unless `extra`
+    /// asks for one.
     pub async fn spawn_worker(extra: &[&str]) -> Self {
-        let mut args = vec![
-            "--job-poll-ms",
-            "100",
+        let mut args = Vec::new();
+        if !extra.contains(&"--job-poll-ms") {
+            args.extend(["--job-poll-ms", "100"]);
+        }
+        args.extend([
             "--job-heartbeat-secs",
             "1",
             "--delivery-retry-base-ms",
             "200",
             "--delivery-timeout-secs",
             "2",
-        ];
+        ]);
         // Tests dispatch digests and reminders as of instants of their own;
         // a tick on the real clock would claim their fans first.
         if !extra.contains(&"--digest-cron") {

@@ -18,9 +18,11 @@ use std::time::Instant;
 use chrono::Utc;
 use entity::{MatchStatus, football_match};
 use sea_orm::EntityTrait as _;
+use service::live::bus::Topic;
 use service::notifications::alerts::{self, ScheduleChange};
 use service::notifications::deliveries;
 use service::outbox::{self, Message};
+use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 
@@ -43,15 +45,27 @@ const MAX_ATTEMPTS: i32 = 10;
 const FIRST_BACKOFF: chrono::Duration = chrono::Duration::seconds(1);
 const MAX_BACKOFF: chrono::Duration = chrono::Duration::minutes(5);
 
-/// Polls the outbox until `shutdown`.
+/// Relays the outbox until `shutdown`: as soon as the bus says a match
+/// changed, and at every poll.
 pub async fn run(ctx: Context, shutdown: CancellationToken) {
     let mut poll = tokio::time::interval(ctx.settings.poll);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // A match change is published once its transaction, outbox row and
+    // all, has committed: relaying then tells a goal without waiting out
+    // the poll. The poll stays for what the bus cannot say: rows written
+    // while it was away, and rows whose backoff ends.
+    let mut changes = ctx.bus.subscribe(Topic::AllMatches);
+    let mut listening = true;
     let mut last_sweep = Instant::now();
     loop {
         tokio::select! {
             () = shutdown.cancelled() => break,
             _ = poll.tick() => {}
+            heard = changes.recv(), if listening => {
+                listening = !matches!(heard, Err(RecvError::Closed));
+                // One relay covers every change that arrived meanwhile.
+                changes.skip_waiting();
+            }
         }
         if let Err(err) = relay(&ctx).await {
             tracing::warn!(

@@ -379,6 +379,9 @@ impl Bench {
 
         let deadline = Instant::now() + Duration::from_secs(self.args.timeout);
         let (mut inboxes_at, mut emails_at, mut pushes_at) = (None, None, None);
+        // When the first window of fans and half of them had their inbox:
+        // the time to start writing, and the rate once started.
+        let (mut first_inbox_at, mut half_inboxes_at) = (None, None);
         while inboxes_at.is_none() || emails_at.is_none() || pushes_at.is_none() {
             if Instant::now() > deadline {
                 break;
@@ -389,6 +392,12 @@ impl Bench {
             }
             if inboxes_at.is_none() {
                 db.count_inboxes(&mut inboxes, "LIVE_EVENT").await?;
+                if first_inbox_at.is_none() && inboxes.share() > 0.0 {
+                    first_inbox_at = Some(goal_at.elapsed());
+                }
+                if half_inboxes_at.is_none() && inboxes.share() >= 0.5 {
+                    half_inboxes_at = Some(goal_at.elapsed());
+                }
                 if inboxes.is_done() {
                     inboxes_at = Some(goal_at.elapsed());
                 }
@@ -421,6 +430,8 @@ impl Bench {
             "followers": n,
             "workers": self.args.workers,
             "feed_write_s": recorded,
+            "first_inboxes_s": first_inbox_at.map(secs),
+            "half_inboxes_s": half_inboxes_at.map(secs),
             "every_inbox_s": inboxes_at.map(secs),
             "inbox_rows": stored,
             "every_email_s": emails_at.map(secs),

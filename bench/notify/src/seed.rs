@@ -283,6 +283,11 @@ impl InboxWatch {
     pub fn is_done(&self) -> bool {
         self.reached == self.fans.len()
     }
+
+    /// The share of the followers counted so far, from 0 to 1.
+    pub fn share(&self) -> f64 {
+        self.reached as f64 / self.fans.len().max(1) as f64
+    }
 }
 
 impl Db {

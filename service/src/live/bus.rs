@@ -290,6 +290,16 @@ impl Subscription {
             None => Err(broadcast::error::RecvError::Closed),
         }
     }
+
+    /// Drops whatever has arrived and not been read, without waiting: for
+    /// a listener that only needs to know that something changed, once.
+    pub fn skip_waiting(&mut self) {
+        let Some(rx) = &mut self.rx else { return };
+        while !matches!(
+            rx.try_recv(),
+            Err(broadcast::error::TryRecvError::Empty | broadcast::error::TryRecvError::Closed)
+        ) {}
+    }
 }
 
 impl Drop for Subscription {

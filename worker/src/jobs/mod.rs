@@ -7,47 +7,26 @@ pub mod delivery;
 pub mod digest;
 pub mod reminder;
 
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
 use service::notifications::Written;
 use service::notifications::alerts::{Told, delay};
 
 use crate::Context;
 use crate::queue::Job;
 
-/// Announces new in-app notifications to subscribers and queues the email
-/// and webhook deliveries, counting the alerts among them.
-pub async fn dispatch(ctx: &Context, written: &[Written]) {
-    let alerts = written
-        .iter()
-        .filter(|w| {
-            !matches!(
-                w.notification.kind,
-                entity::NotificationKind::DailyDigest | entity::NotificationKind::WeeklyDigest
-            )
-        })
-        .count();
-    ctx.metrics.alerts.inc_by(alerts as u64);
-    // Alerts held back by their fans' stream delay are queued for their
-    // release; a batch with none is told as it is.
-    let Some(split) = delay::split(written, chrono::Utc::now()) else {
-        service::notifications::dispatch(&ctx.bus, ctx, written).await;
-        return;
-    };
-    service::notifications::dispatch(&ctx.bus, ctx, &split.now).await;
-    service::notifications::announce(&ctx.bus, &split.held).await;
-    for (at, delivery_ids) in split.later {
-        if let Err(err) = delivery::enqueue_many_at(&ctx.queue, &delivery_ids, Some(at)).await {
-            tracing::warn!(
-                deliveries = delivery_ids.len(),
-                error = format!("{err:#}"),
-                "could not queue held-back deliveries; the sweep will"
-            );
-        }
-    }
-}
-
-/// Runs an alert writer (`service::notifications::alerts`), announcing
-/// and queueing each batch it commits while it writes the next. Returns
-/// what the writer returns.
+/// Runs an alert writer (`service::notifications::alerts`), telling each
+/// batch as soon as it commits, while the writer goes on with the next:
+/// the batch joins its fans' inboxes and their `notificationReceived`
+/// subscriptions hear of it. What goes out by email, webhook or Web Push
+/// is queued once the writer is done, or has failed (whatever committed is
+/// queued all the same). Sending costs far more per fan than writing: for
+/// a goal to 100,000 fans, the 10,000 emails sent while the inbox was
+/// written took two thirds of the worker's CPU and more than doubled the
+/// time until every inbox had the goal. So the inbox goes first, and the
+/// other channels follow a few seconds later for a crowd, at once for a
+/// few fans. Returns what the writer returns.
 pub async fn alert<T, F>(ctx: &Context, write: impl FnOnce(Told) -> F) -> service::Result<T>
 where
     F: std::future::Future<Output = service::Result<T>>,
@@ -56,12 +35,60 @@ where
     // The writer owns the only sender: the announcer ends when it does.
     let writer = write(told);
     let announcer = async {
+        let mut outgoing = Outgoing::default();
         while let Some(batch) = batches.recv().await {
-            dispatch(ctx, &batch).await;
+            announce(ctx, &batch, &mut outgoing).await;
         }
+        outgoing
     };
-    let (written, ()) = tokio::join!(writer, announcer);
+    let (written, outgoing) = tokio::join!(writer, announcer);
+    outgoing.queue(ctx).await;
     written
+}
+
+/// An alert's deliveries still to queue: those due now, and those held
+/// back by their fans' stream delay, by their release.
+#[derive(Default)]
+struct Outgoing {
+    now: Vec<i64>,
+    later: BTreeMap<DateTime<Utc>, Vec<i64>>,
+}
+
+impl Outgoing {
+    /// Queues each delivery, a batch per job. One that fails to queue is
+    /// not lost: the sweep finds deliveries left pending without a job.
+    async fn queue(self, ctx: &Context) {
+        let at_release = self.later.into_iter().map(|(at, ids)| (Some(at), ids));
+        for (at, delivery_ids) in std::iter::once((None, self.now)).chain(at_release) {
+            if delivery_ids.is_empty() {
+                continue;
+            }
+            if let Err(err) = delivery::enqueue_many_at(&ctx.queue, &delivery_ids, at).await {
+                tracing::warn!(
+                    deliveries = delivery_ids.len(),
+                    error = format!("{err:#}"),
+                    "could not queue an alert's deliveries; the sweep will"
+                );
+            }
+        }
+    }
+}
+
+/// Tells subscribers of a batch of alerts just committed, and keeps its
+/// deliveries in `outgoing`. Alerts held back by their fans' stream delay
+/// are announced now too (they join the inbox at their release, and a
+/// subscriber hears of them then); their deliveries wait for the release.
+async fn announce(ctx: &Context, written: &[Written], outgoing: &mut Outgoing) {
+    ctx.metrics.alerts.inc_by(written.len() as u64);
+    service::notifications::announce(&ctx.bus, written).await;
+    let now = Utc::now();
+    for w in written {
+        let ids = w.outgoing().map(|d| d.id);
+        match delay::held_until(w, now) {
+            Some(at) => outgoing.later.entry(at).or_default().extend(ids),
+            None => outgoing.now.extend(ids),
+        }
+    }
 }
 
 /// The error type apalis wants from a handler.

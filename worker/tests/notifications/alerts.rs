@@ -88,6 +88,24 @@ async fn a_goal_alerts_the_followers_who_asked_for_goals_and_a_correction_follow
 }
 
 #[tokio::test]
+async fn a_goal_is_told_once_committed_not_at_the_workers_next_poll() {
+    // A minute between polls: only the bus's word that the match changed
+    // can bring the alert sooner than that.
+    let app = TestApp::spawn_worker(&["--job-poll-ms", "60000"]).await;
+    let world = world(&app).await;
+    let live = json!({ "liveAlerts": { "enabled": true, "kinds": ["GOAL"] } });
+    let (fan, _) = fan(&app, &world, "soon@example.com", live).await;
+
+    let match_id = world.live_match(&app).await;
+    goal(&app, &world, &match_id).await;
+    let alert = wait_for(30, "the goal alert, well before the next poll", || async {
+        app.inbox(&fan.token).await.into_iter().next()
+    })
+    .await;
+    assert_eq!(alert.title, "Goal 23' (Saka)");
+}
+
+#[tokio::test]
 async fn two_goals_read_in_one_poll_of_the_outbox_alert_with_the_score_each_made() {
     // No worker loops: the outbox is read once, by hand, after both goals,
     // as a worker whose poll came round after the second would read it.

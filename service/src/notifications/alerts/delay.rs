@@ -12,7 +12,7 @@
 //! batch with no delayed fan costs nothing more and one with some costs no
 //! second statement.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entity::notification_preference as prefs;
@@ -45,40 +45,4 @@ pub fn held_until(w: &Written, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         .shown_at
         .or_else(|| w.outgoing().find_map(|d| d.next_attempt_at))
         .filter(|at| *at > now)
-}
-
-/// What is held back among `written`: `None` when nothing is (every fan
-/// without a delay), so the caller tells the batch as it always did.
-/// Otherwise what to tell now, what is held, and the deliveries to queue
-/// at each later release time. The held ones are announced now all the
-/// same: `notificationReceived` then knows when each is due, and sends it
-/// then.
-pub fn split(written: &[Written], now: DateTime<Utc>) -> Option<Split> {
-    if !written.iter().any(|w| held_until(w, now).is_some()) {
-        return None;
-    }
-    let mut split = Split::default();
-    for w in written {
-        match held_until(w, now) {
-            Some(at) => {
-                split
-                    .later
-                    .entry(at)
-                    .or_default()
-                    .extend(w.outgoing().map(|d| d.id));
-                split.held.push(w.clone());
-            }
-            None => split.now.push(w.clone()),
-        }
-    }
-    split.later.retain(|_, ids| !ids.is_empty());
-    Some(split)
-}
-
-/// `written` split at the present.
-#[derive(Debug, Default)]
-pub struct Split {
-    pub now: Vec<Written>,
-    pub held: Vec<Written>,
-    pub later: BTreeMap<DateTime<Utc>, Vec<i64>>,
 }
