@@ -124,6 +124,8 @@ pub struct Context {
     pub metrics: metrics::WorkerMetrics,
     /// Which of the worker's loops run in this process, and which are down.
     pub supervision: supervisor::Supervision,
+    /// The league tables this process's weekly digests computed lately.
+    pub league_tables: service::notifications::digest::LeagueTables,
 }
 
 /// Where jobs live when there is no Redis and the database is not SQLite.
@@ -177,6 +179,7 @@ impl Context {
             settings: Arc::new(settings),
             metrics: metrics::WorkerMetrics::default(),
             supervision: supervisor::Supervision::default(),
+            league_tables: Default::default(),
         })
     }
 }

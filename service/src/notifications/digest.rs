@@ -70,7 +70,8 @@ pub async fn run(
     };
     // A row that does not read is this user's error here, not a skip.
     Schedule::read(user, preferences)?;
-    let mut batch = run_batch(db, &members, kind, as_of).await?;
+    let tables = LeagueTables::default();
+    let mut batch = run_batch(db, &members, kind, as_of, &tables).await?;
     batch
         .runs
         .pop()
@@ -117,6 +118,7 @@ pub async fn run_batch(
     members: &[Member],
     kind: DigestKind,
     as_of: DateTime<Utc>,
+    tables: &LeagueTables,
 ) -> Result<Batch> {
     debug_assert!(members.len() <= super::WRITE_BATCH);
     let now = Utc::now();
@@ -174,7 +176,7 @@ pub async fn run_batch(
     let follows = follows_of(&txn, &claimed_ids).await?;
     let held = held_of(&txn, &claimed_ids).await?;
     let revealed = revealed_by_spoiler_free(&txn, &claimed).await?;
-    let mut gathered = Gathered::for_batch(&claimed_ids, &follows);
+    let mut gathered = Gathered::for_batch(&claimed_ids, &follows, tables);
     let mut items = Vec::new();
     let mut outcomes: HashMap<i64, Outcome> = HashMap::new();
     for fan in &claimed {
@@ -587,10 +589,59 @@ impl Content {
     }
 }
 
-/// What one batch of runs gathered, so each distinct audience and each
-/// league table is read once, and the matches of a period once for all the
-/// batch's followed teams, whatever the number of distinct audiences.
-#[derive(Default)]
+/// League tables as they stood at a weekly digest's time, shared by the
+/// batches of a process. A run of 100,000 weekly digests is 400 jobs of
+/// 250 fans that want the same few tables at the same instant, so each
+/// table is computed once a run (per worker process), not once a job;
+/// jobs that want one while it is computed wait for it. A table is kept
+/// for five minutes at most, so a result corrected since is counted by
+/// whatever asks next.
+#[derive(Clone)]
+pub struct LeagueTables(Arc<quick_cache::sync::Cache<TableKey, Arc<[crate::standings::Row]>>>);
+
+/// A season, the instant its table stood at, and the five minutes it was
+/// computed in.
+type TableKey = (i64, DateTime<Utc>, i64);
+
+/// How long a computed table serves, in seconds.
+const TABLE_KEPT_SECS: i64 = 300;
+/// Tables kept at once: a run's few seasons, at each zone's digest time.
+const TABLES_KEPT: usize = 256;
+
+impl Default for LeagueTables {
+    fn default() -> Self {
+        Self(Arc::new(quick_cache::sync::Cache::new(TABLES_KEPT)))
+    }
+}
+
+impl LeagueTables {
+    /// The season's table as it stood at `as_of`.
+    async fn at(
+        &self,
+        db: &impl ConnectionTrait,
+        season_id: i64,
+        as_of: DateTime<Utc>,
+    ) -> Result<Arc<[crate::standings::Row]>> {
+        let key = (season_id, as_of, Utc::now().timestamp() / TABLE_KEPT_SECS);
+        match self.0.get_value_or_guard_async(&key).await {
+            Ok(table) => Ok(table),
+            // A table that fails to compute lets the guard go: whoever
+            // waits for it computes it in turn.
+            Err(guard) => {
+                let counting = crate::standings::Counting::AsOf(as_of);
+                let table: Arc<[_]> = crate::standings::table(db, season_id, counting)
+                    .await?
+                    .into();
+                let _ = guard.insert(table.clone());
+                Ok(table)
+            }
+        }
+    }
+}
+
+/// What one batch of runs gathered, so each distinct audience is read
+/// once, and the matches of a period once for all the batch's followed
+/// teams, whatever the number of distinct audiences.
 struct Gathered {
     /// The fans of the batch.
     fans: Vec<i64>,
@@ -600,7 +651,7 @@ struct Gathered {
     /// The matches of what the batch's fans follow in a window, by the
     /// window's bounds.
     windows: HashMap<(DateTime<Utc>, DateTime<Utc>), Arc<Window>>,
-    tables: HashMap<(i64, DateTime<Utc>), Vec<crate::standings::Row>>,
+    tables: LeagueTables,
     positions: HashMap<(i64, DateTime<Utc>), Option<crate::standings::Row>>,
     leagues: Option<Vec<i64>>,
 }
@@ -615,7 +666,7 @@ struct Window {
 }
 
 impl Gathered {
-    fn for_batch(fans: &[i64], follows: &HashMap<i64, Followed>) -> Self {
+    fn for_batch(fans: &[i64], follows: &HashMap<i64, Followed>, tables: &LeagueTables) -> Self {
         let mut followed: Vec<i64> = follows
             .values()
             .flat_map(|f| f.teams.iter().copied())
@@ -625,7 +676,11 @@ impl Gathered {
         Self {
             fans: fans.to_vec(),
             followed,
-            ..Self::default()
+            shared: HashMap::new(),
+            windows: HashMap::new(),
+            tables: tables.clone(),
+            positions: HashMap::new(),
+            leagues: None,
         }
     }
 
@@ -773,7 +828,7 @@ impl Gathered {
 
     /// Each followed team's place in the league season it plays in now
     /// (its latest league match up to a week ahead), as the table stood at
-    /// `as_of`. Each season's table is computed once per batch.
+    /// `as_of`. Each season's table comes from `LeagueTables`.
     async fn positions(
         &mut self,
         db: &impl ConnectionTrait,
@@ -812,17 +867,7 @@ impl Gathered {
                 .await?;
             let row = match latest {
                 Some((_, Some(season))) => {
-                    let table = match self.tables.entry((season.id, as_of)) {
-                        std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
-                        std::collections::hash_map::Entry::Vacant(entry) => entry.insert(
-                            crate::standings::table(
-                                db,
-                                season.id,
-                                crate::standings::Counting::AsOf(as_of),
-                            )
-                            .await?,
-                        ),
-                    };
+                    let table = self.tables.at(db, season.id, as_of).await?;
                     table.iter().find(|r| r.team.id == team_id).cloned()
                 }
                 _ => None,

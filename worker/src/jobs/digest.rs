@@ -90,7 +90,8 @@ async fn build(job: &DigestJob, ctx: &Context) -> anyhow::Result<()> {
     }
     let mut written = Vec::new();
     for chunk in members.chunks(WRITE_BATCH) {
-        let batch = digest::run_batch(&ctx.db, chunk, job.kind, job.as_of).await?;
+        let batch =
+            digest::run_batch(&ctx.db, chunk, job.kind, job.as_of, &ctx.league_tables).await?;
         for (_, run) in &batch.runs {
             let outcome = match &run.outcome {
                 Outcome::Sent(_) => "sent",
