@@ -35,9 +35,12 @@ pub const LOOP: &str = "outbox";
 /// yet are not held from an idle one for long.
 const BATCH: u64 = 8;
 /// How long a claim holds a row; renewed while the row is worked on, so
-/// only a worker that died lets it go early.
-const LEASE: chrono::Duration = chrono::Duration::seconds(30);
-const RENEW_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+/// only a worker that died lets it go early. Short, since a worker takes a
+/// goal the moment it commits: one killed then (an api with the worker
+/// inside, killed right after the write) holds the goal's alert back from
+/// the others, or from itself restarted, until the lease lapses.
+const LEASE: chrono::Duration = chrono::Duration::seconds(10);
+const RENEW_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
 /// A row that failed this often is dead-lettered, not retried forever.
 const MAX_ATTEMPTS: i32 = 10;
 /// The wait before the second attempt, doubled for each later one, up to
