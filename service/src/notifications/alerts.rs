@@ -24,8 +24,8 @@ use crate::Result;
 use crate::outbox::Score;
 
 /// Where alerts go as they are written: each batch of followers, once
-/// committed, so the caller can tell them (bus, deliveries) while the next
-/// batch is written.
+/// committed, so the caller can announce them while the next batch is
+/// written (and gather their deliveries to queue once all are).
 pub type Told = tokio::sync::mpsc::Sender<Vec<Written>>;
 
 /// The alerts for one recorded match event, telling `score`, the score
