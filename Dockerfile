@@ -13,11 +13,12 @@ COPY worker/Cargo.toml worker/
 COPY test-support/Cargo.toml test-support/
 COPY bench/fanout/Cargo.toml bench/fanout/
 COPY bench/notify/Cargo.toml bench/notify/
+COPY bench/read/floor/Cargo.toml bench/read/floor/
 # A patched dependency (vendor/lettre/PATCHED.md) builds with the others.
 COPY vendor/ vendor/
 # Empty crates with the real manifests: building them compiles every
 # dependency (the layer Docker keeps), then the stand-ins go.
-RUN for crate in entity migration service api worker test-support bench/fanout bench/notify; do \
+RUN for crate in entity migration service api worker test-support bench/fanout bench/notify bench/read/floor; do \
       mkdir -p "$crate/src" \
       && echo 'fn main() {}' > "$crate/src/main.rs" \
       && touch "$crate/src/lib.rs"; \

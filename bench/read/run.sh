@@ -17,6 +17,7 @@ PEER_PORT=${PEER_PORT:-$((API_PORT + 1))}
 UNCACHED_PORT=${UNCACHED_PORT:-$((API_PORT + 2))}
 BEFORE_PORT=${BEFORE_PORT:-$((API_PORT + 3))}
 BEFORE_CACHED_PORT=${BEFORE_CACHED_PORT:-$((API_PORT + 4))}
+FLOOR_PORT=${FLOOR_PORT:-$((API_PORT + 5))}
 # The season page read by a signed-in reader against an anonymous one,
 # both with the response cache on (0 skips it).
 SIGNED_IN=${SIGNED_IN:-1}
@@ -120,6 +121,25 @@ done
 step "both servers answer the same content"
 node "$here/compare.mjs" "$results"
 
+if [ -n "${FLOOR_BIN:-}" ]; then
+  # The season page from memory through the same engine and HTTP stack:
+  # the least a request can cost (see floor/src/main.rs).
+  curl -sf -H 'content-type: application/json' -d @"$results/api-season_page.json" "$UNCACHED_URL" \
+    >"$results/floor-answer.json"
+  "$FLOOR_BIN" "$FLOOR_PORT" "$results/floor-answer.json" >"$results/floor.log" 2>&1 &
+  pids+=($!)
+  FLOOR_URL="http://127.0.0.1:$FLOOR_PORT/graphql"
+  for _ in $(seq 1 30); do
+    curl -sf -o /dev/null -H 'content-type: application/json' -d @"$results/api-season_page.json" "$FLOOR_URL" && break
+    sleep 0.5
+  done
+  curl -sf -H 'content-type: application/json' -d @"$results/api-season_page.json" "$FLOOR_URL" \
+    | cmp -s - "$results/floor-answer.json" || { echo "the floor does not answer as the api does" >&2; exit 1; }
+  floor_summary="$results/floor.txt"
+  printf '%-8s  %9s %7s %7s  %9s %7s  %9s %7s  %6s %6s\n' conns 'floor' 'p50 ms' 'p99 ms' \
+    uncached 'p99 ms' 'peer' 'p99 ms' 'f/peer' 'u/f' >"$floor_summary"
+fi
+
 run_load() { # name url body_file connections (BEARER: sign in with that token)
   BODY_FILE="$3" wrk -t"$THREADS" -c"$4" --timeout 10s -d"${WARMUP}s" -s "$here/load.lua" "$2" >/dev/null
   BODY_FILE="$3" wrk -t"$THREADS" -c"$4" --timeout 10s -d"${DURATION}s" -s "$here/load.lua" "$2" \
@@ -166,14 +186,23 @@ for scenario in $SCENARIOS; do
       # shellcheck disable=SC2046
       row "$scenario" "$c" $(numbers "$ours") $(numbers "$uncached") - - - - -
     fi
-    for f in "$ours" "$uncached" ${theirs:+"$theirs"} ${before:+"$before"}; do
+    if [ -n "${FLOOR_URL:-}" ] && [ "$scenario" = season_page ]; then
+      run_load "floor-$scenario" "$FLOOR_URL" "$results/api-$scenario.json" "$c"
+      floor="$results/floor-$scenario-$c.txt"
+      # shellcheck disable=SC2046
+      printf '%-8s  %9s %7s %7s  %9s %7s  %9s %7s  %6s %6s\n' "$c" $(numbers "$floor") \
+        "$(field "$uncached" rps)" "$(field "$uncached" p99_ms)" \
+        "$(field "$theirs" rps)" "$(field "$theirs" p99_ms)" \
+        "$(ratio "$floor" "$theirs")" "$(ratio "$uncached" "$floor")" >>"$floor_summary"
+    fi
+    for f in "$ours" "$uncached" ${theirs:+"$theirs"} ${before:+"$before"} ${floor:+"$floor"}; do
       if [ "$(field "$f" failed)" != 0 ] || [ "$(field "$f" socket_errors)" != 0 ]; then
         echo "errors under load in $f" >&2
         grep -E '^(RESULT|FAILED_SAMPLE)' "$f" >&2
         exit 1
       fi
     done
-    unset theirs before
+    unset theirs before floor
   done
 done
 echo "ratio: api / PostGraphile; ratio*: the api without its response cache / PostGraphile" >>"$summary"
@@ -221,4 +250,8 @@ if [ -n "${BEFORE_URL:-}" ]; then
 fi
 if [ "$SIGNED_IN" = 1 ]; then
   cat "$signed_summary"
+fi
+if [ -n "${FLOOR_URL:-}" ]; then
+  echo "f/peer: the floor / PostGraphile; u/f: the api without its cache / the floor" >>"$floor_summary"
+  cat "$floor_summary"
 fi

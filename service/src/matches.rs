@@ -12,6 +12,8 @@ use sea_orm::{
     Select,
 };
 
+mod by_position;
+
 use crate::pagination::{From, Page, PageRequest};
 use crate::{Error, Result};
 
@@ -177,12 +179,36 @@ pub async fn page_with_teams(
     let rows = db.query_all(&query).await?;
     let mut matches = Vec::with_capacity(rows.len());
     let mut teams = HashMap::new();
-    for row in rows {
-        let m = football_match::Model::from_query_result(&row, "")?;
-        for (side, id) in [(HOME_TEAM, m.home_team_id), (AWAY_TEAM, m.away_team_id)] {
+    let sides = [HOME_TEAM, AWAY_TEAM];
+    for (i, row) in rows.iter().enumerate() {
+        // PostgreSQL rows are read by position (see `by_position`); any
+        // other database's, by name.
+        let Some(pg) = row.try_as_pg_row() else {
+            let m = football_match::Model::from_query_result(row, "")?;
+            for (side, id) in sides.into_iter().zip([m.home_team_id, m.away_team_id]) {
+                if let std::collections::hash_map::Entry::Vacant(slot) = teams.entry(id) {
+                    slot.insert(Arc::new(team::Model::from_query_result(row, side)?));
+                }
+            }
+            matches.push(m);
+            continue;
+        };
+        let mut columns = if i == 0 {
+            by_position::check_order(pg, &sides)?;
+            by_position::Columns::first(pg)
+        } else {
+            by_position::Columns::next_row(pg)
+        };
+        let m = columns.football_match()?;
+        for id in [m.home_team_id, m.away_team_id] {
             // A team plays many matches of a page; its columns are read once.
-            if let std::collections::hash_map::Entry::Vacant(slot) = teams.entry(id) {
-                slot.insert(Arc::new(team::Model::from_query_result(&row, side)?));
+            match teams.entry(id) {
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(Arc::new(columns.team()?));
+                }
+                std::collections::hash_map::Entry::Occupied(_) => {
+                    columns.skip(by_position::team_columns());
+                }
             }
         }
         matches.push(m);

@@ -8,26 +8,27 @@
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, Selection, SelectionSet,
 };
+use std::sync::Arc;
+
 use async_graphql::{Name, Response, Value};
 
 /// What a response must follow: the parsed document and the operation
 /// that runs.
 pub(super) struct QueryOrder {
-    document: Option<ExecutableDocument>,
+    document: Option<Arc<ExecutableDocument>>,
     operation: Option<String>,
 }
 
 impl QueryOrder {
-    /// A copy of the document: the schema consumes its own.
-    pub(super) fn new(document: Option<&ExecutableDocument>, operation: Option<&str>) -> Self {
+    pub(super) fn new(document: Option<Arc<ExecutableDocument>>, operation: Option<&str>) -> Self {
         Self {
-            document: document.cloned(),
+            document,
             operation: operation.map(str::to_owned),
         }
     }
 
     pub(super) fn document(&self) -> Option<&ExecutableDocument> {
-        self.document.as_ref()
+        self.document.as_deref()
     }
 
     pub(super) fn apply(&self, mut response: Response) -> Response {

@@ -1,8 +1,9 @@
 //! How a GraphQL request executes, the same on HTTP and on both websocket
 //! protocols. The transport hands over a decoded request; [`Pipeline::prepare`]
 //! does the work that needs only the request, once: the document limits (one
-//! lexical scan, one parse, one walk of the parsed document) and the choice
-//! of operation. The prepared request then runs on the schema, and every
+//! lexical scan, one parse, one walk of the parsed document; or, for a
+//! document that passed them before, a clone of it from `admitted`) and the
+//! choice of operation. The prepared request then runs on the schema, and every
 //! response comes back with a code on each error (`coded_errors`) and its
 //! fields in the query's order (`field_order`). Live subscriptions that
 //! many sockets share run once and are serialised once (`fanout`).
@@ -11,6 +12,7 @@
 //! any extension installed, async-graphql sends every field of every row
 //! through the extension chain.
 
+pub mod admitted;
 pub mod coded_errors;
 pub mod document_limits;
 pub mod fanout;
@@ -41,6 +43,7 @@ pub struct Pipeline {
     schema: AppSchema,
     limits: DocumentLimits,
     persisted: Arc<persisted::PersistedDocuments>,
+    admitted: Arc<admitted::AdmittedDocuments>,
     latency: OperationLatency,
 }
 
@@ -77,6 +80,7 @@ impl Pipeline {
             schema,
             limits: DocumentLimits::from_limits(limits),
             persisted,
+            admitted: Arc::default(),
             latency: Family::new_with_constructor(operation_histogram as fn() -> Histogram),
         }
     }
@@ -95,26 +99,27 @@ impl Pipeline {
     pub fn prepare(&self, mut request: Request) -> Prepared {
         // A document named by its hash is found first, so that the limits
         // run on it; one sent to be registered is kept once it passed them.
-        let (refusal, registering) = match self.persisted.resolve(&mut request) {
-            Ok(registering) => (self.limits.admit(&mut request).err(), registering),
-            Err(refusal) => (Some(refusal), None),
+        let (admitted, registering) = match self.persisted.resolve(&mut request) {
+            Ok(registering) => (self.admit(&mut request), registering),
+            Err(refusal) => (Err(refusal), None),
         };
-        if refusal.is_none()
+        if admitted.is_ok()
             && let Some(hash) = registering
         {
             self.persisted.register(hash, &request.query);
         }
         let operation = request.operation_name.clone();
-        let order = match &refusal {
-            None => QueryOrder::new(request.parsed_query().ok(), operation.as_deref()),
+        let (order, refusal) = match admitted {
+            Ok(document) => (QueryOrder::new(Some(document), operation.as_deref()), None),
             // A document refused for its size is still parsed (when that is
             // safe), so that its operation's type is known: a mutation sent
             // with GET is refused for that first.
-            Some(_) => {
+            Err(refusal) => {
                 let document = document_limits::parses_safely(&request.query)
                     .then(|| async_graphql::parser::parse_query(&request.query).ok())
                     .flatten();
-                QueryOrder::new(document.as_ref(), operation.as_deref())
+                let order = QueryOrder::new(document.map(Arc::new), operation.as_deref());
+                (order, Some(refusal))
             }
         };
         Prepared {
@@ -122,6 +127,20 @@ impl Pipeline {
             refusal,
             order,
         }
+    }
+
+    /// Checks the request's document against the limits and parses it, or
+    /// finds it among those that passed before.
+    fn admit(&self, request: &mut Request) -> Result<Arc<ExecutableDocument>, ServerError> {
+        if let Some(document) = self.admitted.get(&request.query) {
+            request.set_parsed_query(ExecutableDocument::clone(&document));
+            return Ok(document);
+        }
+        self.limits.admit(request)?;
+        // A copy for the pipeline: the schema consumes the request's own.
+        let document = Arc::new(request.parsed_query()?.clone());
+        self.admitted.keep(&request.query, document.clone());
+        Ok(document)
     }
 
     /// Runs a prepared query or mutation.

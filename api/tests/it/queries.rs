@@ -467,3 +467,97 @@ async fn page_sizes_outside_1_to_100_are_bad_user_input_naming_the_range() {
     );
     app.stop().await;
 }
+
+/// A page of matches is read in one statement with both teams (by column
+/// position, on PostgreSQL) and a single match by itself: every field, set
+/// or null, reads the same either way.
+#[tokio::test]
+async fn a_page_of_matches_shows_every_field_as_the_match_itself_does() {
+    use entity::football_match;
+    use sea_orm::{ActiveModelTrait as _, ActiveValue::Set, IntoActiveModel as _};
+
+    let app = TestApp::spawn().await;
+    let season = seed::season(&app.db).await;
+    let plain = seed::team(&app.db, "Arsenal FC", "arsenal-fc").await;
+    let mut full = seed::team(&app.db, "Tottenham Hotspur FC", "tottenham-hotspur-fc")
+        .await
+        .into_active_model();
+    full.short_name = Set(Some("Spurs".to_owned()));
+    full.tla = Set(Some("TOT".to_owned()));
+    full.area = Set(Some("England".to_owned()));
+    full.founded = Set(Some(1882));
+    full.venue = Set(Some("Tottenham Hotspur Stadium".to_owned()));
+    full.crest_url = Set(Some("https://crests.example/tot.png".to_owned()));
+    let full = full.update(&app.db).await.unwrap();
+
+    // One match with every optional column empty, one with all of them set.
+    seed::fixture(&app.db, &season, &plain, &full, seed::at(2024, 1, 6, 15, 0)).await;
+    let mut decided = seed::finished_match(
+        &app.db,
+        &season,
+        &full,
+        &plain,
+        seed::at(2024, 1, 13, 17, 30),
+        (2, 2),
+        (1, 0),
+    )
+    .await
+    .into_active_model();
+    decided.stage = Set(Some("Final".to_owned()));
+    decided.group_name = Set(Some("Group A".to_owned()));
+    decided.extra_time_home = Set(Some(3));
+    decided.extra_time_away = Set(Some(3));
+    decided.penalties_home = Set(Some(4));
+    decided.penalties_away = Set(Some(5));
+    decided.minute = Set(Some(120));
+    decided.last_event_seq = Set(7);
+    decided.last_event_at = Set(Some(seed::at(2024, 1, 13, 19, 45)));
+    decided.schedule_revision = Set(2);
+    decided.kickoff_time_known = Set(false);
+    let decided: football_match::Model = decided.update(&app.db).await.unwrap();
+
+    let team = "id name shortName tla area founded venue crestUrl slug";
+    let fields = format!(
+        "id kickoffAt kickoffTimeKnown status round matchday stage group minute lastEventSeq \
+         updatedAt lastEventAt scheduleRevision \
+         score {{ home away halfTime {{ home away }} extraTime {{ home away }} penalties {{ home away }} }} \
+         homeTeam {{ {team} }} awayTeam {{ {team} }}"
+    );
+    let page = app
+        .graphql(
+            &format!(
+                "query($season: ID!) {{ matches(first: 10, filter: {{ seasonId: $season }}) {{ nodes {{ {fields} }} }} }}"
+            ),
+            json!({ "season": season.id.to_string() }),
+        )
+        .await;
+    let nodes = page["data"]["matches"]["nodes"]
+        .as_array()
+        .expect("a page")
+        .clone();
+    assert_eq!(nodes.len(), 2, "{page}");
+    for node in &nodes {
+        let alone = app
+            .graphql(
+                &format!("query($id: ID!) {{ match(id: $id) {{ {fields} }} }}"),
+                json!({ "id": node["id"] }),
+            )
+            .await;
+        assert_eq!(*node, alone["data"]["match"], "{alone}");
+    }
+    let decided_id = decided.id.to_string();
+    let decided_node = nodes
+        .iter()
+        .find(|node| node["id"].as_str() == Some(decided_id.as_str()))
+        .unwrap();
+    assert_eq!(decided_node["stage"], "Final");
+    assert_eq!(decided_node["group"], "Group A");
+    assert_eq!(
+        decided_node["score"]["penalties"],
+        json!({ "home": 4, "away": 5 })
+    );
+    assert_eq!(decided_node["homeTeam"]["founded"], 1882);
+    assert_eq!(decided_node["kickoffTimeKnown"], false);
+    assert_eq!(decided_node["scheduleRevision"], 2);
+    app.stop().await;
+}
