@@ -668,8 +668,8 @@ async fn write_with_keepalive(
         };
         // A refusal queued while async-graphql produced `message` (a
         // timed-out query's `TIMEOUT` before its `complete`) goes first.
-        let queued = std::iter::from_fn(|| refusals.try_recv().ok());
-        for message in queued.chain(std::iter::once(message)).collect::<Vec<_>>() {
+        let mut next = Some(message);
+        while let Some(message) = refusals.try_recv().ok().or_else(|| next.take()) {
             let closing = matches!(message, Message::Close(_));
             // The first text frame is the ack (or the refusal).
             handshake_done |= matches!(message, Message::Text(_));

@@ -110,11 +110,16 @@ fn now_micros() -> u64 {
         .map_or(0, |d| d.as_micros() as u64)
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
-        Command::Run(args) => run(args).await,
-        Command::Subscribe(args) => subscribe(args).await,
+        Command::Run(args) => tokio::runtime::Runtime::new()?.block_on(run(args)),
+        // A subscriber process runs on one thread: its sockets never wait
+        // for each other, and it spends nothing on handing tasks and
+        // arrivals between threads, on the cores it shares with the api.
+        Command::Subscribe(args) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+            .block_on(subscribe(args)),
     }
 }
 
@@ -139,7 +144,8 @@ async fn subscribe(args: SubscribeArgs) -> anyhow::Result<()> {
             (id.to_owned(), after.parse().unwrap_or(0))
         })
         .collect();
-    let (arrived, mut arrivals) = tokio::sync::mpsc::unbounded_channel::<Arrival>();
+    // Each socket notes its arrivals here itself, on this one thread.
+    let arrived = Arrivals::default();
     let (failed_tx, mut failed_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
     let interval = Duration::from_secs_f64(1.0 / f64::from(args.ramp_per_sec.max(1)));
     let mut ticker = tokio::time::interval(interval);
@@ -157,24 +163,22 @@ async fn subscribe(args: SubscribeArgs) -> anyhow::Result<()> {
             }
         });
     }
-    drop(arrived);
     drop(failed_tx);
     eprintln!("worker: {} connections started", args.count);
     // Run until `run` closes our stdin, collecting arrivals meanwhile.
     let mut stdin = tokio::io::BufReader::new(tokio::io::stdin()).lines();
-    // Arrivals are kept by match (its index) and seq while events flow,
-    // and named only for the report: the subscribers share the machine
-    // with the api they measure, so what they cost per message is kept low.
-    let mut seen: HashMap<(usize, i64), Vec<u64>> = HashMap::new();
     let mut failures: Vec<String> = Vec::new();
     loop {
         tokio::select! {
             line = stdin.next_line() => if !matches!(line, Ok(Some(_))) { break },
-            Some(a) = arrivals.recv() => seen.entry((a.match_index, a.seq)).or_default().push(a.at),
             Some(f) = failed_rx.recv() => failures.push(f),
         }
     }
-    while let Ok(a) = arrivals.try_recv() {
+    // Arrivals are noted as they come and grouped by match (its index) and
+    // seq only for the report: the subscribers share the machine with the
+    // api they measure, so what they cost per message is kept low.
+    let mut seen: HashMap<(usize, i64), Vec<u64>> = HashMap::new();
+    for a in arrived.take() {
         seen.entry((a.match_index, a.seq)).or_default().push(a.at);
     }
     while let Ok(f) = failed_rx.try_recv() {
@@ -190,6 +194,23 @@ async fn subscribe(args: SubscribeArgs) -> anyhow::Result<()> {
     writeln!(out)?;
     out.flush()?;
     std::process::exit(0);
+}
+
+/// Every arrival at this process's subscribers, in the order they came.
+#[derive(Clone, Default)]
+struct Arrivals(std::sync::Arc<std::sync::Mutex<Vec<Arrival>>>);
+
+impl Arrivals {
+    fn note(&self, arrival: Arrival) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(arrival);
+    }
+
+    fn take(&self) -> Vec<Arrival> {
+        std::mem::take(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
 }
 
 /// An event's arrival at one subscriber.
@@ -233,7 +254,7 @@ async fn hold(
     source: Ipv4Addr,
     (match_index, match_id): (usize, String),
     after: i64,
-    arrived: tokio::sync::mpsc::UnboundedSender<Arrival>,
+    arrived: Arrivals,
 ) -> anyhow::Result<()> {
     let socket = tokio::net::TcpSocket::new_v4()?;
     socket.bind(SocketAddr::from((source, 0)))?;
@@ -273,7 +294,7 @@ async fn hold(
                     .and_then(|d| d.match_events)
                     .map(|e| e.seq)
                     .with_context(|| format!("unexpected payload {text}"))?;
-                let _ = arrived.send(Arrival {
+                arrived.note(Arrival {
                     match_index,
                     seq,
                     at,
@@ -317,8 +338,16 @@ impl Feed {
 
 /// (utime + stime) of a process, in seconds.
 fn cpu_seconds(pid: u32) -> f64 {
+    let (user, kernel) = cpu_split(pid);
+    user + kernel
+}
+
+/// The user and kernel (utime, stime) CPU seconds of a process. On
+/// loopback the kernel's share includes much of the receiving side's TCP
+/// work, done in the sender's system call.
+fn cpu_split(pid: u32) -> (f64, f64) {
     let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return 0.0;
+        return (0.0, 0.0);
     };
     let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
     let fields: Vec<&str> = after_name.split_whitespace().collect();
@@ -329,7 +358,11 @@ fn cpu_seconds(pid: u32) -> f64 {
             .unwrap_or(0.0)
     };
     // Fields 14 and 15 of stat, counted after the name (state is the 3rd).
-    (ticks(11) + ticks(12)) / 100.0
+    (ticks(11) / 100.0, ticks(12) / 100.0)
+}
+
+fn per_delivery_us(seconds: f64, deliveries: usize) -> f64 {
+    (seconds * 1e6 / deliveries.max(1) as f64 * 10.0).round() / 10.0
 }
 
 fn rss_kib(pid: u32) -> u64 {
@@ -478,6 +511,8 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     let rss_idle: u64 = args.api_pid.iter().map(|p| rss_kib(*p)).sum();
     let worker_pids: Vec<u32> = workers.iter().map(|w| w.id()).collect();
     let cpu = |pids: &[u32]| pids.iter().map(|p| cpu_seconds(*p)).sum::<f64>();
+    let api_kernel = |pids: &[u32]| pids.iter().map(|p| cpu_split(*p).1).sum::<f64>();
+    let api_kernel0 = api_kernel(&args.api_pid);
     let (api_cpu0, workers_cpu0, own_cpu0) = (
         cpu(&args.api_pid),
         cpu(&worker_pids),
@@ -554,6 +589,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     }
     let record_secs = started.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_secs(args.drain)).await;
+    let api_kernel_cpu = api_kernel(&args.api_pid) - api_kernel0;
     let (api_cpu, workers_cpu, own_cpu) = (
         cpu(&args.api_pid) - api_cpu0,
         cpu(&worker_pids) - workers_cpu0,
@@ -633,7 +669,12 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         "feed_write_ms": { "p50": percentile(&write_ms, 0.5), "p99": percentile(&write_ms, 0.99), "max": percentile(&write_ms, 1.0) },
         "api_rss_kib": { "before": rss_before, "idle": rss_idle,
             "per_idle_subscriber_kib": (rss_idle.saturating_sub(rss_before)) as f64 / args.subscribers.max(1) as f64 },
-        "cpu_seconds_during_events": { "api": api_cpu, "subscriber_workers": workers_cpu, "feed_client": own_cpu },
+        "cpu_seconds_during_events": { "api": api_cpu, "api_kernel": api_kernel_cpu,
+            "subscriber_workers": workers_cpu, "feed_client": own_cpu },
+        "api_cpu_per_delivery_us": {
+            "all": per_delivery_us(api_cpu, latencies.len()),
+            "kernel": per_delivery_us(api_kernel_cpu, latencies.len()),
+        },
     });
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
