@@ -199,9 +199,22 @@ impl StatementCounter {
     }
 }
 
-/// What every request handler can reach.
+/// What every request handler can reach. One allocation shared by all:
+/// each request's middleware and handler take a copy of the state, which
+/// is one reference count, not one per part.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The parts of [`AppState`].
+pub struct Shared {
     /// How a prepared request runs, on every transport.
     pub pipeline: crate::execution::Pipeline,
     /// The pipeline for websockets: identical live subscriptions share one
@@ -410,7 +423,7 @@ impl App {
             "Live subscriptions executed once for all their subscribers in this process",
             subscriptions.executions(),
         );
-        let state = AppState {
+        let state = AppState(Arc::new(Shared {
             subscriptions,
             pipeline,
             db: db.clone(),
@@ -435,7 +448,7 @@ impl App {
             redis_up,
             trusted_proxies: Arc::new(options.trusted_proxies.clone()),
             request_latency,
-        };
+        }));
         let listener = TcpListener::bind((config.host, config.port))
             .await
             .with_context(|| {
