@@ -165,7 +165,7 @@ async fn subscribe(args: SubscribeArgs) -> anyhow::Result<()> {
     }
     drop(failed_tx);
     eprintln!("worker: {} connections started", args.count);
-    // Run until `run` closes our stdin, collecting arrivals meanwhile.
+    // Run until `run` closes our stdin, collecting failures meanwhile.
     let mut stdin = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     let mut failures: Vec<String> = Vec::new();
     loop {
