@@ -5,31 +5,44 @@
 //! season page. A document found here is cloned instead, which is cheaper,
 //! and is not checked again: the limits depend on its text alone.
 //!
-//! Bounded by the bytes of the texts kept (a parsed document grows with
-//! its text, and the text is bounded by the request size limit). Clients
-//! that send a new document each time only churn the cache; each of their
-//! documents is parsed and checked as it would be without it.
+//! Bounded by what the kept documents take in memory, estimated from
+//! their tokens: a parsed document is many times larger than its text (a
+//! document of 2,000 bytes selecting 1,000 one-letter fields takes 180 KiB
+//! parsed), so a bound on the texts alone would let a client that sends
+//! such documents fill hundreds of megabytes. Clients that send a new
+//! document each time only churn the cache; each of their documents is
+//! parsed and checked as it would be without it.
 
 use std::sync::Arc;
 
 use async_graphql::parser::types::ExecutableDocument;
 
-/// The text kept, in all: at most this many bytes of documents.
-const MAX_BYTES: u64 = 4 << 20;
+/// What the kept documents may take, in all, by [`ByEstimate`].
+const MAX_BYTES: u64 = 32 << 20;
 /// Documents kept, as quick_cache's estimate for sizing its tables.
 const ESTIMATED_DOCUMENTS: usize = 2_000;
+/// A parsed document's bytes per lexical token, rounded up: measured for
+/// async-graphql 7.2's documents from 51 (fields with arguments) to 92
+/// (one-letter fields), 70 for the season page.
+const BYTES_PER_TOKEN: u64 = 128;
 
 pub struct AdmittedDocuments {
-    documents: quick_cache::sync::Cache<String, Arc<ExecutableDocument>, ByText>,
+    documents: quick_cache::sync::Cache<String, Kept, ByEstimate>,
 }
 
 #[derive(Clone)]
-struct ByText;
+struct Kept {
+    document: Arc<ExecutableDocument>,
+    tokens: usize,
+}
 
-impl quick_cache::Weighter<String, Arc<ExecutableDocument>> for ByText {
-    fn weight(&self, text: &String, _: &Arc<ExecutableDocument>) -> u64 {
-        // The key is kept as well; a few bytes more for the entry itself.
-        text.len() as u64 + 64
+#[derive(Clone)]
+struct ByEstimate;
+
+impl quick_cache::Weighter<String, Kept> for ByEstimate {
+    fn weight(&self, text: &String, kept: &Kept) -> u64 {
+        // The text is kept too, as the key.
+        text.len() as u64 + kept.tokens as u64 * BYTES_PER_TOKEN
     }
 }
 
@@ -39,7 +52,7 @@ impl Default for AdmittedDocuments {
             documents: quick_cache::sync::Cache::with_weighter(
                 ESTIMATED_DOCUMENTS,
                 MAX_BYTES,
-                ByText,
+                ByEstimate,
             ),
         }
     }
@@ -47,11 +60,13 @@ impl Default for AdmittedDocuments {
 
 impl AdmittedDocuments {
     pub fn get(&self, text: &str) -> Option<Arc<ExecutableDocument>> {
-        self.documents.get(text)
+        self.documents.get(text).map(|kept| kept.document)
     }
 
-    pub fn keep(&self, text: &str, document: Arc<ExecutableDocument>) {
-        self.documents.insert(text.to_owned(), document);
+    /// Keeps a document that passed the limits, with its lexical tokens.
+    pub fn keep(&self, text: &str, tokens: usize, document: Arc<ExecutableDocument>) {
+        self.documents
+            .insert(text.to_owned(), Kept { document, tokens });
     }
 }
 
@@ -60,23 +75,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keeps_documents_by_their_text_within_its_bytes() {
+    fn keeps_documents_by_their_text() {
         let cache = AdmittedDocuments::default();
         let text = "{ __typename }";
         let document = Arc::new(async_graphql::parser::parse_query(text).unwrap());
-        cache.keep(text, document.clone());
+        cache.keep(text, 3, document.clone());
         assert!(Arc::ptr_eq(&cache.get(text).unwrap(), &document));
         assert!(cache.get("{ __schema { types { name } } }").is_none());
+    }
 
-        // Far more text than the bound: the cache keeps no more than it.
-        let big = format!("{{ __typename {} }}", " ".repeat(1 << 20));
-        let parsed = Arc::new(async_graphql::parser::parse_query(&big).unwrap());
-        for i in 0..8 {
-            cache.keep(&format!("{big}#{i}"), parsed.clone());
+    #[test]
+    fn keeps_no_more_parsed_documents_than_its_bound_whatever_their_texts() {
+        // 2,000 bytes of text, 1,000 tokens, 180 KiB parsed: 1,000 such
+        // documents would take 180 MiB; a bound on text alone (2 MB of
+        // it) would keep them all.
+        let text = format!("{{ {} }}", vec!["a"; 998].join(" "));
+        let tokens = crate::execution::document_limits::scan(&text, usize::MAX).tokens;
+        let parsed = Arc::new(async_graphql::parser::parse_query(&text).unwrap());
+        let cache = AdmittedDocuments::default();
+        for i in 0..1_000 {
+            cache.keep(&format!("{text}#{i}"), tokens, parsed.clone());
         }
-        let kept = (0..8)
-            .filter(|i| cache.get(&format!("{big}#{i}")).is_some())
+        let kept = (0..1_000)
+            .filter(|i| cache.get(&format!("{text}#{i}")).is_some())
             .count();
-        assert!(kept < 8, "kept {kept} documents of 1 MiB within 4 MiB");
+        let most = MAX_BYTES / (tokens as u64 * BYTES_PER_TOKEN);
+        assert!(
+            kept > 0 && kept as u64 <= most,
+            "kept {kept} documents of {tokens} tokens; at most {most} fit"
+        );
     }
 }

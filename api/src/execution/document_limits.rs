@@ -53,14 +53,16 @@ impl DocumentLimits {
     }
 
     /// Checks the document's size, parses it (once: async-graphql reuses
-    /// the parsed document) and checks what it expands to.
-    pub fn admit(&self, request: &mut Request) -> ServerResult<()> {
-        self.check_tokens(&request.query)?;
+    /// the parsed document) and checks what it expands to. Returns its
+    /// lexical tokens, which its parsed size grows with.
+    pub fn admit(&self, request: &mut Request) -> ServerResult<usize> {
+        let tokens = self.check_tokens(&request.query)?;
         let document = request.parsed_query()?;
-        self.check(document)
+        self.check(document)?;
+        Ok(tokens)
     }
 
-    fn check_tokens(&self, query: &str) -> ServerResult<()> {
+    fn check_tokens(&self, query: &str) -> ServerResult<usize> {
         let scan = scan(query, self.tokens);
         if scan.tokens > self.tokens {
             return Err(refusal(
@@ -74,7 +76,7 @@ impl DocumentLimits {
                 format!("the document nests brackets more than {MAX_BRACKETS} deep"),
             ));
         }
-        Ok(())
+        Ok(scan.tokens)
     }
 
     /// Refuses a document whose expansion exceeds a limit.

@@ -136,10 +136,10 @@ impl Pipeline {
             request.set_parsed_query(ExecutableDocument::clone(&document));
             return Ok(document);
         }
-        self.limits.admit(request)?;
+        let tokens = self.limits.admit(request)?;
         // A copy for the pipeline: the schema consumes the request's own.
         let document = Arc::new(request.parsed_query()?.clone());
-        self.admitted.keep(&request.query, document.clone());
+        self.admitted.keep(&request.query, tokens, document.clone());
         Ok(document)
     }
 
