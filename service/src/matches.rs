@@ -7,9 +7,8 @@ use chrono::{DateTime, Utc};
 use entity::{MatchStatus, competition, football_match, match_event, season, team};
 use sea_orm::sea_query::{Expr, ExprTrait as _, JoinType, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult as _, IdenStatic as _,
-    Iterable as _, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait as _,
-    Select,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, IdenStatic as _, Iterable as _, Order,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait as _, Select,
 };
 
 mod by_position;
@@ -154,6 +153,8 @@ pub struct PageWithTeams {
 
 /// The page [`page`] reads, with both teams of each match joined into the
 /// same statement: one round trip where a list would otherwise need two.
+/// PostgreSQL only: SQLite, which has no round trips, reads a page's teams
+/// in a second statement.
 pub async fn page_with_teams(
     db: &impl ConnectionTrait,
     filter: &MatchFilter,
@@ -181,18 +182,12 @@ pub async fn page_with_teams(
     let mut teams = HashMap::new();
     let sides = [HOME_TEAM, AWAY_TEAM];
     for (i, row) in rows.iter().enumerate() {
-        // PostgreSQL rows are read by position (see `by_position`); any
-        // other database's, by name.
-        let Some(pg) = row.try_as_pg_row() else {
-            let m = football_match::Model::from_query_result(row, "")?;
-            for (side, id) in sides.into_iter().zip([m.home_team_id, m.away_team_id]) {
-                if let std::collections::hash_map::Entry::Vacant(slot) = teams.entry(id) {
-                    slot.insert(Arc::new(team::Model::from_query_result(row, side)?));
-                }
-            }
-            matches.push(m);
-            continue;
-        };
+        // Read by position: see `by_position`.
+        let pg = row.try_as_pg_row().ok_or_else(|| {
+            Error::Internal(anyhow::anyhow!(
+                "a page with its teams is read on PostgreSQL only"
+            ))
+        })?;
         let mut columns = if i == 0 {
             by_position::check_order(pg, &sides)?;
             by_position::Columns::first(pg)
